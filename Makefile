@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app tourplanner
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner_test
+
+.PHONY: run test test-sqlite test-postgres venv bench bench-deps system-deps prod worker clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-test.txt
+	touch $(STAMP)
+
+run: venv
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-missing
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on a SQLite file, then every database test again on the real PostgreSQL.
+test: venv
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite: venv
+	TEST_DATABASE=sqlite $(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+test-postgres: venv
+	TEST_DATABASE=postgresql TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m database tests
+
+# Debian packages that the calendar-client and browser tests use (CI installs them; root needed).
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+	  gir1.2-ical-3.0 python3-gi calcurse khal nodejs npm >/dev/null
+
+bench-deps: venv
+	$(PY) -m pip install -q -r requirements-bench.txt
+
+bench: bench-deps
+	$(PY) bench/solomon.py --time-limit 60
+	$(PY) bench/toptw.py --time-limit 60
+	$(PY) bench/tour.py --time-limit 60
+
+clean:
+	rm -rf $(VENV) .pytest_cache

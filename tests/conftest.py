@@ -1,0 +1,199 @@
+"""Shared fixtures: a real SQLite file per test, or the real PostgreSQL with TEST_DATABASE=postgresql."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import uuid
+
+import pytest
+
+from tourplanner import create_app
+from tourplanner.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner_test")
+DB_FIXTURES = {"app", "client", "runner", "db_session"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that touches the app's database is marked `database` and runs again on PostgreSQL."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "database: uses the app database (run on SQLite and PostgreSQL)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+def need(condition: bool, why: str) -> None:
+    """Skip a test whose outside part is missing here, but fail it in CI, where it must run."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {why}")
+    pytest.skip(why)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def postgres_url(dbname: str | None = None) -> str:
+    """A PostgreSQL URL for a fresh database, created on the fly (trust auth on this machine)."""
+    need(port_open("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432 is not running")
+    import psycopg
+
+    base, _, name = PG_URL.rpartition("/")
+    name = dbname or name
+    admin = base.replace("postgresql+psycopg", "postgresql") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def drop_postgres(dbname: str) -> None:
+    import psycopg
+
+    base = PG_URL.rpartition("/")[0].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(tmp_path, worker_id):
+    """A database of the kind under test, empty, used by this test alone."""
+    if DATABASE == "postgresql":
+        name = f"tp_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+        url = postgres_url(name)
+        yield url
+        drop_postgres(name)
+    else:
+        yield f"sqlite:///{tmp_path / 'tourplanner.sqlite'}"
+
+
+@pytest.fixture
+def worker_id(request):
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url):
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "INSTANCE_FOLDER": str(instance),
+        "PUBLIC_HOST": "tour.test",
+    }
+
+
+@pytest.fixture
+def app(app_config, monkeypatch, tmp_path):
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+    app = create_app(app_config)
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    return db.session
+
+
+@pytest.fixture
+def make_season(app):
+    """Factory: a season with defaults that a test overrides by keyword."""
+    from tourplanner.models import Season
+
+    def make(**kw):
+        season = Season(
+            name=kw.pop("name", f"season-{uuid.uuid4().hex[:6]}"),
+            start_date=kw.pop("start_date", dt.date(2027, 2, 1)),
+            weeks=kw.pop("weeks", 11),
+            **kw,
+        )
+        db.session.add(season)
+        db.session.commit()
+        return season
+
+    return make
+
+
+@pytest.fixture
+def make_request(app, make_season):
+    """Factory: a request with its venue and one weekday window; keywords override."""
+    from tourplanner.models import AvailabilityWindow, Request, Venue
+
+    def make(season=None, **kw):
+        season = season or make_season()
+        venue = kw.pop("venue", None) or Venue(
+            name=kw.pop("venue_name", "Lincoln High School"),
+            type=kw.pop("venue_type", "high_school"),
+            city=kw.pop("city", "Springfield"),
+            region=kw.pop("region", "IL"),
+            country=kw.pop("country", "US"),
+            postal_code=kw.pop("postal_code", "62701"),
+            lat=kw.pop("lat", 39.7817),
+            lon=kw.pop("lon", -89.6501),
+            tz=kw.pop("tz", "America/Chicago"),
+            geocode_source="given",
+            geocode_precision="given",
+        )
+        windows = kw.pop("windows", None) or [
+            AvailabilityWindow(
+                first_date=season.start_date,
+                last_date=season.end_date,
+                weekdays="mon,tue,wed,thu,fri",
+                start_time=dt.time(9, 0),
+                end_time=dt.time(15, 0),
+            )
+        ]
+        request = Request(
+            season=season,
+            venue=venue,
+            ref=kw.pop("ref", f"r{uuid.uuid4().hex[:6]}"),
+            contact_email=kw.pop("contact_email", "teacher@example.org"),
+            windows=windows,
+            **kw,
+        )
+        db.session.add(request)
+        db.session.commit()
+        return request
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def chromium_paths():
+    """Paths of Debian's Chromium and chromedriver, or a skip (a failure in CI)."""
+    browser = shutil.which("chromium")
+    driver = shutil.which("chromedriver")
+    need(bool(browser and driver), "Debian chromium and chromium-driver are not installed (make system-deps)")
+    return browser, driver

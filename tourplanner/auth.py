@@ -1,0 +1,100 @@
+"""Coordinator accounts: argon2 hashes, login throttling, sessions that die at logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from .extensions import db, limiter, login_manager
+from .forms import LoginForm
+from .models import User
+
+bp = Blueprint("auth", __name__)
+hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
+def hash_password(password: str) -> str:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValueError(f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
+    return hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def create_user(email: str, password: str, name: str = "") -> User:
+    """Create a coordinator account; the email is stored lower-case."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValueError(f"not an email address: {email!r}")
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise ValueError(f"a user with email {email} exists already")
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not token or user.session_token != token:
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths may follow a login: no open redirect through next=."""
+    if not target:
+        return url_for("admin.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("admin.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=lambda: request.remote_addr or "?")
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if user and user.active and check_password(user, form.password.data):
+            session.clear()  # a new session at login
+            login_user(user)
+            session.permanent = True
+            return redirect(safe_next(request.args.get("next")))
+        flash("Email or password is wrong.", "error")
+    return render_template("login.html", form=form), 200
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    import secrets
+
+    current_user.session_token = secrets.token_hex(16)  # kills every cookie of this user
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("public.home"))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in as a coordinator."
+    app.register_blueprint(bp)

@@ -1,0 +1,30 @@
+"""Database and coordinator-account commands."""
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or update the schema by running every migration (same as `flask db upgrade`)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("database ready")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", default="", help="Shown in the coordinator area.")
+@click.password_option(help="At least 8 characters; asked for when not given.")
+@with_appcontext
+def create_user_command(email: str, name: str, password: str):
+    """Create a coordinator account."""
+    from ..auth import create_user
+
+    try:
+        user = create_user(email, password, name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created coordinator {user.email}")

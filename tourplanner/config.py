@@ -1,0 +1,55 @@
+"""Default settings. Secrets come from instance/config.py or the environment, never from here."""
+
+import os
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+class Config:
+    """Defaults for the embedded setup: SQLite in instance/, no outside services."""
+
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = None  # filled by create_app: sqlite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = 12 * 3600  # the public form may sit open for a school day
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PRODUCTION = False
+    # Outside services: off unless configured.
+    GEOCODER = None  # e.g. "nominatim"
+    GEOCODER_USER_AGENT = "tourplanner"
+    ROUTING_URL = None  # OSRM or Valhalla base URL
+    ROUTING_ENGINE = None  # "osrm" or "valhalla"
+    MAIL_SMTP_HOST = None
+    MAIL_SMTP_PORT = 25
+    MAIL_FROM = "tour@example.org"
+    REDIS_URL = None  # set for Redis-backed optimization workers
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+    PUBLIC_HOST = "localhost"  # used in calendar UIDs and feed links
+
+
+ENV_SETTINGS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "REDIS_URL": "REDIS_URL",
+    "GEOCODER": "GEOCODER",
+    "ROUTING_URL": "ROUTING_URL",
+    "ROUTING_ENGINE": "ROUTING_ENGINE",
+    "MAIL_SMTP_HOST": "MAIL_SMTP_HOST",
+    "PUBLIC_HOST": "PUBLIC_HOST",
+    "MAP_TILE_URL": "MAP_TILE_URL",
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Settings named in the environment (TOURPLANNER_PRODUCTION=1 switches production on)."""
+    settings = {key: environ[var] for var, key in ENV_SETTINGS.items() if environ.get(var)}
+    if environ.get("TOURPLANNER_PRODUCTION") in ("1", "true", "yes"):
+        settings["PRODUCTION"] = True
+    return settings
