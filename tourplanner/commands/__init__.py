@@ -14,5 +14,5 @@ def init_app(app: Flask) -> None:
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         for value in vars(module).values():
-            if isinstance(value, click.Command) and value.__module__ == module.__name__:
+            if isinstance(value, click.Command) and getattr(value.callback, "__module__", None) == module.__name__:
                 app.cli.add_command(value)
