@@ -153,6 +153,17 @@ class Season(db.Model):
     def effective_rules(self) -> dict:
         return {**DEFAULT_RULES, **(self.rules or {})}
 
+    def published_plan(self) -> Optional[Plan]:
+        """The plan venues and Nomads see: the most recently published version."""
+        from sqlalchemy import select
+
+        return db.session.scalar(
+            select(Plan)
+            .where(Plan.season_id == self.id, Plan.status == "published")
+            .order_by(Plan.published_dt.desc(), Plan.number.desc())
+            .limit(1)
+        )
+
 
 class Team(db.Model):
     """A van of Nomads: one optimizer vehicle for the whole season."""
