@@ -35,7 +35,8 @@ test-postgres: venv
 system-deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
-	  gir1.2-ical-3.0 python3-gi calcurse khal nodejs npm >/dev/null
+	  gir1.2-ical-3.0 python3-gi calcurse khal >/dev/null
+	command -v node >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 
 bench-deps: venv
 	$(PY) -m pip install -q -r requirements-bench.txt
