@@ -1,0 +1,133 @@
+"""The foundation: config layering, pages that exist from day one, coordinator login."""
+
+import pytest
+from sqlalchemy import select
+
+from tourplanner import create_app
+from tourplanner.auth import create_user
+from tourplanner.extensions import db
+from tourplanner.models import User
+
+
+def test_config_layers_defaults_then_instance_file_then_environment_then_test_dict(tmp_path, monkeypatch):
+    instance = tmp_path / "inst"
+    instance.mkdir()
+    (instance / "config.py").write_text("PUBLIC_HOST = 'from-file.example'\nMAIL_FROM = 'file@example.org'\n")
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(instance))
+    monkeypatch.setenv("PUBLIC_HOST", "from-env.example")
+    app = create_app({"MAIL_FROM": "test@example.org"})
+    assert app.config["PUBLIC_HOST"] == "from-env.example"
+    assert app.config["MAIL_FROM"] == "test@example.org"
+    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'tourplanner.sqlite'}"
+
+
+def test_database_url_from_environment_gets_the_psycopg_driver(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgres://tour@db.example/tour")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://tour@db.example/tour"
+
+
+def test_production_refuses_the_default_secret_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("TOURPLANNER_PRODUCTION", "1")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_home_page_says_what_the_tour_is_and_links_to_the_form(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "eleven weeks" in page
+    assert 'href="/request"' in page
+    assert 'name="viewport"' in page  # works on a phone
+
+
+def test_admin_redirects_anonymous_visitors_to_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def login(client, email="coord@example.org", password="correct horse battery", next_url=None):
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"email": email, "password": password})
+
+
+def test_login_shows_the_seasons_and_logout_kills_the_old_cookie(app, client, make_season):
+    create_user("coord@example.org", "correct horse battery")
+    make_season(name="spring-2027")
+    response = login(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "spring-2027" in page and "Feb 1, 2027" in page
+    stolen_cookie = client.get_cookie("session").value
+    client.post("/logout")
+    assert client.get("/admin/").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", stolen_cookie)
+    assert thief.get("/admin/").status_code == 302
+
+
+def test_wrong_password_is_refused_with_a_message(client):
+    create_user("coord@example.org", "correct horse battery")
+    response = login(client, password="wrong password!")
+    assert response.status_code == 200
+    assert "Email or password is wrong." in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+def test_login_never_redirects_off_site(client, target):
+    create_user("coord@example.org", "correct horse battery")
+    response = login(client, next_url=target)
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_login_follows_a_same_site_next(client, make_season):
+    create_user("coord@example.org", "correct horse battery")
+    make_season(name="fall-2027")
+    assert login(client, next_url="/admin/seasons/fall-2027").headers["Location"] == "/admin/seasons/fall-2027"
+
+
+def test_failed_logins_are_throttled(app_config, monkeypatch, tmp_path):
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+    app = create_app({**app_config, "RATELIMIT_ENABLED": True})
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        codes = [login(client, password="wrong password!").status_code for _ in range(11)]
+        assert codes[:10] == [200] * 10
+        assert codes[10] == 429
+
+
+def test_passwords_are_argon2_hashed_and_length_checked(app):
+    user = create_user("Coord@Example.org", "long enough password")
+    stored = db.session.scalar(select(User).where(User.email == "coord@example.org"))
+    assert stored.id == user.id and stored.password_hash.startswith("$argon2id$")
+    with pytest.raises(ValueError, match="8"):
+        create_user("other@example.org", "short")
+
+
+def test_create_user_command_makes_a_coordinator(runner):
+    result = runner.invoke(args=["create-user", "team@example.org", "--password", "a good password"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.email)) == "team@example.org"
+    again = runner.invoke(args=["create-user", "team@example.org", "--password", "a good password"])
+    assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_season_overview_counts_requests_by_status_and_type(client, make_request, make_season):
+    create_user("coord@example.org", "correct horse battery")
+    season = make_season(name="spring-2027")
+    make_request(season=season, status="approved")
+    make_request(season=season, status="submitted", venue_type="church", venue_name="First Church")
+    login(client)
+    page = client.get("/admin/seasons/spring-2027").get_data(as_text=True)
+    assert "approved</td><td>1" in page.replace("\n", "")
+    assert "church</td><td>1" in page.replace("\n", "")
+    assert client.get("/admin/seasons/nope").status_code == 404
