@@ -131,3 +131,34 @@ def test_season_overview_counts_requests_by_status_and_type(client, make_request
     assert "approved</td><td>1" in page.replace("\n", "")
     assert "church</td><td>1" in page.replace("\n", "")
     assert client.get("/admin/seasons/nope").status_code == 404
+
+
+def test_every_page_sends_the_security_headers(client):
+    headers = client.get("/").headers
+    csp = headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_500_page_shows_no_traceback(app_config, monkeypatch, tmp_path):
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+    app = create_app({**app_config, "SHOW_ERROR_PAGE": True, "PROPAGATE_EXCEPTIONS": False})
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page and "secret internals" not in page and "Traceback" not in page
+
+
+def test_token_paths_are_redacted_in_logs():
+    from tourplanner.web import redact_path
+
+    assert redact_path("/r/abcDEF123_-x/confirm") == "/r/[token]/confirm"
+    assert redact_path("/feeds/abcDEF.ics") == "/feeds/[token]"
+    assert redact_path("/admin/") == "/admin/"

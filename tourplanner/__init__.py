@@ -43,8 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from . import auth, commands, views
+    from . import auth, commands, views, web
 
+    web.init_app(app)
     auth.init_app(app)
     views.register_blueprints(app)
     commands.init_app(app)
@@ -60,3 +61,5 @@ def check_production(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["DEBUG"] = False
+    if app.config.get("PROXY_FIX") is None:
+        app.config["PROXY_FIX"] = True

@@ -19,6 +19,7 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     PRODUCTION = False
+    PROXY_FIX = None  # trust X-Forwarded-* from one proxy; on by default in production
     # Outside services: off unless configured.
     GEOCODER = None  # e.g. "nominatim"
     GEOCODER_USER_AGENT = "tourplanner"

@@ -1,0 +1,68 @@
+"""What every response gets: security headers, error pages without tracebacks, proxy awareness, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Map pages set their own documented policy (see maps.py); everything else gets this one.
+DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+TOKEN_PATH = re.compile(r"^/(r|feeds)/[^/]+")
+log = logging.getLogger("tourplanner.access")
+
+
+def redact_path(path: str) -> str:
+    """Token URLs are secrets: logs keep only which kind of link it was."""
+    return TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
+
+
+def add_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def log_request(response):
+    started = g.pop("started", None)
+    if started is not None:
+        log.info(json.dumps({
+            "method": request.method, "path": redact_path(request.path), "status": response.status_code,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }))
+    return response
+
+
+def handle_http_error(error: HTTPException):
+    """Plain-words error pages (JSON for JSON clients); never a traceback."""
+    if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
+        return jsonify(error=error.name, message=error.description), error.code
+    return render_template("error.html", error=error), error.code
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error on %s %s", request.method, redact_path(request.path))
+    return render_template("error.html", error=None), 500
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.before_request(lambda: setattr(g, "started", time.perf_counter()))
+    app.after_request(add_security_headers)
+    app.after_request(log_request)
+    app.register_error_handler(HTTPException, handle_http_error)
+    if not app.config.get("TESTING") or app.config.get("SHOW_ERROR_PAGE"):
+        app.register_error_handler(Exception, handle_unexpected)
