@@ -1,0 +1,63 @@
+"""Geography: offline geocoding for the US and Canada, time zones, holiday calendars, road matrices."""
+
+from __future__ import annotations
+
+from .index import default_index_path, load_index
+from .place import GeocodeError, Place, locate_offline, timezone_at
+
+__all__ = ["GeocodeError", "Place", "holiday_calendar", "locate", "timezone_at"]
+
+
+def locate(*, country, region="", city="", postal_code="", street="", lat=None, lon=None, index_path=None) -> Place:
+    """A venue's point: given coordinates, else the online provider for a street (when configured), else offline."""
+    index = load_index(index_path or default_index_path())
+    if lat is not None or lon is not None:
+        return locate_offline(index, country=country, region=region, city=city, lat=lat, lon=lon)
+    from .online import configured_service, locate_online
+
+    service = configured_service()
+    fields = dict(country=country, region=region, city=city, postal_code=postal_code)
+    if service and (street or "").strip():
+        place = _online(service, index, fields, street)
+        if place:
+            return place
+    try:
+        return locate_offline(index, **fields)
+    except GeocodeError as offline_error:
+        if service and "malformed" not in str(offline_error) and "not a" not in str(offline_error):
+            place = _online(service, index, fields, street or "")
+            if place:
+                return place
+        raise
+
+
+def _online(service, index, fields: dict, street: str) -> Place | None:
+    from .names import normalize_country, normalize_region
+    from .online import locate_online
+    from .place import guess_country, parse_postal_code
+
+    country = normalize_country(fields["country"]) or guess_country(fields["postal_code"], fields["region"])
+    if not country:
+        return None
+    region = normalize_region(country, fields["region"]) if fields["region"] else ""
+    code = parse_postal_code(country, fields["postal_code"]) if fields["postal_code"].strip() else ""
+    return locate_online(service, country=country, region=region, city=fields["city"], postal_code=code,
+                         street=street)
+
+
+def holiday_calendar(country: str, region: str = "", years=None):
+    """The public holidays of a venue's state or province (Canada needs the province, or Thanksgiving is missing)."""
+    import holidays
+
+    from .names import normalize_country, normalize_region
+
+    code = normalize_country(country)
+    if not code:
+        raise GeocodeError(f"country {country!r} is not served: use US or CA")
+    subdiv = normalize_region(code, region) if region else None
+    if region and not subdiv:
+        raise GeocodeError(f"{region!r} is not a state or province of {code}")
+    calendar = holidays.country_holidays(code, subdiv=subdiv, years=years)
+    if code == "CA" and not subdiv:
+        calendar = holidays.country_holidays(code, years=years, categories=("government", "public"))
+    return calendar
