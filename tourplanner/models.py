@@ -328,6 +328,7 @@ class Plan(db.Model):
     kpis: Mapped[dict] = mapped_column(JSON, default=dict)
     input_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     plan_json: Mapped[str] = mapped_column(Text, default="")  # formats.md section 3, as solved
+    instance_json: Mapped[str] = mapped_column(Text, default="")  # formats.md section 2, the input it solved
     note: Mapped[str] = mapped_column(Text, default="")
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     published_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
