@@ -1,0 +1,404 @@
+"""Venue intake: the open season, reading availability, storing (or merging) a request, and the
+venue's and coordinators' actions on it. Views call these; nothing here renders HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Callable, Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, now_utc, tokens_match
+
+REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) gives
+EDITABLE_STATUSES = ("submitted", "approved")
+DATE_PROPOSED_STATUSES = ("scheduled", "confirmed")
+STATUS_WORDS = {
+    "submitted": ("Received", "Your request arrived. A coordinator will look at it soon."),
+    "approved": ("Under review", "A coordinator accepted your request; we are fitting it into the tour."),
+    "declined": ("Declined", "We are sorry: we cannot come to your venue this season."),
+    "scheduled": ("Date proposed", "We propose the date below. Please confirm it, ask for another date, or cancel."),
+    "confirmed": ("Confirmed", "You confirmed the date below. See you then!"),
+    "cancelled": ("Cancelled", "This request is cancelled."),
+}
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class IntakeError(ValueError):
+    """An action that does not fit the request's state; the message is shown to the person as is."""
+
+
+class EditConflict(Exception):
+    """Someone else saved the record since this form was loaded."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submission did: the request, its new private link token (None on a merge), and how."""
+
+    request: Request
+    token: Optional[str]
+    merged: bool
+    locked: bool = False  # an earlier request already has a date; nothing was changed
+    place_label: str = ""  # where the geocoder put the venue, for the person to check
+
+
+def open_season(today: dt.date) -> Optional[Season]:
+    """The season requests go to: the one running today, else the next to start; the nearest wins."""
+    seasons = db.session.scalars(select(Season)).all()
+    current = [s for s in seasons if s.end_date >= today]
+    if not current:
+        return None
+    return min(current, key=lambda s: (max((s.start_date - today).days, 0), s.start_date, s.id))
+
+
+def parse_blackouts(text: str) -> tuple[list[dt.date], list[str]]:
+    """Dates from 'one per line or comma separated'; returns the dates and the pieces that are not dates."""
+    days, bad = [], []
+    for piece in re.split(r"[,;\s]+", text or ""):
+        if not piece:
+            continue
+        try:
+            day = dt.date.fromisoformat(piece)
+        except ValueError:
+            bad.append(piece)
+            continue
+        if day not in days:
+            days.append(day)
+    return sorted(days), bad
+
+
+def describe_window(w: AvailabilityWindow) -> str:
+    """'Feb 1 - Feb 26, Mon-Fri, 9:00-15:00': how people write availability."""
+    days = [d for d in WEEKDAY_CODES if d in (w.weekdays or "").split(",")]
+    if days == list(WEEKDAY_CODES[:5]):
+        day_text = "Mon-Fri"
+    elif days == list(WEEKDAY_CODES):
+        day_text = "every day"
+    else:
+        day_text = ", ".join(d.capitalize() for d in days)
+    span = f"{w.first_date:%b} {w.first_date.day}"
+    if w.last_date != w.first_date:
+        span += f" - {w.last_date:%b} {w.last_date.day}"
+    return f"{span}, {day_text}, {w.start_time.hour}:{w.start_time:%M}-{w.end_time.hour}:{w.end_time:%M}"
+
+
+def read_availability(form, season: Season, duration_minutes: int) -> Optional[tuple[list[AvailabilityWindow], list[dt.date]]]:
+    """Check the availability rows and blackout dates of `form` against the season; errors go on the fields."""
+    rules = season.effective_rules
+    needed = duration_minutes + int(rules.get("setup_minutes", 0)) + int(rules.get("teardown_minutes", 0))
+    first, last = season.start_date, season.end_date
+    windows: list[AvailabilityWindow] = []
+    ok = True
+    for row in form.windows:
+        sub = row.form
+        if sub.is_blank():
+            continue
+        if sub.errors:  # unreadable dates or times: the field already says so
+            ok = False
+            continue
+        problems = []
+        for field, what in ((sub.first_date, "the first day"), (sub.last_date, "the last day"),
+                            (sub.start_time, "the start time"), (sub.end_time, "the end time")):
+            if field.data is None:
+                field.errors.append(f"Enter {what}.")
+                problems.append(field)
+        if not sub.weekdays.data:
+            sub.weekdays.errors.append("Tick at least one day of the week.")
+            problems.append(sub.weekdays)
+        if problems:
+            ok = False
+            continue
+        if sub.last_date.data < sub.first_date.data:
+            sub.last_date.errors.append("The last day comes before the first day.")
+            ok = False
+            continue
+        for field in (sub.first_date, sub.last_date):
+            if not first <= field.data <= last:
+                field.errors.append(f"The tour runs from {first:%B} {first.day} to {last:%B} {last.day}, {last.year}; "
+                                    f"pick a day in that time.")
+                ok = False
+        if sub.end_time.data <= sub.start_time.data:
+            sub.end_time.errors.append("The end time must be later than the start time.")
+            ok = False
+        else:
+            minutes = _minutes(sub.end_time.data) - _minutes(sub.start_time.data)
+            if minutes < needed:
+                sub.end_time.errors.append(
+                    f"These hours are too short: the screening takes {duration_minutes} minutes plus "
+                    f"{needed - duration_minutes} minutes to set up and pack up, {_hours(needed)} in all.")
+                ok = False
+        chosen = [d for d in WEEKDAY_CODES if d in sub.weekdays.data]
+        if ok and not sub.errors and not _has_weekday(sub.first_date.data, sub.last_date.data, chosen):
+            sub.weekdays.errors.append("None of these days of the week falls between the two dates.")
+            ok = False
+        if not ok:
+            continue
+        windows.append(AvailabilityWindow(
+            first_date=sub.first_date.data, last_date=sub.last_date.data, weekdays=",".join(chosen),
+            start_time=sub.start_time.data, end_time=sub.end_time.data))
+    if ok and not windows:
+        form.windows.entries[0].form.first_date.errors.append(
+            "Tell us at least one stretch of days and hours when you could host.")
+        ok = False
+    days, bad = parse_blackouts(form.blackouts.data)
+    if bad:
+        form.blackouts.errors = list(form.blackouts.errors) + [
+            f"These are not dates we can read: {', '.join(bad[:5])}. Write dates like 2027-02-14."]
+        ok = False
+    outside = [d for d in days if not first <= d <= last]
+    if outside:
+        form.blackouts.errors = list(form.blackouts.errors) + [
+            f"{outside[0].isoformat()} is outside the tour ({first.isoformat()} to {last.isoformat()})."]
+        ok = False
+    if len(days) > 100:
+        form.blackouts.errors = list(form.blackouts.errors) + ["List at most 100 dates."]
+        ok = False
+    return (windows, days) if ok else None
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _hours(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d} min" if m else f"{h} h"
+
+
+def _has_weekday(first: dt.date, last: dt.date, days: list[str]) -> bool:
+    span = min((last - first).days + 1, 7)
+    return any(WEEKDAY_CODES[(first + dt.timedelta(days=i)).weekday()] in days for i in range(span))
+
+
+def new_ref(season: Season) -> str:
+    """A short id for the request, unique in the season, easy to read aloud ('W7KQ3M')."""
+    taken = set(db.session.scalars(select(Request.ref).where(Request.season_id == season.id)))
+    while True:
+        ref = "W" + "".join(secrets.choice(REF_ALPHABET) for _ in range(5))
+        if ref not in taken:
+            return ref
+
+
+def find_duplicate(season: Season, venue_name: str, email: str) -> Optional[Request]:
+    """An earlier, still open request of the same venue and email in this season."""
+    return db.session.scalar(
+        select(Request)
+        .join(Venue, Request.venue_id == Venue.id)
+        .where(
+            Request.season_id == season.id,
+            func.lower(Venue.name) == venue_name.strip().lower(),
+            func.lower(Request.contact_email) == email.strip().lower(),
+            Request.status.not_in(("cancelled", "declined")),
+        )
+        .order_by(Request.created_dt)
+        .limit(1)
+    )
+
+
+def submit_request(season: Season, data: dict, windows: list[AvailabilityWindow], blackouts: list[dt.date], *,
+                   locate: Callable, now: dt.datetime) -> Outcome:
+    """Store a venue's request, geocoded; a repeat of an open one (same venue and email) updates it."""
+    earlier = find_duplicate(season, data["venue_name"], data["contact_email"])
+    if earlier is not None and earlier.status not in EDITABLE_STATUSES:
+        return Outcome(earlier, None, merged=True, locked=True)
+    venue = earlier.venue if earlier is not None else Venue(name=data["venue_name"], type=data["venue_type"], country=data["country"])
+    address = {k: data[k] for k in ("country", "region", "city", "postal_code", "street")}
+    same_place = earlier is not None and all(getattr(venue, k) == v for k, v in address.items())
+    label = ""
+    if not (same_place and venue.location_corrected):
+        place = locate(**address)
+        label = place.label  # GeocodeError goes to the form before anything is written
+        venue.lat, venue.lon, venue.tz = place.lat, place.lon, place.tz
+        venue.geocode_source, venue.geocode_precision = place.source, place.precision
+        venue.location_corrected = False
+    venue.name, venue.type = data["venue_name"], data["venue_type"]
+    for key, value in address.items():
+        setattr(venue, key, value)
+    token = None
+    if earlier is None:
+        token, token_hash = new_token()
+        request = Request(season=season, venue=venue, ref=new_ref(season), status="submitted",
+                          status_token_hash=token_hash, created_dt=now)
+        db.session.add(request)
+    else:
+        request = earlier
+    for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "notes"):
+        setattr(request, key, data[key])
+    request.updated_dt = now
+    set_availability(request, windows, blackouts)
+    db.session.commit()
+    return Outcome(request, token, merged=earlier is not None, place_label=label or venue_label(venue))
+
+
+def set_availability(request: Request, windows: list[AvailabilityWindow], blackouts: list[dt.date]) -> None:
+    """Replace the request's windows and blackout days (caller commits)."""
+    request.windows.clear()
+    request.blackouts.clear()
+    db.session.flush()  # old blackout rows go before new ones with the same day arrive
+    request.windows.extend(windows)
+    request.blackouts.extend(BlackoutDate(day=d) for d in blackouts)
+
+
+def venue_label(venue: Venue) -> str:
+    """Where the venue is, as shown back to the venue: the geocoder's own words when we have them."""
+    return f"{venue.city}, {venue.region}" if venue.city else f"{venue.postal_code} {venue.region}".strip()
+
+
+# --- the venue's private page ---------------------------------------------------------------------
+
+def request_for_token(token: str) -> Optional[Request]:
+    """The request behind a private link, or None for any wrong, revoked or malformed token."""
+    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
+        return None
+    wanted = hash_token(token)
+    request = db.session.scalar(select(Request).where(Request.status_token_hash == wanted))
+    if request is None or not tokens_match(token, request.status_token_hash):
+        return None
+    return request
+
+
+def rotate_token(request: Request) -> str:
+    """A new private link for the request; the old one stops working at once."""
+    token, token_hash = new_token()
+    request.status_token_hash = token_hash
+    db.session.commit()
+    return token
+
+
+def proposed_visit(request: Request) -> Optional[Visit]:
+    """The visit the published plan proposes for this request, unless cancelled."""
+    plan = request.season.published_plan()
+    if plan is None:
+        return None
+    return db.session.scalar(
+        select(Visit).where(Visit.plan_id == plan.id, Visit.request_id == request.id, Visit.cancelled.is_(False)))
+
+
+def local_time(moment: dt.datetime, tz: Optional[str]) -> dt.datetime:
+    """A stored UTC time on the venue's own clock."""
+    return moment.astimezone(ZoneInfo(tz)) if tz else moment
+
+
+def confirm_date(request: Request, *, now: dt.datetime) -> Visit:
+    """The venue accepts the proposed date; calendars see the visit as confirmed."""
+    visit = proposed_visit(request)
+    if visit is None or request.status != "scheduled":
+        raise IntakeError("There is no proposed date to confirm.")
+    request.status = "confirmed"
+    request.updated_dt = now
+    _touch(visit, now)
+    db.session.commit()
+    return visit
+
+
+def ask_another_date(request: Request, note: str, *, now: dt.datetime) -> None:
+    """The venue cannot make the proposed date; coordinators plan again with the venue's note."""
+    if proposed_visit(request) is None or request.status not in DATE_PROPOSED_STATUSES:
+        raise IntakeError("There is no proposed date to change.")
+    request.status = "approved"
+    request.status_message = f"The venue asked for another date ({now:%Y-%m-%d}): {note}".strip()[:2000]
+    request.updated_dt = now
+    db.session.commit()
+
+
+def cancel_request(request: Request, *, now: dt.datetime) -> None:
+    """The venue withdraws; a published visit stays, marked cancelled, so calendars show it cancelled."""
+    if request.status in ("cancelled", "declined"):
+        raise IntakeError("This request is already closed.")
+    visit = proposed_visit(request)
+    request.status = "cancelled"
+    request.updated_dt = now
+    if visit is not None:
+        visit.cancelled = True
+        _touch(visit, now)
+    db.session.commit()
+
+
+def update_availability(request: Request, windows: list[AvailabilityWindow], blackouts: list[dt.date], *, now: dt.datetime) -> None:
+    """The venue changes its days and hours, allowed until a date is proposed."""
+    if request.status not in EDITABLE_STATUSES:
+        raise IntakeError("Your availability can no longer be changed here: a date has been proposed or the request is closed.")
+    set_availability(request, windows, blackouts)
+    request.updated_dt = now
+    db.session.commit()
+
+
+def _touch(visit: Visit, now: dt.datetime) -> None:
+    visit.sequence = (visit.sequence or 0) + 1
+    visit.changed_dt = now
+
+
+def coordinator_emails() -> list[str]:
+    return list(db.session.scalars(select(User.email).where(User.active.is_(True)).order_by(User.id)))
+
+
+# --- coordinators ---------------------------------------------------------------------------------
+
+QUEUE_ORDER = {"submitted": 0, "approved": 1, "scheduled": 2, "confirmed": 3, "declined": 4, "cancelled": 5}
+
+
+def review_queue(*, season_id=None, status=None, venue_type=None, region=None) -> list[Request]:
+    """Requests for review: new ones first, then by arrival (newest first); filters narrow it."""
+    query = select(Request).join(Venue, Request.venue_id == Venue.id)
+    if season_id:
+        query = query.where(Request.season_id == season_id)
+    if status:
+        query = query.where(Request.status == status)
+    if venue_type:
+        query = query.where(Venue.type == venue_type)
+    if region:
+        query = query.where(Venue.region == region)
+    rows = db.session.scalars(query.order_by(Request.created_dt.desc(), Request.id.desc()).limit(1000)).all()
+    return sorted(rows, key=lambda r: QUEUE_ORDER.get(r.status, 9))  # stable: keeps newest first within a status
+
+
+def decide(request: Request, approve: bool, message: str, *, now: dt.datetime) -> None:
+    """A coordinator approves or declines a request, with a message for the venue."""
+    if request.status not in ("submitted", "approved", "declined"):
+        raise IntakeError(f"A request that is {request.status} cannot be approved or declined here.")
+    request.status = "approved" if approve else "declined"
+    request.status_message = message
+    request.updated_dt = now
+    db.session.commit()
+
+
+def edit_request(request: Request, data: dict, version: str, *, now: dt.datetime) -> None:
+    """Save a coordinator's edit unless someone else saved in between (then EditConflict)."""
+    if str(request.version) != str(version):
+        raise EditConflict()
+    venue = request.venue
+    venue.name, venue.type = data["venue_name"], data["venue_type"]
+    for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "priority", "notes"):
+        setattr(request, key, data[key])
+    request.updated_dt = now
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise EditConflict() from None
+
+
+def correct_location(venue: Venue, *, locate: Callable, lat=None, lon=None, address: Optional[dict] = None) -> None:
+    """A coordinator puts the venue where it really is; later imports keep this point."""
+    if lat is not None and lon is not None:
+        place = locate(country=venue.country, lat=float(lat), lon=float(lon))
+    else:
+        merged = {"street": venue.street, "city": venue.city, "region": venue.region, "postal_code": venue.postal_code}
+        merged.update({k: v for k, v in (address or {}).items() if v})
+        place = locate(country=venue.country, **merged)
+        for key, value in merged.items():
+            setattr(venue, key, value)
+    venue.lat, venue.lon, venue.tz = place.lat, place.lon, place.tz
+    venue.geocode_precision = place.precision
+    venue.geocode_source = "coordinator"
+    venue.location_corrected = True
+    db.session.commit()

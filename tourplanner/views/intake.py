@@ -1,0 +1,258 @@
+"""Venues' side of intake: the public request form and the venue's private page at /r/<token>."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.routing import BuildError
+
+from .. import intake
+from ..extensions import limiter
+from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
+from ..mail import address, try_send_mail
+from ..models import now_utc
+
+bp = Blueprint("intake", __name__)
+log = logging.getLogger(__name__)
+TOKEN_PAGE_HEADERS = {
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+}
+REQUEST_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region",
+                  "city", "street", "postal_code", "audience", "duration_minutes", "notes")
+
+
+class RedactTokens(logging.Filter):
+    """Access logs name the path; a private link's token must not end up there."""
+
+    pattern = re.compile(r"(/r/)[^/\s?\"']+")
+
+    def _clean(self, value):
+        return self.pattern.sub(r"\1[token]", value) if isinstance(value, str) else value
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._clean(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._clean(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._clean(v) for k, v in record.args.items()}
+        return True
+
+
+@bp.record_once
+def _install_log_filter(state) -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
+
+
+@bp.after_request
+def _token_page_headers(response):
+    """Private pages: not cached, not indexed, the token never leaves in a Referer."""
+    if request.path.startswith("/r/"):
+        response.headers.update(TOKEN_PAGE_HEADERS)
+    return response
+
+
+def _adding_row() -> bool:
+    """'Add another row' only re-renders the form, so it does not count against the rate limit."""
+    return request.method == "POST" and "add_row" in request.form
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("INTAKE_RATE_LIMIT", "5 per hour")
+
+
+@bp.route("/request", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"], exempt_when=_adding_row)
+def request_form():
+    season = intake.open_season(now_utc().date())
+    if season is None:
+        return render_template("intake/closed.html")
+    form = RequestForm()
+    if request.method == "GET":
+        return _render_form(form, season)
+    if form.add_row.data:
+        return _render_form(form, season, focus=_add_row(form))
+    if form.website.data:  # the honeypot: a bot gets the usual thanks, nothing is stored
+        log.info("honeypot filled on the request form; nothing stored")
+        return render_template("intake/thanks.html", outcome=None, season=season, link=None)
+    fields_ok = form.validate()
+    duration = form.duration_minutes.data if isinstance(form.duration_minutes.data, int) else 90
+    availability = intake.read_availability(form, season, duration)
+    if not fields_ok or availability is None:
+        return _render_form(form, season), 422
+    data = {name: getattr(form, name).data for name in REQUEST_FIELDS}
+    from ..geo import GeocodeError, locate
+
+    try:
+        outcome = intake.submit_request(season, data, *availability, locate=locate, now=now_utc())
+    except GeocodeError as exc:
+        form.postal_code.errors.append(f"We could not place this address on the map: {exc}")
+        return _render_form(form, season), 422
+    link = url_for("intake.status", token=outcome.token, _external=True) if outcome.token else None
+    if not outcome.locked:
+        _mail_receipt(outcome, link)
+    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link)
+
+
+def _add_row(form) -> int | None:
+    """One more empty availability row, up to the limit; returns its index to focus."""
+    if len(form.windows.entries) >= MAX_WINDOWS:
+        form.windows.errors.append(f"You can give at most {MAX_WINDOWS} rows.")
+        return None
+    form.windows.append_entry()
+    return len(form.windows.entries) - 1
+
+
+def _render_form(form, season, focus=None):
+    return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS)
+
+
+def _mail_receipt(outcome: intake.Outcome, link: str | None) -> None:
+    req = outcome.request
+    if outcome.merged:
+        subject = f"We updated your screening request {req.ref}"
+    else:
+        subject = f"Your screening request {req.ref} arrived"
+    body = render_template("intake/mail_receipt.txt", outcome=outcome, req=req, link=link,
+                           windows=[intake.describe_window(w) for w in req.windows])
+    try_send_mail(address(req.contact_name, req.contact_email), subject, body)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(error):
+    """An expired or missing form token: show the form again with what was typed, store nothing."""
+    if request.endpoint == "intake.request_form":
+        season = intake.open_season(now_utc().date())
+        if season is not None:
+            form = RequestForm()
+            form.csrf_token.errors = []
+            return render_template("intake/request_form.html", form=form, season=season, focus=None,
+                                   max_rows=MAX_WINDOWS, expired=True), 400
+    return render_template("intake/error.html", code=400, title="This page was open too long",
+                           text="For your safety the page expired. Go back, reload it, and try again."), 400
+
+
+@bp.errorhandler(429)
+def _too_many(error):
+    return render_template("intake/error.html", code=429, title="Too many requests from here",
+                           text="We received several requests from your network in the last hour. "
+                                "Please wait an hour and try again, or write to us by email."), 429
+
+
+@bp.errorhandler(413)
+def _too_large(error):
+    return render_template("intake/error.html", code=413, title="That was too much text",
+                           text="The form you sent is larger than we accept. Shorten the notes and try again."), 413
+
+
+# --- the venue's private page ------------------------------------------------------------------------
+
+def _request_or_404(token: str):
+    """The request of this link, or the same 404 for every wrong, revoked or malformed link."""
+    req = intake.request_for_token(token)
+    if req is None:
+        abort(404)
+    return req
+
+
+@bp.route("/r/<token>", methods=["GET"])
+def status(token: str):
+    req = _request_or_404(token)
+    form = None
+    if req.status in intake.EDITABLE_STATUSES:
+        form = AvailabilityForm(data=_availability_data(req))
+    return _render_status(req, token, form)
+
+
+def _availability_data(req) -> dict:
+    rows = [{"first_date": w.first_date, "last_date": w.last_date, "weekdays": w.weekdays.split(","),
+             "start_time": w.start_time, "end_time": w.end_time} for w in req.windows]
+    return {"windows": rows, "blackouts": "\n".join(b.day.isoformat() for b in req.blackouts)}
+
+
+def _render_status(req, token, form, code=200):
+    visit = intake.proposed_visit(req) if req.status in intake.DATE_PROPOSED_STATUSES else None
+    try:
+        calendar_link = url_for("feeds.venue_event", token=token) if visit else None
+    except BuildError:  # the calendar feeds are not installed
+        calendar_link = None
+    word, explanation = intake.STATUS_WORDS.get(req.status, (req.status, ""))
+    return render_template(
+        "intake/status.html", req=req, token=token, form=form, visit=visit, calendar_link=calendar_link,
+        status_word=word, status_text=explanation, message_form=MessageForm(),
+        start=visit and intake.local_time(visit.start_dt, req.venue.tz),
+        end=visit and intake.local_time(visit.end_dt, req.venue.tz),
+        windows=[intake.describe_window(w) for w in req.windows], max_rows=MAX_WINDOWS,
+    ), code
+
+
+@bp.route("/r/<token>/availability", methods=["POST"])
+def change_availability(token: str):
+    req = _request_or_404(token)
+    form = AvailabilityForm()
+    if req.status not in intake.EDITABLE_STATUSES:
+        flash("Your availability can no longer be changed here: a date has been proposed or the request is closed.", "error")
+        return redirect(url_for("intake.status", token=token), 303)
+    if form.add_row.data:
+        _add_row(form)
+        return _render_status(req, token, form)
+    form.validate()
+    duration = req.duration_minutes or req.season.effective_rules["default_duration_minutes"]
+    availability = intake.read_availability(form, req.season, duration)
+    if availability is None or form.errors:
+        return _render_status(req, token, form, 422)
+    intake.update_availability(req, *availability, now=now_utc())
+    flash("Your availability is saved.", "ok")
+    return redirect(url_for("intake.status", token=token), 303)
+
+
+@bp.route("/r/<token>/confirm", methods=["POST"])
+def confirm(token: str):
+    req = _request_or_404(token)
+    return _venue_action(token, lambda: intake.confirm_date(req, now=now_utc()), "Thank you: the date is confirmed.")
+
+
+@bp.route("/r/<token>/another-date", methods=["POST"])
+def another_date(token: str):
+    req = _request_or_404(token)
+    form = MessageForm()
+    if not form.validate():
+        flash(" ".join(form.message.errors), "error")
+        return redirect(url_for("intake.status", token=token), 303)
+
+    def act():
+        intake.ask_another_date(req, form.message.data or "", now=now_utc())
+        body = render_template("intake/mail_another_date.txt", req=req, note=form.message.data or "")
+        for coordinator in intake.coordinator_emails():
+            try_send_mail(coordinator, f"{req.ref} asks for another date", body)
+
+    return _venue_action(token, act, "We will look for another date and write to you.")
+
+
+@bp.route("/r/<token>/cancel", methods=["POST"])
+def cancel(token: str):
+    req = _request_or_404(token)
+    return _venue_action(token, lambda: intake.cancel_request(req, now=now_utc()), "Your request is cancelled.")
+
+
+def _venue_action(token: str, act, done: str):
+    try:
+        act()
+        flash(done, "ok")
+    except intake.IntakeError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("intake.status", token=token), 303)
+
+
+@bp.app_context_processor
+def _region_choices() -> dict:
+    from ..forms import CA_PROVINCES, US_STATES
+
+    return {"US_STATES": US_STATES, "CA_PROVINCES": CA_PROVINCES}
