@@ -1,0 +1,142 @@
+"""Plan review for coordinators: KPIs, itineraries, the week grid, unserved requests, edits, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.routing import BuildError
+
+from .. import review
+from ..extensions import db
+
+bp = Blueprint("review", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every route in this blueprint is for coordinators only."""
+
+
+@bp.errorhandler(review.NotFound)
+def not_found(error):
+    return render_template("review/message.html", title="Not found", message=str(error)), 404
+
+
+def link(endpoint: str, **values) -> str | None:
+    """A URL for an endpoint another area provides, or None while it does not exist yet."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def plan_number() -> int | None:
+    raw = request.args.get("plan", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(400, description=f"plan must be a version number, got {raw!r}")
+    return int(raw)
+
+
+def season_and_plan(name: str):
+    season = review.season_named(name)
+    plan = review.plan_version(season, plan_number())
+    return season, plan
+
+
+def no_plan(season):
+    return render_template("review/no_plan.html", season=season), 404
+
+
+@bp.route("/seasons/<name>/review")
+def plan(name: str):
+    season, plan = season_and_plan(name)
+    if plan is None:
+        return no_plan(season)
+    visits = review.plan_visits(plan)
+    overnights = review.plan_overnights(plan)
+    unserved = review.plan_unserved(plan)
+    positions = review.TeamPositions(season, visits, overnights)
+    return render_template(
+        "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
+        unserved=review.unserved_rows(season, unserved, positions),
+        season_map=link("maps.season_map", name=season.name, plan=plan.number),
+        team_maps={t.id: link("maps.team_map", name=season.name, slug=t.slug, plan=plan.number) for t in season.teams},
+    )
+
+
+@bp.route("/seasons/<name>/review/teams/<slug>")
+def team(name: str, slug: str):
+    season, plan = season_and_plan(name)
+    if plan is None:
+        return no_plan(season)
+    team = review.team_by_slug(season, slug)
+    visits = review.plan_visits(plan, team.id)
+    days = review.team_itinerary(season, team, visits, review.plan_overnights(plan, team.id))
+    return render_template(
+        "review/team.html", season=season, plan=plan, team=team, days=days,
+        team_map=link("maps.team_map", name=season.name, slug=team.slug, plan=plan.number),
+    )
+
+
+@bp.route("/seasons/<name>/review/weeks")
+def weeks(name: str):
+    season, plan = season_and_plan(name)
+    if plan is None:
+        return no_plan(season)
+    grid = review.week_grid(season, review.plan_visits(plan), review.plan_overnights(plan))
+    return render_template("review/weeks.html", season=season, plan=plan, weeks=grid)
+
+
+@bp.route("/seasons/<name>/teams/<slug>/days/<date>")
+def day_sheet(name: str, slug: str, date: str):
+    season = review.season_named(name)
+    team = review.team_by_slug(season, slug)
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        abort(404)
+    plan = review.sheet_plan(season, plan_number())
+    if plan is None:
+        return no_plan(season)
+    sheet = review.day_sheet(season, plan, team, day)
+    return render_template("review/day_sheet.html", season=season, plan=plan, team=team, **sheet)
+
+
+# --- exports -----------------------------------------------------------------------------------------
+
+
+def download(body: str, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/seasons/<name>/export/requests.csv")
+def requests_csv(name: str):
+    from ..requests_csv import export_requests
+
+    season = review.season_named(name)
+    return download(export_requests(season), "text/csv", f"{season.name}-requests.csv")
+
+
+@bp.route("/seasons/<name>/export/plan.json")
+def plan_json(name: str):
+    import json
+
+    season, plan = season_and_plan(name)
+    if plan is None:
+        return no_plan(season)
+    body = json.dumps(review.plan_dict(season, plan), indent=2, ensure_ascii=False)
+    return download(body, "application/json", f"{season.name}-plan-{plan.number}.json")
+
+
+@bp.route("/seasons/<name>/export/itinerary.csv")
+def itinerary_csv(name: str):
+    season, plan = season_and_plan(name)
+    if plan is None:
+        return no_plan(season)
+    return download(review.itinerary_csv(season, plan), "text/csv", f"{season.name}-itinerary-{plan.number}.csv")
