@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .index import default_index_path, load_index
-from .place import GeocodeError, Place, locate_offline, timezone_at
+from .place import GeocodeError, Place, PlaceNotFound, locate_offline, timezone_at
 
-__all__ = ["GeocodeError", "Place", "holiday_calendar", "locate", "timezone_at"]
+__all__ = ["GeocodeError", "Place", "PlaceNotFound", "holiday_calendar", "locate", "timezone_at"]
 
 
 def locate(*, country, region="", city="", postal_code="", street="", lat=None, lon=None, index_path=None) -> Place:
@@ -23,8 +23,8 @@ def locate(*, country, region="", city="", postal_code="", street="", lat=None, 
             return place
     try:
         return locate_offline(index, **fields)
-    except GeocodeError as offline_error:
-        if service and "malformed" not in str(offline_error) and "not a" not in str(offline_error):
+    except PlaceNotFound:
+        if service:
             place = _online(service, index, fields, street or "")
             if place:
                 return place

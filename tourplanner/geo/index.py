@@ -39,6 +39,22 @@ class GeoIndex:
     alternates: dict[str, list[int]]  # same keys, from GeoNames alternate names
     zip_towns: dict[str, list]  # "US|AZ|tuba city" -> [lat, lon, name]: post-office towns under 500 people
 
+    def nearest_town(self, lat: float, lon: float, country: str = "") -> tuple[Town, float]:
+        """The closest town (of a country, if given) and its distance in km, for points given as coordinates."""
+        import numpy as np
+
+        if not hasattr(self, "_points"):
+            self._points = np.radians([[t.lat, t.lon] for t in self.towns])
+            self._countries = np.array([t.country for t in self.towns])
+        p = self._points
+        la, lo = np.radians(lat), np.radians(lon)
+        a = np.sin((p[:, 0] - la) / 2) ** 2 + np.cos(la) * np.cos(p[:, 0]) * np.sin((p[:, 1] - lo) / 2) ** 2
+        km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+        if country:
+            km = np.where(self._countries == country, km, np.inf)
+        best = int(np.argmin(km))
+        return self.towns[best], float(km[best])
+
     def to_json(self) -> dict:
         return {
             "version": INDEX_VERSION,

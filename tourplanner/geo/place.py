@@ -24,6 +24,8 @@ COUNTRY_NAMES = {"US": "the United States", "CA": "Canada"}
 REGION_WORD = {"US": "state", "CA": "province"}
 # A town must be this many times bigger than every other town of its name to be chosen without a state.
 _DOMINANT = 20
+# Given coordinates farther than this from every town of 500+ are taken as a typo (swapped or unsigned).
+_MAX_KM_FROM_TOWN = 300
 
 _US_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 _CA_POSTAL = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(?:(\d[ABCEGHJ-NPRSTV-Z]\d))?$")
@@ -31,6 +33,10 @@ _CA_POSTAL = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(?:(\d[ABCEGH
 
 class GeocodeError(GeocoderQueryError):
     """A place that cannot be found or is malformed; the message says which part."""
+
+
+class PlaceNotFound(GeocodeError):
+    """Well-formed, but not in the data (an online provider may still know it)."""
 
 
 @dataclass(frozen=True)
@@ -174,12 +180,23 @@ def locate_offline(
     lat=None, lon=None,
 ) -> Place:
     """The best offline answer; GeocodeError names the part that could not be found or is malformed."""
+    given = lat is not None or lon is not None
     country_code = normalize_country(country) if country else guess_country(postal_code, region)
-    if not country_code and not country and city and not region:
+    if country and not country_code:
+        raise GeocodeError(f"country {country!r} is not served: use US or CA")
+    if not country_code and not country and city and not region and not given:
         country_code = _country_of_town(index, city)
+    if given:
+        if lat is None or lon is None or lat == "" or lon == "":
+            raise GeocodeError("give both latitude and longitude, or neither")
+        lat, lon = _check_coordinates(lat, lon)
+        near, km = index.nearest_town(lat, lon, country_code)
+        if km > _MAX_KM_FROM_TOWN:
+            where = COUNTRY_NAMES.get(country_code, "the United States or Canada")
+            raise GeocodeError(f"coordinates {lat:.4f}, {lon:.4f} are {km:.0f} km from any town in {where}: "
+                               "check the order (latitude first) and the signs (west is negative)")
+        country_code = country_code or near.country
     if not country_code:
-        if country:
-            raise GeocodeError(f"country {country!r} is not served: use US or CA")
         raise GeocodeError("country is missing: give US or CA")
     region_code = ""
     if region and region.strip():
@@ -188,11 +205,10 @@ def locate_offline(
             raise GeocodeError(
                 f"{region!r} is not a {REGION_WORD[country_code]} of {COUNTRY_NAMES[country_code]}"
             )
-    if lat is not None or lon is not None:
-        if lat is None or lon is None or lat == "" or lon == "":
-            raise GeocodeError("give both latitude and longitude, or neither")
-        lat, lon = _check_coordinates(lat, lon)
-        label = f"{city}, {region_code} (given coordinates)" if city else f"{lat:.5f}, {lon:.5f} (given coordinates)"
+    if given:
+        region_code = region_code or near.region
+        where = f"{city}, {region_code}" if city else f"near {near.name}, {near.region}"
+        label = f"{where} (given coordinates)"
         return _place(lat, lon, "given", country_code, region_code, label, source="given")
 
     code = parse_postal_code(country_code, postal_code) if (postal_code or "").strip() else ""
@@ -220,7 +236,7 @@ def locate_offline(
         found = _fsa_place(index, fsa, region_code, None)
         if found:
             return found
-    raise GeocodeError(_not_found_message(country_code, region_code, city, code))
+    raise PlaceNotFound(_not_found_message(country_code, region_code, city, code))
 
 
 def _not_found_message(country: str, region: str, city: str, code: str) -> str:
