@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 50a01be9aa72
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 17:02:06.620081
+Create Date: 2026-11-24 17:05:30.119802
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '50a01be9aa72'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -86,6 +86,7 @@ def upgrade():
     sa.Column('kpis', sa.JSON(), nullable=False),
     sa.Column('input_hash', sa.String(length=64), nullable=False),
     sa.Column('plan_json', sa.Text(), nullable=False),
+    sa.Column('instance_json', sa.Text(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
     sa.Column('published_dt', sa.DateTime(timezone=True), nullable=True),
