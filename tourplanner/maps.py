@@ -1,0 +1,628 @@
+"""Maps of the tour as HTML parts: folium + Leaflet served by the app, every user string escaped once.
+
+Pure: builders take plain inputs (dataclasses below) and a MapAssets saying where the app serves
+Leaflet, jQuery, Leaflet.markercluster and tourmap.js/css, and return MapParts (head links + the map
+div and its script). No Flask, no database.
+
+Why not one folium Marker per stop: folium renders each element through Jinja (2,000 stops with popups
+take about 3 s) and folium 0.20 puts popup text inside JS template literals without escaping it. So a
+map here is a folium Map with its tile layer plus one TourLayer element holding a JSON spec that
+tourmap.js draws; the spec's strings are already HTML-escaped by escape_text, and the JSON is made safe
+for a <script> element.
+
+Content-Security-Policy for pages with a map (see map_csp): scripts only from 'self' plus a per-response
+nonce for the one inline script folium emits (no 'unsafe-inline' for scripts); styles from 'self' plus
+'unsafe-inline', because Leaflet and the numbered stop icons set style attributes; images from 'self',
+data: and the tile server's origin; fetch (the outlines GeoJSON) from 'self' only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional, Sequence
+from urllib.parse import urlsplit
+
+import folium
+from branca.element import CssLink, JavascriptLink, MacroElement
+from folium.template import Template
+from markupsafe import Markup
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+OUTLINES_ATTRIBUTION = "outlines: geoBoundaries"
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+STATUS_COLOURS = {
+    "submitted": "#718096",
+    "approved": "#3182ce",
+    "scheduled": "#dd6b20",
+    "confirmed": "#38a169",
+    "declined": "#2d3748",
+    "cancelled": "#a0aec0",
+    "unserved": "#c53030",
+}
+# Circle radius (metres) for how sure the geocoder is of a point; see geo.Place.precision.
+PRECISION_RADIUS_M = {"given": 50, "address": 100, "zip": 3000, "fsa": 4000, "city": 8000}
+PRECISION_WORDS = {
+    "given": "point given by the venue",
+    "address": "street address",
+    "zip": "ZIP code centre",
+    "fsa": "postal area (FSA) centre",
+    "city": "town centre",
+}
+NORTH_AMERICA = (45.0, -98.0)
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_JS_EXTRA = {ord("`"): "&#96;", ord("$"): "&#36;", ord("\\"): "&#92;"}
+
+
+def escape_text(s) -> str:
+    """The one escaping helper for map strings: HTML-escape, and neutralise `, $ and \\ for JS templates."""
+    if s is None:
+        return ""
+    return html.escape(str(s), quote=True).translate(_JS_EXTRA)
+
+
+def safe_colour(value: str, index: int = 0) -> str:
+    """A colour that can go into a style attribute: #rrggbb as given, else one from the palette."""
+    return value if isinstance(value, str) and _COLOUR.match(value) else PALETTE[index % len(PALETTE)]
+
+
+def safe_href(url: str) -> str:
+    """A link for a popup: a path on this site or an http(s) URL, escaped; anything else is dropped."""
+    if not url:
+        return ""
+    scheme = urlsplit(url).scheme.lower()
+    if (url.startswith("/") and not url.startswith("//")) or scheme in ("http", "https"):
+        return escape_text(url)
+    return ""
+
+
+def script_json(value) -> str:
+    """JSON that can sit inside a <script> element: no </script>, no HTML comment, no line separators."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, code)
+    return text
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class MapAssets:
+    """Where the app serves the map libraries, which tiles to use, and the CSP nonce of this response."""
+
+    base: str = "/maps/assets"
+    tile_url: str = OSM_TILES
+    tile_attribution: str = OSM_ATTRIBUTION
+    nonce: str = ""
+
+    @property
+    def js(self) -> list[tuple[str, str]]:
+        return [
+            ("leaflet", f"{self.base}/leaflet/leaflet.js"),
+            ("jquery", f"{self.base}/jquery/jquery.min.js"),
+        ]
+
+    @property
+    def css(self) -> list[tuple[str, str]]:
+        return [("leaflet_css", f"{self.base}/leaflet/leaflet.css")]
+
+    @property
+    def tour_js(self) -> list[tuple[str, str]]:
+        return [
+            ("markercluster", f"{self.base}/markercluster/leaflet.markercluster.js"),
+            ("tourmap", f"{self.base}/tour/tourmap.js"),
+        ]
+
+    @property
+    def tour_css(self) -> list[tuple[str, str]]:
+        return [
+            ("markercluster_css", f"{self.base}/markercluster/MarkerCluster.css"),
+            ("markercluster_default_css", f"{self.base}/markercluster/MarkerCluster.Default.css"),
+            ("tourmap_css", f"{self.base}/tour/tourmap.css"),
+        ]
+
+    @property
+    def outlines_url(self) -> str:
+        return f"{self.base}/tour/outlines.geojson"
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    key: str  # Team.slug
+    name: str
+    colour: str = ""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A visit on a map: where, when (aware, in the venue's zone), for whom, and the request behind it."""
+
+    team: str
+    lat: float
+    lon: float
+    start: dt.datetime
+    venue: str
+    town: str = ""
+    audience: int = 0
+    status: str = ""
+    ref: str = ""
+    link: str = ""
+    drive_km: float = 0.0
+    drive_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Where a team sleeps on a day (or, for a day map's start, slept the night before)."""
+
+    team: str
+    day: dt.date
+    lat: float
+    lon: float
+    town: str = ""
+
+
+@dataclass(frozen=True)
+class RequestPin:
+    """A request on the review map; reason is set when the plan leaves it unserved."""
+
+    lat: float
+    lon: float
+    venue: str
+    town: str = ""
+    status: str = "submitted"
+    ref: str = ""
+    audience: int = 0
+    link: str = ""
+    reason: str = ""
+    detail: str = ""
+    precision: str = ""
+
+
+@dataclass(frozen=True)
+class PublicVenue:
+    """What the public map may know of a visited venue: its town, and its point only if it agreed."""
+
+    lat: float
+    lon: float
+    city: str
+    region: str
+    country: str
+    name: str = ""
+    show_point: bool = False
+
+
+@dataclass(frozen=True)
+class CoveragePoint:
+    lat: float
+    lon: float
+    label: str
+    screenings: int
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A map for a template: `head` goes in <head>, `body` where the map should be; str() gives both."""
+
+    head: Markup
+    body: Markup
+    markers: int = 0
+    lines: int = 0
+
+    def __html__(self) -> str:
+        return str(self.head) + str(self.body)
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+@dataclass
+class _Spec:
+    """What tourmap.js draws."""
+
+    markers: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    circles: list = field(default_factory=list)
+    legend: list = field(default_factory=list)
+    legend_title: str = ""
+    dims: list = field(default_factory=list)
+    cluster: bool = False
+    max_zoom: int = 12
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+# ---------------------------------------------------------------- rendering
+
+
+class TourLayer(MacroElement):
+    """Hands a spec to tourmap.js; links its scripts per instance, never on folium's shared class lists."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            TourMap.background({{ this._parent.get_name() }}, {{ this.background_json }});
+            TourMap.draw({{ this._parent.get_name() }}, {{ this.spec_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: _Spec, assets: MapAssets):
+        super().__init__()
+        self._name = "TourLayer"
+        self.spec_json = script_json(spec.to_dict())
+        self.background_json = script_json({"outlines": assets.outlines_url})
+
+
+def _base_map(assets: MapAssets) -> folium.Map:
+    """A folium Map whose Leaflet and jQuery come from the app and whose tiles are configurable."""
+    fmap = folium.Map(location=NORTH_AMERICA, zoom_start=4, tiles=None, control_scale=True, max_zoom=18)
+    fmap.default_js = list(assets.js)  # per instance: folium.Map.default_js (the CDN list) stays untouched
+    fmap.default_css = list(assets.css)
+    if assets.tile_url:
+        attribution = f"{assets.tile_attribution} | {OUTLINES_ATTRIBUTION}"
+        folium.TileLayer(tiles=assets.tile_url, attr=attribution, name="Map", control=False, max_zoom=18).add_to(fmap)
+    return fmap
+
+
+def set_assets_provider(provider: Callable[[], MapAssets]) -> None:
+    """Let the web layer say where assets live (config, this response's nonce) when a caller names none."""
+    global _assets_provider
+    _assets_provider = provider
+
+
+_assets_provider: Callable[[], MapAssets] = MapAssets
+
+
+def _render(spec: _Spec, assets: Optional[MapAssets], size: str = "") -> MapParts:
+    """folium renders the map; the head keeps only our links, the body is the div and one script."""
+    assets = assets or _assets_provider()
+    fmap = _base_map(assets)
+    TourLayer(spec, assets).add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    links = [child for child in root.header._children.values() if isinstance(child, (JavascriptLink, CssLink))]
+    head = "\n".join(link.render() for link in links)
+    head += "\n" + "\n".join(
+        [f'<script src="{escape_text(url)}"></script>' for _, url in assets.tour_js]
+        + [f'<link rel="stylesheet" href="{escape_text(url)}">' for _, url in assets.tour_css]
+    )
+    nonce = f' nonce="{escape_text(assets.nonce)}"' if assets.nonce else ""
+    size_class = f" tour-map--{size}" if size else ""
+    body = (
+        f'<div class="tour-map{size_class}">{root.html.render()}</div>\n'
+        f"<script{nonce}>\n{root.script.render()}\n</script>"
+    )
+    return MapParts(head=Markup(head), body=Markup(body), markers=len(spec.markers), lines=len(spec.lines))
+
+
+# ---------------------------------------------------------------- text for popups
+
+
+def local_when(start: dt.datetime) -> str:
+    """'Tue 2 Feb 2027, 10:00 CST' in the zone the datetime carries."""
+    zone = start.tzname() or ""
+    return f"{start:%a} {start.day} {start:%b %Y, %H:%M} {zone}".strip()
+
+
+def _drive(km: float, minutes: int) -> str:
+    if not km and not minutes:
+        return ""
+    return f"drive before: {km:.0f} km, {minutes // 60}:{minutes % 60:02d} h"
+
+
+def stop_popup(stop: Stop, team_name: str, number: int) -> str:
+    """What a coordinator needs about a visit: venue, local date and time, audience, status, the request."""
+    lines = [f"<strong>{escape_text(stop.venue)}</strong>"]
+    if stop.town:
+        lines.append(escape_text(stop.town))
+    lines.append(escape_text(local_when(stop.start)))
+    meta = f"audience {int(stop.audience)}"
+    if stop.status:
+        meta += f" · {escape_text(stop.status)}"
+    lines.append(f'<span class="tour-popup-meta">{meta}</span>')
+    lines.append(f'<span class="tour-popup-meta">{escape_text(team_name)}, stop {number}</span>')
+    drive = _drive(stop.drive_km, stop.drive_minutes)
+    if drive:
+        lines.append(f'<span class="tour-popup-meta">{escape_text(drive)}</span>')
+    href = safe_href(stop.link)
+    if href:
+        lines.append(f'<a href="{href}">request {escape_text(stop.ref)}</a>')
+    return "<br>".join(lines)
+
+
+def _stop_tip(stop: Stop, number: int) -> str:
+    return f"{number}. {escape_text(stop.venue)} · {escape_text(local_when(stop.start))}"
+
+
+def _sleep_text(sleep: Sleep, prefix: str) -> str:
+    town = escape_text(sleep.town) or f"{sleep.lat:.3f}, {sleep.lon:.3f}"
+    return f"{escape_text(prefix)}: {town} ({sleep.day:%a} {sleep.day.day} {sleep.day:%b})"
+
+
+# ---------------------------------------------------------------- builders
+
+
+def week_of(day: dt.date, season_start: dt.date) -> int:
+    """1-based season week of a day."""
+    return (day - season_start).days // 7 + 1
+
+
+def _week_label(week: int, season_start: dt.date) -> str:
+    monday = season_start + dt.timedelta(days=7 * (week - 1))
+    return f"Week {week} · {monday.day} {monday:%b}"
+
+
+def _colours(teams: Sequence[TeamInfo]) -> dict[str, str]:
+    return {team.key: safe_colour(team.colour, i) for i, team in enumerate(teams)}
+
+
+def _by_team(stops: Iterable[Stop]) -> dict[str, list[Stop]]:
+    routes: dict[str, list[Stop]] = {}
+    for stop in sorted(stops, key=lambda s: s.start):
+        routes.setdefault(stop.team, []).append(stop)
+    return routes
+
+
+def season_map(
+    teams: Sequence[TeamInfo], stops: Iterable[Stop], *, season_start: dt.date, assets: Optional[MapAssets] = None
+) -> MapParts:
+    """All teams: one colour each, numbered stops, drive lines, a layer per team and per week, a legend."""
+    colours = _colours(teams)
+    names = {team.key: team.name for team in teams}
+    routes = _by_team(stops)
+    team_index = {team.key: i for i, team in enumerate(teams)}
+    weeks = sorted({week_of(s.start.date(), season_start) for route in routes.values() for s in route})
+    week_index = {week: i for i, week in enumerate(weeks)}
+    spec = _Spec(cluster=True, legend_title="Teams")
+    for key, route in routes.items():
+        if key not in team_index:
+            raise ValueError(f"stop {route[0].ref or route[0].venue!r} names team {key!r}, which is not on the map")
+        t, colour = team_index[key], colours[key]
+        segment: list = []
+        segment_week = None
+        for number, stop in enumerate(route, start=1):
+            week = week_index[week_of(stop.start.date(), season_start)]
+            point = [round(stop.lat, 5), round(stop.lon, 5)]
+            spec.markers.append({
+                "p": point, "k": [t, week], "kind": "stop", "n": str(number), "c": colour,
+                "popup": stop_popup(stop, names[key], number), "tip": _stop_tip(stop, number),
+            })
+            if week != segment_week:
+                if len(segment) > 1:
+                    spec.lines.append(_line(segment, [t, segment_week], colour, names[key], weeks[segment_week]))
+                segment = segment[-1:]
+                segment_week = week
+            segment.append(point)
+        if len(segment) > 1:
+            spec.lines.append(_line(segment, [t, segment_week], colour, names[key], weeks[segment_week]))
+    spec.dims = [
+        {"name": "Teams", "keys": [_swatch(colours[t.key], t.name) for t in teams]},
+        {"name": "Weeks", "keys": [escape_text(_week_label(w, season_start)) for w in weeks]},
+    ]
+    spec.legend = [{"c": colours[t.key], "label": escape_text(t.name), "shape": "stop"} for t in teams]
+    return _render(spec, assets)
+
+
+def _line(points: list, k: list, colour: str, team_name: str, week: Optional[int]) -> dict:
+    tip = escape_text(team_name) + (f" · week {week}" if week else "")
+    return {"pts": points, "k": k, "c": colour, "tip": tip}
+
+
+def _swatch(colour: str, name: str) -> str:
+    return f'<span class="tour-swatch" style="background:{colour}"></span> {escape_text(name)}'
+
+
+def _route_with_nights(route: list[Stop], sleeps: Iterable[Sleep]) -> list:
+    """Stops and nights in driving order: a night comes after the day's last stop."""
+    items = [((s.start.date(), 0, s.start.timestamp()), s) for s in route]
+    items += [((n.day, 1, 0.0), n) for n in sleeps]
+    return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+
+
+def team_map(
+    team: TeamInfo,
+    stops: Iterable[Stop],
+    sleeps: Iterable[Sleep] = (),
+    *,
+    season_start: dt.date,
+    assets: Optional[MapAssets] = None,
+) -> MapParts:
+    """One team's season: numbered stops, nights, drive lines, a layer per week."""
+    colour = safe_colour(team.colour)
+    route = _by_team(s for s in stops if s.team == team.key).get(team.key, [])
+    sleeps = [n for n in sleeps if n.team == team.key]
+    ordered = _route_with_nights(route, sleeps)
+    weeks = sorted({week_of(_day(item), season_start) for item in ordered})
+    week_index = {week: i for i, week in enumerate(weeks)}
+    spec = _Spec(cluster=len(route) > 300, legend_title=escape_text(team.name))
+    number = 0
+    previous = None
+    for item in ordered:
+        week = week_index[week_of(_day(item), season_start)]
+        point = [round(item.lat, 5), round(item.lon, 5)]
+        if isinstance(item, Stop):
+            number += 1
+            spec.markers.append({
+                "p": point, "k": [week], "kind": "stop", "n": str(number), "c": colour,
+                "popup": stop_popup(item, team.name, number), "tip": _stop_tip(item, number),
+            })
+        else:
+            text = _sleep_text(item, "Night")
+            spec.markers.append({"p": point, "k": [week], "kind": "sleep", "c": colour, "popup": text, "tip": text})
+        if previous is not None:
+            spec.lines.append({"pts": [previous, point], "k": [week], "c": colour, "tip": escape_text(team.name)})
+        previous = point
+    spec.dims = [{"name": "Weeks", "keys": [escape_text(_week_label(w, season_start)) for w in weeks]}]
+    spec.legend = [
+        {"c": colour, "label": "stop, numbered in order", "shape": "stop"},
+        {"c": colour, "label": "night", "shape": "sleep"},
+        {"c": colour, "label": "drive", "shape": "line"},
+    ]
+    return _render(spec, assets)
+
+
+def _day(item) -> dt.date:
+    return item.start.date() if isinstance(item, Stop) else item.day
+
+
+def day_map(
+    team: TeamInfo,
+    day: dt.date,
+    stops: Iterable[Stop],
+    *,
+    start: Optional[Sleep] = None,
+    tonight: Optional[Sleep] = None,
+    assets: Optional[MapAssets] = None,
+) -> MapParts:
+    """A Nomad's day: where the van starts, today's stops in order, drive lines, where to sleep."""
+    colour = safe_colour(team.colour)
+    route = [s for s in sorted(stops, key=lambda s: s.start) if s.team == team.key and s.start.date() == day]
+    spec = _Spec(max_zoom=13, legend_title=escape_text(f"{team.name}, {day:%a} {day.day} {day:%b %Y}"))
+    points = []
+    if start is not None:
+        text = _sleep_text(start, "Start")
+        points.append([round(start.lat, 5), round(start.lon, 5)])
+        spec.markers.append({"p": points[-1], "kind": "start", "c": colour, "popup": text, "tip": text})
+    for number, stop in enumerate(route, start=1):
+        points.append([round(stop.lat, 5), round(stop.lon, 5)])
+        spec.markers.append({
+            "p": points[-1], "kind": "stop", "n": str(number), "c": colour,
+            "popup": stop_popup(stop, team.name, number), "tip": _stop_tip(stop, number),
+        })
+    if tonight is not None:
+        text = _sleep_text(tonight, "Sleep")
+        points.append([round(tonight.lat, 5), round(tonight.lon, 5)])
+        spec.markers.append({"p": points[-1], "kind": "sleep", "c": colour, "popup": text, "tip": text})
+    for a, b in zip(points, points[1:]):
+        spec.lines.append({"pts": [a, b], "c": colour, "tip": escape_text(team.name)})
+    spec.legend = [{"c": colour, "label": f"{len(route)} stop(s), in order", "shape": "stop"}]
+    if start is not None:
+        spec.legend.append({"c": colour, "label": "start: " + escape_text(start.town or "last night"), "shape": "start"})
+    if tonight is not None:
+        spec.legend.append({"c": colour, "label": "sleep: " + escape_text(tonight.town or "tonight"), "shape": "sleep"})
+    return _render(spec, assets)
+
+
+def request_popup(pin: RequestPin) -> str:
+    """A request for review: venue, town, status, audience, why unserved, the link."""
+    lines = [f"<strong>{escape_text(pin.venue)}</strong>"]
+    if pin.town:
+        lines.append(escape_text(pin.town))
+    lines.append(f'<span class="tour-popup-meta">{escape_text(pin.status)} · audience {int(pin.audience)}</span>')
+    if pin.reason:
+        reason = f"not served: {pin.reason}" + (f" ({pin.detail})" if pin.detail else "")
+        lines.append(f"<em>{escape_text(reason)}</em>")
+    if pin.precision:
+        lines.append(f'<span class="tour-popup-meta">located by {escape_text(PRECISION_WORDS.get(pin.precision, pin.precision))}</span>')
+    href = safe_href(pin.link)
+    if href:
+        lines.append(f'<a href="{href}">request {escape_text(pin.ref)}</a>')
+    return "<br>".join(lines)
+
+
+def request_map(pins: Iterable[RequestPin], *, assets: Optional[MapAssets] = None) -> MapParts:
+    """Requests for review, coloured by status; unserved ones marked with their reason; a layer per status."""
+    pins = list(pins)
+    groups = sorted({_pin_group(p) for p in pins}, key=lambda g: list(STATUS_COLOURS).index(g) if g in STATUS_COLOURS else 99)
+    index = {g: i for i, g in enumerate(groups)}
+    spec = _Spec(cluster=len(pins) > 300, legend_title="Requests")
+    for pin in pins:
+        group = _pin_group(pin)
+        colour = STATUS_COLOURS.get(group, PALETTE[-2])
+        tip = escape_text(pin.venue) + (f" · not served: {escape_text(pin.reason)}" if pin.reason else f" · {escape_text(pin.status)}")
+        spec.markers.append({
+            "p": [round(pin.lat, 5), round(pin.lon, 5)], "k": [index[group]],
+            "kind": "unserved" if pin.reason else "dot", "c": colour, "popup": request_popup(pin), "tip": tip,
+        })
+    counts = {g: sum(1 for p in pins if _pin_group(p) == g) for g in groups}
+    spec.dims = [{"name": "Status", "keys": [_swatch(STATUS_COLOURS.get(g, PALETTE[-2]), f"{g} ({counts[g]})") for g in groups]}]
+    spec.legend = [
+        {"c": STATUS_COLOURS.get(g, PALETTE[-2]), "label": escape_text(f"{g} ({counts[g]})"),
+         "shape": "unserved" if g == "unserved" else "dot"}
+        for g in groups
+    ]
+    return _render(spec, assets)
+
+
+def _pin_group(pin: RequestPin) -> str:
+    return "unserved" if pin.reason else pin.status
+
+
+def coverage_points(venues: Iterable[PublicVenue]) -> list[CoveragePoint]:
+    """Towns reached, for everyone: a venue's own point only if it agreed, else its town at about 10 km."""
+    exact: list[CoveragePoint] = []
+    towns: dict[tuple, list[PublicVenue]] = {}
+    for venue in venues:
+        if venue.show_point and venue.name:
+            label = f"{venue.name}, {venue.city}, {venue.region}".strip(", ")
+            exact.append(CoveragePoint(round(venue.lat, 4), round(venue.lon, 4), label, 1, exact=True))
+        else:
+            towns.setdefault((venue.country, venue.region, venue.city.strip().lower()), []).append(venue)
+    points = []
+    for (_, region, _), group in sorted(towns.items()):
+        lat = round(sum(v.lat for v in group) / len(group), 1)
+        lon = round(sum(v.lon for v in group) / len(group), 1)
+        label = ", ".join(x for x in (group[0].city.strip(), region) if x)
+        points.append(CoveragePoint(lat, lon, label or "a town", len(group)))
+    return points + exact
+
+
+def coverage_map(points: Iterable[CoveragePoint], *, assets: Optional[MapAssets] = None) -> MapParts:
+    """The public map on the home page: towns reached and how many screenings, nothing private."""
+    spec = _Spec(max_zoom=7, legend_title="Where the tour goes")
+    for point in points:
+        word = "screening" if point.screenings == 1 else "screenings"
+        text = f"{escape_text(point.label)}: {point.screenings} {word}"
+        spec.markers.append({
+            "p": [point.lat, point.lon], "kind": "town", "n": str(point.screenings) if point.screenings > 1 else "",
+            "c": "#2b6cb0", "popup": text, "tip": text,
+        })
+    spec.cluster = len(spec.markers) > 300
+    spec.legend = [{"c": "#2b6cb0", "label": "town with screenings", "shape": "dot"}]
+    return _render(spec, assets, size="public")
+
+
+def point_map(
+    lat: float, lon: float, label: str, precision: str = "", *, assets: Optional[MapAssets] = None
+) -> MapParts:
+    """A small map for reviewing one request's location: a pin, and a circle as wide as the geocoder is unsure."""
+    if not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
+        raise ValueError(f"point_map: latitude {lat} / longitude {lon} is not a place on Earth")
+    radius = PRECISION_RADIUS_M.get(precision, 15000)
+    words = PRECISION_WORDS.get(precision, f"precision {precision}" if precision else "unknown precision")
+    text = f"<strong>{escape_text(label)}</strong><br>{escape_text(words)}, within about {_metres(radius)}"
+    point = [round(float(lat), 6), round(float(lon), 6)]
+    spec = _Spec(max_zoom=16)
+    spec.markers.append({"p": point, "kind": "dot", "c": "#c53030", "popup": text, "tip": escape_text(label)})
+    spec.circles.append({"p": point, "r": radius, "c": "#c53030", "popup": text})
+    return _render(spec, assets, size="small")
+
+
+def _metres(radius: int) -> str:
+    return f"{radius} m" if radius < 1000 else f"{radius / 1000:g} km"
+
+
+def map_csp(nonce: str, tile_url: str = OSM_TILES) -> str:
+    """The Content-Security-Policy of a page with a map (see the module docstring for why)."""
+    tiles = ""
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            host = urlsplit(tile_url).netloc
+            tiles = f" {parts.scheme}://{host.replace('{s}', '*')}"
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:{tiles}; "
+        "connect-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )

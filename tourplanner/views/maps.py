@@ -1,0 +1,326 @@
+"""Map pages: the coordinators' season, team, day and request maps, the Nomads' day map, the home-page map.
+
+The map libraries (Leaflet, jQuery, Leaflet.markercluster from the xstatic packages; tourmap.js/css and
+the state/province outlines from tourplanner/static/maps) are served here, so maps work with no CDN.
+
+Content-Security-Policy of every page that shows a map (set after the response is built, whenever a
+map was rendered for it):
+
+    default-src 'self'; script-src 'self' 'nonce-<per response>'; style-src 'self' 'unsafe-inline';
+    img-src 'self' data: <tile server origin>; connect-src 'self'; font-src 'self';
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'
+
+folium emits one inline script per map; it carries the response's nonce, so script-src needs no
+'unsafe-inline' and an injected <script> or onerror= handler cannot run. Styles need 'unsafe-inline'
+because Leaflet and the numbered stop icons use style attributes (a style cannot run script).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import xstatic.pkg.jquery
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from flask import Blueprint, abort, current_app, g, has_request_context, render_template, request, send_from_directory, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from .. import maps
+from ..extensions import db
+from ..models import FeedToken, Overnight, Plan, Request, Season, Team, UnservedRequest, Visit, hash_token, now_utc
+
+bp = Blueprint("maps", __name__)
+
+ASSET_DIRS = {
+    "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
+    "jquery": Path(xstatic.pkg.jquery.BASE_DIR),
+    "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
+    "tour": Path(__file__).resolve().parent.parent / "static" / "maps",
+}
+TOKEN_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+@bp.route("/maps/assets/<lib>/<path:filename>")
+def asset(lib: str, filename: str):
+    """Leaflet, jQuery, MarkerCluster and our map files, from the installed packages."""
+    folder = ASSET_DIRS.get(lib) or abort(404)
+    return send_from_directory(folder, filename, max_age=86400)
+
+
+def map_assets() -> maps.MapAssets:
+    """Asset URLs, tiles from config, and this response's CSP nonce (made on first use)."""
+    if not has_request_context():
+        return maps.MapAssets()
+    if "map_nonce" not in g:
+        g.map_nonce = secrets.token_urlsafe(16)
+    config = current_app.config
+    return maps.MapAssets(
+        base=url_for("maps.asset", lib="tour", filename="x").rsplit("/tour/x", 1)[0],
+        tile_url=config.get("MAP_TILE_URL", maps.OSM_TILES) or "",
+        tile_attribution=config.get("MAP_TILE_ATTRIBUTION", maps.OSM_ATTRIBUTION),
+        nonce=g.map_nonce,
+    )
+
+
+maps.set_assets_provider(map_assets)  # maps.point_map(...) from any view gets config tiles and the nonce
+
+
+@bp.after_app_request
+def map_page_csp(response):
+    """A page that rendered a map gets the map policy (module docstring)."""
+    nonce = g.get("map_nonce")
+    if nonce and response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = maps.map_csp(nonce, current_app.config.get("MAP_TILE_URL", ""))
+    return response
+
+
+# ---------------------------------------------------------------- reading a plan
+
+
+def _season_or_404(name: str) -> Season:
+    return db.session.scalar(select(Season).where(Season.name == name)) or abort(404)
+
+
+def _plan_for(season: Season) -> Plan | None:
+    """?plan=N, else the season's latest plan, draft or published."""
+    number = request.args.get("plan", "")
+    query = select(Plan).where(Plan.season_id == season.id)
+    if number:
+        if not number.isdigit():
+            abort(404)
+        return db.session.scalar(query.where(Plan.number == int(number))) or abort(404)
+    return db.session.scalar(query.order_by(Plan.number.desc()).limit(1))
+
+
+def _team_or_404(season: Season, slug: str) -> Team:
+    return db.session.scalar(select(Team).where(Team.season_id == season.id, Team.slug == slug)) or abort(404)
+
+
+def _visits(plan: Plan | None, team: Team | None = None) -> list[Visit]:
+    """A plan's visits that happen (cancelled ones stay in the plan for the feeds, not on maps)."""
+    if plan is None:
+        return []
+    query = (
+        select(Visit)
+        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False))
+        .options(joinedload(Visit.request).joinedload(Request.venue), joinedload(Visit.team))
+        .order_by(Visit.team_id, Visit.start_dt)
+    )
+    if team is not None:
+        query = query.where(Visit.team_id == team.id)
+    return [v for v in db.session.scalars(query).unique() if v.request.venue.lat is not None]
+
+
+def request_link(req: Request) -> str:
+    """The coordinator page of a request, when the app has one."""
+    try:
+        return url_for("intake_admin.detail", request_id=req.id)
+    except BuildError:
+        return ""
+
+
+def _town(venue) -> str:
+    return ", ".join(x for x in (venue.city, venue.region) if x)
+
+
+def _stop(visit: Visit, with_link: bool = True) -> maps.Stop:
+    req, venue = visit.request, visit.request.venue
+    zone = ZoneInfo(venue.tz or visit.team.base_tz)
+    return maps.Stop(
+        team=visit.team.slug, lat=venue.lat, lon=venue.lon, start=visit.start_dt.astimezone(zone),
+        venue=venue.name, town=_town(venue), audience=req.audience, status=req.status, ref=req.ref,
+        link=request_link(req) if with_link else "", drive_km=visit.drive_km_before,
+        drive_minutes=visit.drive_minutes_before,
+    )
+
+
+def _team_info(team: Team) -> maps.TeamInfo:
+    return maps.TeamInfo(key=team.slug, name=team.name, colour=team.colour)
+
+
+def _sleeps(plan: Plan | None, team: Team) -> list[maps.Sleep]:
+    if plan is None:
+        return []
+    rows = db.session.scalars(
+        select(Overnight).where(Overnight.plan_id == plan.id, Overnight.team_id == team.id).order_by(Overnight.day)
+    )
+    return [maps.Sleep(team=team.slug, day=n.day, lat=n.lat, lon=n.lon, town=n.town) for n in rows]
+
+
+def _page(title: str, parts: maps.MapParts, season: Season, plan: Plan | None, *, team=None, day=None, note=""):
+    plans = db.session.scalars(select(Plan).where(Plan.season_id == season.id).order_by(Plan.number)).all()
+    return render_template(
+        "maps/map_page.html", title=title, parts=parts, plan=plan, plans=plans, note=note,
+        links=_links(season, plan, team, day),
+    )
+
+
+def _links(season: Season, plan: Plan | None, team: Team | None, day: dt.date | None) -> list[tuple[str, str]]:
+    """Where a coordinator goes next from a map: the other maps of the same plan."""
+    keep = {"plan": plan.number} if plan and request.args.get("plan") else {}
+    links = [
+        ("season page", url_for("admin.season", name=season.name)),
+        ("all teams", url_for("maps.season_map", name=season.name, **keep)),
+        ("requests", url_for("maps.request_map", name=season.name, **keep)),
+    ]
+    links += [(t.name, url_for("maps.team_map", name=season.name, slug=t.slug, **keep)) for t in season.teams]
+    if team is not None and day is not None:
+        for label, other in (("previous day", day - dt.timedelta(days=1)), ("next day", day + dt.timedelta(days=1))):
+            links.append((label, url_for("maps.day_map", name=season.name, slug=team.slug, day=other.isoformat(), **keep)))
+    return links
+
+
+def _no_plan_note(plan: Plan | None) -> str:
+    return "" if plan else "No plan yet for this season: run the optimizer to see the routes."
+
+
+# ---------------------------------------------------------------- coordinator pages
+
+
+@bp.route("/admin/seasons/<name>/map")
+@login_required
+def season_map(name: str):
+    season = _season_or_404(name)
+    plan = _plan_for(season)
+    parts = maps.season_map(
+        [_team_info(t) for t in season.teams], [_stop(v) for v in _visits(plan)],
+        season_start=season.start_date, assets=map_assets(),
+    )
+    return _page(f"Season {season.name}: map", parts, season, plan, note=_no_plan_note(plan))
+
+
+@bp.route("/admin/seasons/<name>/teams/<slug>/map")
+@login_required
+def team_map(name: str, slug: str):
+    season = _season_or_404(name)
+    team = _team_or_404(season, slug)
+    plan = _plan_for(season)
+    parts = maps.team_map(
+        _team_info(team), [_stop(v) for v in _visits(plan, team)], _sleeps(plan, team),
+        season_start=season.start_date, assets=map_assets(),
+    )
+    return _page(f"{team.name}: season map", parts, season, plan, team=team, note=_no_plan_note(plan))
+
+
+def _parse_day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        abort(404)
+
+
+def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, with_links: bool):
+    """The Nomads' day: start where they slept (or at base), today's stops, tonight's bed."""
+    stops = [_stop(v, with_links) for v in _visits(plan, team)]
+    stops = [s for s in stops if s.start.date() == day]
+    nights = {n.day: n for n in _sleeps(plan, team)}
+    start = nights.get(day - dt.timedelta(days=1)) or maps.Sleep(
+        team=team.slug, day=day - dt.timedelta(days=1), lat=team.base_lat, lon=team.base_lon,
+        town=team.base_name or "base",
+    )
+    return maps.day_map(_team_info(team), day, stops, start=start, tonight=nights.get(day), assets=map_assets())
+
+
+@bp.route("/admin/seasons/<name>/teams/<slug>/days/<day>/map")
+@login_required
+def day_map(name: str, slug: str, day: str):
+    season = _season_or_404(name)
+    team = _team_or_404(season, slug)
+    date = _parse_day(day)
+    plan = _plan_for(season)
+    parts = _day_parts(season, plan, team, date, with_links=True)
+    title = f"{team.name}: {date:%A} {date.day} {date:%B %Y}"
+    return _page(title, parts, season, plan, team=team, day=date, note=_no_plan_note(plan))
+
+
+@bp.route("/admin/seasons/<name>/requests/map")
+@login_required
+def request_map(name: str):
+    season = _season_or_404(name)
+    plan = _plan_for(season)
+    reasons = {}
+    if plan is not None:
+        reasons = {u.request_id: u for u in db.session.scalars(select(UnservedRequest).where(UnservedRequest.plan_id == plan.id))}
+    requests = db.session.scalars(
+        select(Request).where(Request.season_id == season.id).options(joinedload(Request.venue))
+    ).unique()
+    pins = []
+    for req in requests:
+        venue = req.venue
+        if venue.lat is None or venue.lon is None:
+            continue
+        unserved = reasons.get(req.id)
+        pins.append(maps.RequestPin(
+            lat=venue.lat, lon=venue.lon, venue=venue.name, town=_town(venue), status=req.status, ref=req.ref,
+            audience=req.audience, link=request_link(req), reason=unserved.reason if unserved else "",
+            detail=unserved.detail if unserved else "", precision=venue.geocode_precision,
+        ))
+    parts = maps.request_map(pins, assets=map_assets())
+    return _page(f"Season {season.name}: requests", parts, season, plan)
+
+
+# ---------------------------------------------------------------- Nomads: a day map under a feed token
+
+
+def _feed_team(token: str) -> tuple[Season, Team]:
+    """The team of a live team/member feed token; every other token is the same 404."""
+    row = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_dt is not None or row.kind not in ("team", "member"):
+        abort(404)
+    team = row.team if row.kind == "team" else (row.member.team if row.member else None)
+    if team is None:
+        abort(404)
+    return row.season, team
+
+
+@bp.route("/feeds/<token>/map")
+@bp.route("/feeds/<token>/days/<day>/map")
+def nomad_day_map(token: str, day: str | None = None):
+    """Today's route (or a given day's) from the published plan, for the Nomads' phones."""
+    season, team = _feed_team(token)
+    date = _parse_day(day) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
+    plan = season.published_plan()
+    parts = _day_parts(season, plan, team, date, with_links=False)
+    body = render_template(
+        "maps/nomad_day.html", parts=parts, team=team, day=date,
+        note="" if plan else "The tour plan is not published yet.",
+        today_href=url_for("maps.nomad_day_map", token=token),
+        prev_href=url_for("maps.nomad_day_map", token=token, day=(date - dt.timedelta(days=1)).isoformat()),
+        next_href=url_for("maps.nomad_day_map", token=token, day=(date + dt.timedelta(days=1)).isoformat()),
+    )
+    return body, 200, TOKEN_HEADERS
+
+
+# ---------------------------------------------------------------- the home page
+
+
+def public_coverage_map():
+    """The home page's map: towns reached by the current seasons' published plans, nothing private."""
+    today = now_utc().date()
+    seasons = db.session.scalars(select(Season).order_by(Season.start_date.desc())).all()
+    current = [s for s in seasons if s.end_date >= today and s.published_plan()]
+    if not current:
+        current = [s for s in seasons if s.published_plan()][:1]
+    venues = []
+    for season in current:
+        for visit in _visits(season.published_plan()):
+            v = visit.request.venue
+            venues.append(maps.PublicVenue(
+                lat=v.lat, lon=v.lon, city=v.city, region=v.region, country=v.country,
+                name=v.name if v.show_on_public_map else "", show_point=v.show_on_public_map,
+            ))
+    if not venues:
+        return None
+    return maps.coverage_map(maps.coverage_points(venues), assets=map_assets())
+
+
+@bp.app_context_processor
+def coverage_for_templates():
+    """Templates may call public_coverage_map(); it queries only when a template asks for it."""
+    return {"public_coverage_map": public_coverage_map}
