@@ -1,0 +1,252 @@
+"""The solver's integer model: minutes from the season start (UTC), per-day driving hours, slots, legs.
+
+Everything the search needs is precomputed here once per instance: the travel matrix over requests and
+team start/end points, each zone's day hours per date, each request's feasible start intervals
+("slots", one per date), and values. The rules, in the form the search uses them:
+
+- a team drives only inside day_start..day_end of BOTH ends of the leg (so, wherever it is on the way,
+  it drives in daylight hours of the local time), never on a day off, at most the daily cap per date;
+  a leg too long for one day is driven over several days (nights on the road);
+- an event's setup..teardown lies inside a window and inside the venue's day hours on a date that is
+  neither a day off nor a public holiday there; at most max_events_per_day events per date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from .instance import WEEKDAYS, Instance, InstanceError
+from .travel import travel_matrix
+
+UTC = dt.timezone.utc
+BIG_PRIORITY_BONUS = 1_000_000.0  # priority 5 is served whenever feasible: no amount of km outweighs it
+
+CANADIAN_ZONES = frozenset(
+    "America/Atikokan America/Blanc-Sablon America/Cambridge_Bay America/Creston America/Dawson "
+    "America/Dawson_Creek America/Edmonton America/Fort_Nelson America/Glace_Bay America/Goose_Bay "
+    "America/Halifax America/Inuvik America/Iqaluit America/Moncton America/Rankin_Inlet America/Regina "
+    "America/Resolute America/St_Johns America/Swift_Current America/Toronto America/Vancouver "
+    "America/Whitehorse America/Winnipeg America/Montreal America/Nipigon America/Thunder_Bay "
+    "America/Rainy_River America/Pangnirtung America/Yellowknife".split())
+
+
+def country_of_zone(tz: str) -> str:
+    """US or CA for a team's start/end point (they carry a zone, not a country)."""
+    return "CA" if tz in CANADIAN_ZONES or tz.startswith("Canada/") else "US"
+
+
+@lru_cache(maxsize=512)
+def holiday_dates(country: str, region: str, years: tuple[int, ...]) -> frozenset:
+    """Public holidays of a country and region (Canada needs the province, or Thanksgiving is missing)."""
+    import holidays
+
+    try:
+        table = holidays.country_holidays(country, subdiv=region or None, years=list(years))
+    except NotImplementedError:
+        raise InstanceError(f"no public-holiday calendar for country {country!r} region {region!r}") from None
+    return frozenset(table.keys())
+
+
+def season_years(instance: Instance) -> tuple[int, ...]:
+    return tuple(range(instance.start_date.year, instance.end_date.year + 1))
+
+
+def local_to_minute(t0: dt.datetime, local: dt.datetime, zone: ZoneInfo) -> int:
+    """Minutes from the season origin for a naive local time in a zone (DST-aware, fold 0)."""
+    return int((local.replace(tzinfo=zone) - t0).total_seconds() // 60)
+
+
+@dataclass
+class Leg:
+    """Driving of one leg: minutes driven per date index."""
+
+    chunks: tuple[tuple[int, int], ...]
+
+
+class Model:
+    """Integer data of one instance for the search (built once; read-only afterwards)."""
+
+    def __init__(self, instance: Instance, matrix=None):
+        self.instance = instance
+        rules = self.rules = instance.rules
+        self.days = instance.days
+        self.t0 = dt.datetime.combine(instance.start_date, dt.time(), tzinfo=UTC)
+        self.setup, self.teardown = rules.setup_minutes, rules.teardown_minutes
+        self.cap = rules.max_drive_minutes_per_day
+        self.max_events = rules.max_events_per_day
+        self.dates = [instance.start_date + dt.timedelta(days=d) for d in range(self.days)]
+        off_names = set(rules.days_off)
+        self.off = [WEEKDAYS[day.weekday()] in off_names for day in self.dates]
+
+        reqs, teams = instance.requests, instance.teams
+        n, nt = len(reqs), len(teams)
+        self.n, self.nt = n, nt
+        # points: requests 0..n-1, team starts n..n+nt-1, team ends n+nt..n+2nt-1 (start again when no end)
+        ids = [r.id for r in reqs] + [f"start:{t.id}" for t in teams] + [f"end:{t.id}" for t in teams]
+        places = [(r.lat, r.lon, r.tz, r.country) for r in reqs]
+        places += [(t.start.lat, t.start.lon, t.start.tz, country_of_zone(t.start.tz)) for t in teams]
+        places += [((t.end or t.start).lat, (t.end or t.start).lon, (t.end or t.start).tz,
+                    country_of_zone((t.end or t.start).tz)) for t in teams]
+        self.point_ids = ids
+        self.lat = np.array([p[0] for p in places])
+        self.lon = np.array([p[1] for p in places])
+        countries = [p[3] for p in places]
+        if matrix is not None:
+            road_ids = [r.id for r in reqs] + [f"start:{t.id}" for t in teams] + [
+                f"end:{t.id}" if t.end else f"start:{t.id}" for t in teams]
+        else:
+            road_ids = None
+        self.minutes, self.km = travel_matrix(self.lat, self.lon, countries,
+                                              border_minutes=rules.border_crossing_minutes,
+                                              road=matrix, ids=road_ids)
+        self.min_list = self.minutes.tolist()
+        self.km_list = self.km.tolist()
+
+        zones = sorted({p[2] for p in places})
+        self.zone_names = zones
+        zindex = {z: i for i, z in enumerate(zones)}
+        self.zone_of = [zindex[p[2]] for p in places]
+        self.day_lo, self.day_hi = [], []
+        for z in zones:
+            zone = ZoneInfo(z)
+            lo, hi = [], []
+            for day in self.dates:
+                lo.append(self._day_minute(day, rules.day_start_min, zone))
+                hi.append(self._day_minute(day, rules.day_end_min, zone))
+            self.day_lo.append(lo)
+            self.day_hi.append(hi)
+        self._pair_cache = {}
+
+        w_aud, w_pri = rules.weight("audience_weight"), rules.weight("priority_weight")
+        self.km_weight = rules.weight("km_weight")
+        self.value = np.array([w_aud * r.audience + w_pri * r.priority ** 2
+                               + (BIG_PRIORITY_BONUS if r.priority >= 5 else 0.0) for r in reqs], dtype=float)
+        self.duration = [r.duration(rules) for r in reqs]
+        self.allowed_teams = [None if r.team is None else [t.id for t in teams].index(r.team) for r in reqs]
+        self.slots, self.slot_reason = [], []
+        for r in reqs:
+            slots, reason = self._slots(r)
+            self.slots.append(slots)
+            self.slot_reason.append(reason)
+        self.slot_hi = [[s[2] for s in sl] for sl in self.slots]
+
+    def _day_minute(self, day: dt.date, minute_of_day: int, zone: ZoneInfo) -> int:
+        local = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute_of_day)
+        return local_to_minute(self.t0, local, zone)
+
+    def to_utc(self, minute: int) -> dt.datetime:
+        return self.t0 + dt.timedelta(minutes=minute)
+
+    def _slots(self, r):
+        """Feasible start intervals (date, lo, hi) of a request, and why there are none if so."""
+        zone = ZoneInfo(r.tz)
+        zi = self.zone_names.index(r.tz)
+        dur = r.duration(self.rules)
+        hol = holiday_dates(r.country, r.region, season_years(self.instance)) if self.rules.holidays else frozenset()
+        any_date, slots, fixed = False, [], None
+        if r.fixed_start is not None:
+            fixed = local_to_minute(self.t0, dt.datetime.fromisoformat(r.fixed_start), zone)
+        for w in r.windows:
+            ws = local_to_minute(self.t0, dt.datetime.fromisoformat(w.start), zone)
+            we = local_to_minute(self.t0, dt.datetime.fromisoformat(w.end), zone)
+            for d in range(self.days):
+                lo = max(ws, self.day_lo[zi][d]) + self.setup
+                hi = min(we, self.day_hi[zi][d]) - self.teardown - dur
+                if fixed is not None:
+                    lo, hi = max(lo, fixed), min(hi, fixed)
+                if lo > hi:
+                    continue
+                any_date = True
+                if self.off[d] or self.dates[d] in hol:
+                    continue
+                slots.append((d, lo, hi))
+        slots.sort()
+        if slots:
+            return slots, None
+        if r.fixed_start is not None:
+            return [], ("pinned_conflict", f"the pinned start {r.fixed_start} is not inside a window, the day's "
+                        "hours, or falls on a day off or holiday")
+        if any_date:
+            return [], ("holiday_or_day_off", "every window falls on a day off or a public holiday")
+        return [], ("outside_tour_dates", "no window leaves room for the event inside the tour dates and day hours")
+
+    def pair(self, a: int, b: int):
+        """Driving hours (lo, hi per date) for a leg from point a to point b."""
+        za, zb = self.zone_of[a], self.zone_of[b]
+        key = (za, zb) if za <= zb else (zb, za)
+        got = self._pair_cache.get(key)
+        if got is None:
+            lo = [max(x, y) for x, y in zip(self.day_lo[za], self.day_lo[zb])]
+            hi = [min(x, y) for x, y in zip(self.day_hi[za], self.day_hi[zb])]
+            got = self._pair_cache[key] = (lo, hi)
+        return got
+
+    def drive(self, a: int, b: int, t: int, date: int, used: int):
+        """Drive a->b leaving at t; `used` minutes already driven on `date`.
+
+        Returns (arrival, last_date, used_on_last_date) or None when the season ends first.
+        """
+        need = self.min_list[a][b]
+        if need == 0:
+            return t, date, used
+        lo, hi = self.pair(a, b)
+        d = bisect_right(hi, t)
+        if d > date:
+            used = 0
+        else:
+            d = date
+        cap, off, days = self.cap, self.off, self.days
+        while True:
+            if d >= days:
+                return None
+            if not off[d]:
+                s = lo[d] if lo[d] > t else t
+                room = min(hi[d] - s, cap - used)
+                if room > 0:
+                    if room >= need:
+                        return s + need, d, used + need
+                    need -= room
+                    t = s + room
+            d += 1
+            used = 0
+
+    def drive_chunks(self, a: int, b: int, t: int, date: int, used: int):
+        """Like drive(), listing (date, start, minutes) of each stretch, for nights on the road."""
+        need, out = self.min_list[a][b], []
+        if need == 0:
+            return out
+        lo, hi = self.pair(a, b)
+        d = bisect_right(hi, t)
+        if d > date:
+            used = 0
+        else:
+            d = date
+        while need > 0 and d < self.days:
+            if not self.off[d]:
+                s = max(lo[d], t)
+                room = min(hi[d] - s, self.cap - used)
+                if room > 0:
+                    take = min(room, need)
+                    out.append((d, s, take))
+                    need -= take
+                    t = s + take
+            d += 1
+            used = 0
+        return out
+
+    def earliest_start(self, r: int, t: int, date: int, events: int):
+        """Earliest start >= t of request r given `events` already on `date`; (start, date) or None."""
+        slots = self.slots[r]
+        i = bisect_right(self.slot_hi[r], t - 1)
+        max_ev = self.max_events
+        while i < len(slots):
+            d, lo, hi = slots[i]
+            if d != date or events < max_ev:
+                return (lo if lo > t else t), d
+            i += 1
+        return None

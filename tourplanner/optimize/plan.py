@@ -1,0 +1,114 @@
+"""Plan (formats.md section 3): frozen dataclasses that read and write the JSON exactly, and its KPIs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNSERVED_REASONS = {
+    "outside_tour_dates": "no window leaves room for the event inside the tour dates and day hours",
+    "holiday_or_day_off": "every possible date is a team day off or a public holiday at the venue",
+    "no_reachable_window": "no team can get there inside any of its windows, even with nothing else to do",
+    "pinned_conflict": "its pin (team or start time) cannot be kept",
+    "dropped_for_value": "feasible on its own, but left out for visits worth more or needing less driving",
+}
+
+
+class PlanError(ValueError):
+    """A plan JSON that does not follow formats.md section 3."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One scheduled event: start/end carry the venue's UTC offset at that moment."""
+
+    request: str
+    start: str
+    end: str
+    drive_minutes_before: int
+    drive_km_before: float
+
+    def to_dict(self) -> dict:
+        return {"request": self.request, "start": self.start, "end": self.end,
+                "drive_minutes_before": self.drive_minutes_before, "drive_km_before": self.drive_km_before}
+
+
+@dataclass(frozen=True)
+class Night:
+    """Where a team sleeps after a tour day (a town, or a point on the road during a relocation)."""
+
+    date: str
+    lat: float
+    lon: float
+
+    def to_dict(self) -> dict:
+        return {"date": self.date, "lat": self.lat, "lon": self.lon}
+
+
+@dataclass(frozen=True)
+class Route:
+    team: str
+    visits: tuple[Visit, ...]
+    nights: tuple[Night, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"team": self.team, "visits": [v.to_dict() for v in self.visits],
+                "nights": [n.to_dict() for n in self.nights]}
+
+
+@dataclass(frozen=True)
+class Unserved:
+    request: str
+    reason: str
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        return {"request": self.request, "reason": self.reason, "detail": self.detail}
+
+
+def plan_kpis(routes, n_requests: int, audience_of) -> dict:
+    """KPIs of a set of routes (formats.md section 3); audience_of(request_id) -> int."""
+    visits = [v for r in routes for v in r.visits]
+    return {
+        "served": len(visits),
+        "requests": n_requests,
+        "audience": sum(audience_of(v.request) for v in visits),
+        "drive_km": round(sum(v.drive_km_before for v in visits), 1),
+        "drive_minutes": sum(v.drive_minutes_before for v in visits),
+    }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The optimizer's answer: routes per team, unserved requests with reasons, KPIs."""
+
+    instance: str
+    status: str
+    solver: dict
+    routes: tuple[Route, ...]
+    unserved: tuple[Unserved, ...]
+    kpis: dict = field(default_factory=dict)
+
+    def route(self, team: str) -> Route | None:
+        return next((r for r in self.routes if r.team == team), None)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Plan":
+        try:
+            routes = tuple(
+                Route(team=r["team"],
+                      visits=tuple(Visit(request=v["request"], start=v["start"], end=v["end"],
+                                         drive_minutes_before=int(v["drive_minutes_before"]),
+                                         drive_km_before=float(v["drive_km_before"])) for v in r["visits"]),
+                      nights=tuple(Night(date=n["date"], lat=float(n["lat"]), lon=float(n["lon"]))
+                                   for n in r.get("nights", [])))
+                for r in d["routes"])
+            unserved = tuple(Unserved(request=u["request"], reason=u["reason"], detail=u.get("detail", ""))
+                             for u in d.get("unserved", []))
+            return cls(instance=d.get("instance", ""), status=d["status"], solver=dict(d.get("solver", {})),
+                       routes=routes, unserved=unserved, kpis=dict(d.get("kpis", {})))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlanError(f"plan: malformed ({type(exc).__name__}: {exc})") from None
+
+    def to_dict(self) -> dict:
+        return {"instance": self.instance, "status": self.status, "solver": dict(self.solver),
+                "routes": [r.to_dict() for r in self.routes], "unserved": [u.to_dict() for u in self.unserved],
+                "kpis": dict(self.kpis)}

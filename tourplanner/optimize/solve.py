@@ -1,0 +1,538 @@
+"""solve(): a day-aware construction (teams advance through the season), then a seeded LNS.
+
+Why not one OR-Tools model: with one break per night (77 per team) the routing model inserted nothing
+under tight rests and ignored events/day and night driving (design.md). Here every rule lives in one
+exact forward schedule (model.py); the search only proposes orders:
+
+1. pins with a fixed start and priority-5 requests are inserted first (cheapest feasible insertion);
+2. the team whose day is earliest picks its next event: the best of value - km cost - time used
+   (numpy pre-ranking of all requests, exact schedule check of the best few), nights where the day
+   ends, long relocations over several days;
+3. LNS until the time limit (or --steps): remove a stretch of a route, re-insert the best of the removed
+   and nearby unserved requests, keep the change when value - km cost does not get worse;
+4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
+   when model and checker agree, which the tests assert).
+"""
+from __future__ import annotations
+
+import random
+import time
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from .check import check
+from .instance import Instance
+from .model import BIG_PRIORITY_BONUS, Model
+from .plan import Night, Plan, Route, Unserved, Visit, plan_kpis
+
+ENGINE = "tourplanner day-aware greedy + LNS"
+NO_TIME = -10 ** 7
+
+
+class Search:
+    """Routes under construction: per team the request order and the exact schedule after each visit."""
+
+    def __init__(self, model: Model, rng: random.Random):
+        m = self.m = model
+        self.rng = rng
+        n, nt = m.n, m.nt
+        self.seq = [[] for _ in range(nt)]
+        self.states = [[] for _ in range(nt)]
+        self.team_of = np.full(n, -1, dtype=int)
+        self.locked = set()
+        self.excluded = set()
+        self.value = m.value.copy()
+        for i, r in enumerate(m.instance.requests):
+            if r.fixed_start is not None:
+                self.value[i] += BIG_PRIORITY_BONUS
+        self.has_slots = np.array([bool(s) for s in m.slots], dtype=bool)
+        self.last_hi = np.array([s[-1][2] if s else NO_TIME for s in m.slots], dtype=np.int64)
+        inf = np.iinfo(np.int64).max // 4
+        self.INF = inf
+        nxt = np.full((n, m.days + 1), inf, dtype=np.int64)
+        for i, slots in enumerate(m.slots):
+            for d, lo, hi in slots:
+                if lo < nxt[i, d]:
+                    nxt[i, d] = lo
+        for d in range(m.days - 1, -1, -1):
+            np.minimum(nxt[:, d], nxt[:, d + 1], out=nxt[:, d])
+        self.next_lo = nxt
+        self.dur = np.array(m.duration, dtype=np.int64)
+        self.allowed = np.ones((nt, n), dtype=bool)
+        for i, k in enumerate(m.allowed_teams):
+            if k is not None:
+                self.allowed[:, i] = False
+                self.allowed[k, i] = True
+        # Opportunity cost of a team-minute: what the best requests that fit in the season are worth.
+        workdays = sum(1 for off in m.off if not off)
+        capacity = max(1, nt * workdays * m.max_events)
+        base = np.sort(m.value[self.has_slots] % BIG_PRIORITY_BONUS)[::-1]
+        mean_top = float(base[:capacity].mean()) if base.size else 0.0
+        scarcity = min(1.0, base.size / capacity)
+        self.time_w = mean_top * m.max_events / 1440.0 * scarcity
+
+    # ---- exact schedule ------------------------------------------------------------------------------
+    def initial(self, k):
+        return (self.m.n + k, NO_TIME, -1, 0, 0, None)
+
+    def step(self, state, r):
+        """State after visiting r: (point, free_from, date, drive_used_that_date, events_that_date, start)."""
+        m = self.m
+        p, t, date, used, ev, _ = state
+        got = m.drive(p, r, t, date, used)
+        if got is None:
+            return None
+        ta, d2, u2 = got
+        es = m.earliest_start(r, ta + m.setup, date, ev)
+        if es is None:
+            return None
+        s, ds = es
+        return (r, s + m.duration[r] + m.teardown, ds, u2 if ds == d2 else 0, ev + 1 if ds == date else 1, s)
+
+    def end_ok(self, k, state):
+        m = self.m
+        if m.instance.teams[k].end is None or state[0] >= m.n + m.nt:
+            return True
+        return m.drive(state[0], m.n + m.nt + k, state[1], state[2], state[3]) is not None
+
+    def resched(self, k, seq, pos, first_cmp, shift):
+        """New states for seq from pos on; stops where the old schedule resumes. (states, resume_new_index)."""
+        old = self.states[k]
+        st = old[pos - 1] if pos > 0 else self.initial(k)
+        new = []
+        for i in range(pos, len(seq)):
+            st = self.step(st, seq[i])
+            if st is None:
+                return None
+            j = i - shift
+            if i >= first_cmp and 0 <= j < len(old) and old[j] == st:
+                return new, i
+            new.append(st)
+        if not self.end_ok(k, st):
+            return None
+        return new, len(seq)
+
+    def apply(self, k, seq, pos, result, shift):
+        new, resume = result
+        old = self.states[k]
+        self.states[k] = old[:pos] + new + old[resume - shift:]
+        self.seq[k] = seq
+
+    def route_km(self, k, seq=None):
+        seq = self.seq[k] if seq is None else seq
+        km, p = 0.0, self.m.n + k
+        for r in seq:
+            km += self.m.km_list[p][r]
+            p = r
+        return km
+
+    def insert_delta_km(self, k, seq, pos, r):
+        kl = self.m.km_list
+        prev = seq[pos - 1] if pos > 0 else self.m.n + k
+        if pos < len(seq):
+            nxt = seq[pos]
+            return kl[prev][r] + kl[r][nxt] - kl[prev][nxt]
+        return kl[prev][r]
+
+    def try_insert(self, k, pos, r):
+        seq = self.seq[k]
+        new_seq = seq[:pos] + [r] + seq[pos:]
+        res = self.resched(k, new_seq, pos, pos + 1, 1)
+        return None if res is None else (new_seq, res)
+
+    def insert(self, k, pos, r, got):
+        new_seq, res = got
+        self.apply(k, new_seq, pos, res, 1)
+        self.team_of[r] = k
+
+    def objective(self):
+        served = self.team_of >= 0
+        return float(self.value[served].sum()) - self.m.km_weight * sum(self.route_km(k) for k in range(self.m.nt))
+
+    # ---- construction --------------------------------------------------------------------------------
+    def best_insertion(self, r, teams=None, positions=None):
+        """Cheapest feasible (delta_km, team, pos, got) over the allowed teams and positions."""
+        best = None
+        for k in (teams if teams is not None else range(self.m.nt)):
+            if not self.allowed[k, r]:
+                continue
+            seq = self.seq[k]
+            rng = positions[k] if positions is not None else range(len(seq) + 1)
+            for pos in rng:
+                dkm = self.insert_delta_km(k, seq, pos, r)
+                if best is not None and dkm >= best[0]:
+                    continue
+                got = self.try_insert(k, pos, r)
+                if got is not None:
+                    best = (dkm, k, pos, got)
+        return best
+
+    def seed(self):
+        """Fixed-start pins, then priority 5: they go in before anything else."""
+        m = self.m
+        reqs = m.instance.requests
+        fixed = sorted((i for i, r in enumerate(reqs) if r.fixed_start is not None and m.slots[i]),
+                       key=lambda i: (m.slots[i][0][1], reqs[i].id))
+        top = sorted((i for i, r in enumerate(reqs) if r.priority >= 5 and r.fixed_start is None and m.slots[i]),
+                     key=lambda i: (-self.value[i], reqs[i].id))
+        for r in fixed + top:
+            best = self.best_insertion(r)
+            if best is None:
+                self.excluded.add(r)
+                continue
+            _, k, pos, got = best
+            self.insert(k, pos, r, got)
+            if reqs[r].fixed_start is not None:
+                self.locked.add(r)
+
+    def candidates(self, k, state, limit):
+        m = self.m
+        p, t = state[0], state[1]
+        mins = m.minutes[p, :m.n]
+        km = m.km[p, :m.n]
+        mask = (self.team_of < 0) & self.allowed[k] & self.has_slots & (self.last_hi >= t)
+        if self.excluded:
+            mask[list(self.excluded)] = False
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            return []
+        mi = mins[idx]
+        tt = max(t, 0)
+        est = tt + mi + (mi // max(m.cap, 1)) * (1440 - m.cap)
+        day = np.clip(est // 1440 - 1, 0, m.days)
+        start = np.maximum(est + m.setup, self.next_lo[idx, day])
+        ok = start < self.INF
+        idx, start = idx[ok], start[ok]
+        score = (self.value[idx] % BIG_PRIORITY_BONUS) - m.km_weight * km[idx] - self.time_w * (
+            start + self.dur[idx] - tt)
+        order = np.lexsort((idx, -score))[:limit]
+        return idx[order].tolist()
+
+    def construct(self, tick):
+        m = self.m
+        nt = m.nt
+        front = [0] * nt
+        active = set(range(nt))
+        while active:
+            def ftime(k):
+                st = self.states[k][front[k] - 1] if front[k] > 0 else self.initial(k)
+                return (st[1], k)
+            k = min(active, key=ftime)
+            st = self.states[k][front[k] - 1] if front[k] > 0 else self.initial(k)
+            cands = self.candidates(k, st, 40)
+            best = None
+            t0 = max(st[1], 0)
+            seq = self.seq[k]
+            pos = front[k]
+            for i, r in enumerate(cands):
+                if best is not None and i >= 8:
+                    break
+                got = self.try_insert(k, pos, r)
+                if got is None:
+                    continue
+                new_st = got[1][0][0]
+                score = (self.value[r] % BIG_PRIORITY_BONUS) - m.km_weight * self.insert_delta_km(k, seq, pos, r) \
+                    - self.time_w * (new_st[1] - t0)
+                worth = (self.value[r] % BIG_PRIORITY_BONUS) - m.km_weight * self.insert_delta_km(k, seq, pos, r)
+                if worth > 0 and (best is None or score > best[0]):
+                    best = (score, r, got)
+            if best is not None:
+                self.insert(k, pos, best[1], best[2])
+                front[k] += 1
+            elif front[k] < len(self.seq[k]):
+                front[k] += 1
+            else:
+                active.discard(k)
+            tick("construct")
+
+    # ---- improvement ---------------------------------------------------------------------------------
+    def remove(self, k, idxs):
+        """Remove the visits at the given indexes of team k's route; False if the rest cannot be kept."""
+        seq = self.seq[k]
+        drop = set(idxs)
+        new_seq = [r for i, r in enumerate(seq) if i not in drop]
+        pos = min(idxs)
+        if max(idxs) - pos + 1 == len(idxs):
+            res = self.resched(k, new_seq, pos, pos, -len(idxs))
+            if res is None:
+                return False
+            self.apply(k, new_seq, pos, res, -len(idxs))
+        else:
+            res = self.resched(k, new_seq, pos, 10 ** 9, 0)
+            if res is None:
+                return False
+            self.states[k] = self.states[k][:pos] + res[0]
+            self.seq[k] = new_seq
+        for i in idxs:
+            self.team_of[seq[i]] = -1
+        return True
+
+    def lns_step(self):
+        m, rng = self.m, self.rng
+        teams = [k for k in range(m.nt) if self.seq[k]]
+        if not teams:
+            return False
+        k = rng.choice(teams)
+        seq = self.seq[k]
+        length = rng.randint(1, min(8, len(seq)))
+        a = rng.randrange(0, len(seq) - length + 1)
+        idxs = [i for i in range(a, a + length) if seq[i] not in self.locked]
+        if not idxs:
+            return False
+        removed = [seq[i] for i in idxs]
+        snapshot = ([s[:] for s in self.seq], [s[:] for s in self.states], self.team_of.copy())
+        before = self.objective()
+        if not self.remove(k, idxs):
+            self.seq, self.states, self.team_of = snapshot
+            return False
+        # candidates: the removed ones and the unserved requests nearest to them
+        pts = np.array(removed)
+        near = m.minutes[np.ix_(pts, np.arange(m.n))].min(axis=0)
+        mask = (self.team_of < 0) & self.has_slots & self.allowed[k]
+        if self.excluded:
+            mask[list(self.excluded)] = False
+        idx = np.flatnonzero(mask)
+        idx = idx[np.lexsort((idx, near[idx]))][:12].tolist()
+        cands = list(dict.fromkeys(removed + idx))
+        # another team passing nearby may take some of them
+        other = None
+        if m.nt > 1 and rng.random() < 0.5:
+            best_d = None
+            for k2 in range(m.nt):
+                if k2 == k or not self.seq[k2]:
+                    continue
+                arr = np.array(self.seq[k2])
+                d = m.minutes[np.ix_(pts, arr)].min(axis=0)
+                j = int(d.argmin())
+                if best_d is None or d[j] < best_d[0]:
+                    best_d = (d[j], k2, j)
+            if best_d is not None:
+                other = best_d[1:]
+        while cands:
+            lo, hi = max(0, a - 1), min(len(self.seq[k]), a + 2)
+            positions = {k: range(lo, hi + 1)}
+            teams = [k]
+            if other is not None:
+                k2, j = other
+                positions[k2] = range(max(0, j - 1), min(len(self.seq[k2]), j + 2) + 1)
+                teams.append(k2)
+            best = None
+            for r in cands:
+                got = self.best_insertion(r, teams=teams, positions=positions)
+                if got is None:
+                    continue
+                gain = self.value[r] - m.km_weight * got[0]
+                if best is None or gain > best[0]:
+                    best = (gain, r, got)
+            if best is None or best[0] <= 0:
+                break
+            _, r, (dkm, k2, pos, got) = best
+            self.insert(k2, pos, r, got)
+            if other is not None and k2 == other[0] and pos <= other[1]:
+                other = (other[0], other[1] + 1)
+            cands.remove(r)
+        after = self.objective()
+        if after + 1e-9 >= before:
+            return after > before + 1e-9
+        self.seq, self.states, self.team_of = snapshot
+        return False
+
+
+def _nights(model: Model, search: Search, k: int):
+    """Where team k sleeps each night from the first tour day to its last event's day."""
+    m = model
+    seq, states = search.seq[k], search.states[k]
+    if not seq:
+        return []
+    at_end = {}  # date -> where the team is when that day ends (later updates win)
+    prev = search.initial(k)
+    for r, st in zip(seq, states):
+        a = prev[0]
+        need, done = m.min_list[a][r], 0
+        for d, _s, take in m.drive_chunks(a, r, prev[1], prev[2], prev[3]):
+            done += take
+            f = done / need
+            at_end[d] = (m.lat[a] + (m.lat[r] - m.lat[a]) * f, m.lon[a] + (m.lon[r] - m.lon[a]) * f)
+        at_end[st[2]] = (m.lat[r], m.lon[r])
+        prev = st
+    nights, cur = [], (m.lat[m.n + k], m.lon[m.n + k])
+    for d in range(states[-1][2] + 1):
+        cur = at_end.get(d, cur)
+        nights.append(Night(date=m.dates[d].isoformat(), lat=round(float(cur[0]), 4), lon=round(float(cur[1]), 4)))
+    return nights
+
+
+def _unserved_reason(search: Search, i: int):
+    m = search.m
+    req = m.instance.requests[i]
+    if m.slot_reason[i] is not None:
+        return m.slot_reason[i]
+    teams = [k for k in range(m.nt) if search.allowed[k, i]]
+    alone = any(search.step(search.initial(k), i) is not None
+                and search.end_ok(k, search.step(search.initial(k), i)) for k in teams)
+    if not alone:
+        if req.team is not None:
+            return ("pinned_conflict", f"its pinned team {req.team} cannot reach it inside any of its windows")
+        return ("no_reachable_window", "no team can reach it inside any of its windows, even with nothing else to do")
+    if req.fixed_start is not None or req.team is not None:
+        return ("pinned_conflict", "its pin cannot be kept together with the other pinned visits of that team")
+    if req.priority >= 5:
+        return ("dropped_for_value", "feasible on its own, but not together with pinned and other priority-5 visits")
+    return ("dropped_for_value", "feasible on its own, but left out for visits worth more or needing less driving")
+
+
+def build_plan(search: Search, solver: dict) -> Plan:
+    """Turn the search's routes into a Plan (formats.md section 3)."""
+    m = search.m
+    inst = m.instance
+    routes = []
+    for k, team in enumerate(inst.teams):
+        visits, prev = [], m.n + k
+        for r, st in zip(search.seq[k], search.states[k]):
+            req = inst.requests[r]
+            zone = ZoneInfo(req.tz)
+            start = m.to_utc(st[5]).astimezone(zone)
+            end = m.to_utc(st[5] + m.duration[r]).astimezone(zone)
+            visits.append(Visit(request=req.id, start=start.isoformat(timespec="seconds"),
+                                end=end.isoformat(timespec="seconds"),
+                                drive_minutes_before=int(m.min_list[prev][r]),
+                                drive_km_before=round(float(m.km_list[prev][r]), 1)))
+            prev = r
+        routes.append(Route(team=team.id, visits=tuple(visits), nights=tuple(_nights(m, search, k))))
+    unserved = []
+    for i, req in enumerate(inst.requests):
+        if search.team_of[i] < 0:
+            reason, detail = _unserved_reason(search, i)
+            unserved.append(Unserved(request=req.id, reason=reason, detail=detail))
+    kpis = plan_kpis(routes, len(inst.requests), lambda ref: inst.request(ref).audience)
+    return Plan(instance=inst.name, status="feasible", solver=solver, routes=tuple(routes),
+                unserved=tuple(unserved), kpis=kpis)
+
+
+def _start_from_previous(search: Search, previous: Plan):
+    """Re-planning: keep each earlier visit with its team at its time when still possible."""
+    m = search.m
+    inst = m.instance
+    index = inst._index
+    kept = {}
+    for route in previous.routes:
+        k = next((i for i, t in enumerate(inst.teams) if t.id == route.team), None)
+        if k is None:
+            continue
+        for v in route.visits:
+            r = index.get(v.request)
+            if r is None or not search.allowed[k, r] or search.team_of[r] >= 0 or not m.slots[r]:
+                continue
+            import datetime as dt
+
+            minute = int((dt.datetime.fromisoformat(v.start) - m.t0).total_seconds() // 60)
+            original = m.slots[r], m.slot_hi[r]
+            pinned = [(d, max(lo, minute), min(hi, minute)) for d, lo, hi in m.slots[r] if lo <= minute <= hi]
+            pos = len(search.seq[k])
+            got = None
+            if pinned:
+                m.slots[r], m.slot_hi[r] = pinned, [p[2] for p in pinned]
+                got = search.try_insert(k, pos, r)
+                if got is None:
+                    m.slots[r], m.slot_hi[r] = original
+            if got is None:
+                got = search.try_insert(k, pos, r)
+            if got is None:
+                continue
+            search.insert(k, pos, r, got)
+            search.locked.add(r)
+            kept[v.request] = (route.team, v.start)
+    return kept
+
+
+def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, previous: Plan | None = None,
+          matrix=None, steps: int | None = None) -> Plan:
+    """Plan the season: which requests, which team, which day and time, where each team sleeps."""
+    clock = time.perf_counter()
+    deadline = clock + max(0.0, float(time_limit_s))
+    rng = random.Random(seed)
+    model = Model(instance, matrix=matrix)
+    search = Search(model, rng)
+    stop = {"asked": False, "last": clock}
+
+    def report(phase, force=False):
+        now = time.perf_counter()
+        if progress is None or (not force and now - stop["last"] < 0.5):
+            return
+        stop["last"] = now
+        served = int((search.team_of >= 0).sum())
+        info = {"phase": phase, "served": served,
+                "audience": int(sum(instance.requests[i].audience for i in np.flatnonzero(search.team_of >= 0))),
+                "drive_km": round(sum(search.route_km(k) for k in range(model.nt)), 1),
+                "elapsed_s": round(now - clock, 2), "time_limit_s": time_limit_s}
+        if progress(info) is False:
+            stop["asked"] = True
+
+    previous_kept = {}
+    if previous is not None:
+        previous_kept = _start_from_previous(search, previous)
+    search.seed()
+    search.construct(lambda phase: report(phase))
+    first_feasible = time.perf_counter() - clock
+    report("constructed", force=True)
+    done = 0
+    improved = 0
+    while not stop["asked"] and (steps is None or done < steps) and (steps is not None or time.perf_counter() < deadline):
+        if steps is not None and time.perf_counter() >= deadline + 10 * max(1.0, time_limit_s):
+            break  # a step budget far beyond the time limit: stop anyway
+        improved += bool(search.lns_step())
+        done += 1
+        report("improve")
+
+    moved = dropped = 0
+    if previous is not None:
+        now_at = {}
+        for k, team in enumerate(instance.teams):
+            for r, st in zip(search.seq[k], search.states[k]):
+                now_at[instance.requests[r].id] = (team.id, st[5])
+        for route in previous.routes:
+            for v in route.visits:
+                got = now_at.get(v.request)
+                if got is None:
+                    dropped += 1
+                    continue
+                import datetime as dt
+
+                minute = int((dt.datetime.fromisoformat(v.start) - model.t0).total_seconds() // 60)
+                if got[0] != route.team or got[1] != minute:
+                    moved += 1
+    solver = {"time_limit_s": time_limit_s, "seed": seed, "wall_s": 0.0, "engine": ENGINE,
+              "steps": done, "improvements": improved, "first_feasible_s": round(first_feasible, 3),
+              "objective": round(search.objective(), 1)}
+    if previous is not None:
+        solver.update({"moved": moved, "dropped": dropped, "kept": len(previous_kept)})
+    plan = build_plan(search, solver)
+    violations = check(instance, plan, matrix=matrix)
+    guard = 0
+    while violations and guard < 50:
+        guard += 1
+        bad = {v.request for v in violations if v.request}
+        for k in range(model.nt):
+            idxs = [i for i, r in enumerate(search.seq[k]) if instance.requests[r].id in bad]
+            if idxs:
+                seq = [r for i, r in enumerate(search.seq[k]) if i not in set(idxs)]
+                res = search.resched(k, seq, 0, 10 ** 9, 0)
+                for i in idxs:
+                    search.team_of[search.seq[k][i]] = -1
+                    search.excluded.add(search.seq[k][i])
+                search.seq[k] = seq if res is not None else []
+                search.states[k] = res[0] if res is not None else []
+                if res is None:
+                    search.team_of[search.team_of == k] = -1
+        if not bad:
+            break
+        solver["repaired"] = solver.get("repaired", 0) + len(bad)
+        plan = build_plan(search, solver)
+        violations = check(instance, plan, matrix=matrix)
+    if violations:
+        plan = Plan(instance=instance.name, status="error", solver=solver, routes=plan.routes,
+                    unserved=plan.unserved, kpis=plan.kpis)
+    solver["wall_s"] = round(time.perf_counter() - clock, 2)
+    report("done", force=True)
+    return plan
