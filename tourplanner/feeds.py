@@ -1,0 +1,449 @@
+"""Calendar feeds from the database: which items a feed holds, built by ical.py and cached until the plan changes.
+
+Screenings take UID/SEQUENCE/DTSTAMP from their Visit (planning and intake bump them). Drives and day
+notes are derived, so their SEQUENCE and DTSTAMP come from the published plan in which their content
+last changed: a re-plan that leaves them alone leaves their bytes alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import datetime as dt
+import re
+import threading
+from collections import OrderedDict
+from typing import Iterable, Optional
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from . import ical, review
+from .extensions import db
+from .models import FeedToken, Plan, Request, Season, Team, TeamMember, Visit, hash_token, new_token, tokens_match
+
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+CACHE_SIZE = 256
+
+
+class FeedError(ValueError):
+    """A feed that cannot be made as asked (the message names what is wrong)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Feed:
+    """A feed's bytes and the time of its latest change (for Last-Modified)."""
+
+    body: bytes
+    last_modified: dt.datetime
+
+
+# --- tokens ------------------------------------------------------------------------------------------
+
+
+def token_row(token: str) -> Optional[FeedToken]:
+    """The live FeedToken of a link, or None for any unknown, revoked or malformed token."""
+    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
+        return None
+    row = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_dt is not None or not tokens_match(token, row.token_hash):
+        return None
+    return row
+
+
+def venue_request(token: str) -> Optional[Request]:
+    """The request behind a venue's private status link (same 404 rules as feed tokens)."""
+    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
+        return None
+    request = db.session.scalar(select(Request).where(Request.status_token_hash == hash_token(token)))
+    if request is None or not tokens_match(token, request.status_token_hash):
+        return None
+    return request
+
+
+def live_tokens(season: Season, **target) -> list[FeedToken]:
+    query = select(FeedToken).where(FeedToken.season_id == season.id, FeedToken.revoked_dt.is_(None))
+    for column, value in target.items():
+        query = query.where(getattr(FeedToken, column) == value)
+    return list(db.session.scalars(query.order_by(FeedToken.id)))
+
+
+def issue_token(season: Season, kind: str, *, team: Team | None = None, member: TeamMember | None = None,
+                request: Request | None = None, now: dt.datetime) -> str:
+    """A new secret link for one feed; earlier links to the same feed stop working. Returns the token once."""
+    target = _target(season, kind, team=team, member=member, request=request)
+    for old in live_tokens(season, kind=kind, **target):
+        old.revoked_dt = now
+    token, token_hash = new_token()
+    db.session.add(FeedToken(token_hash=token_hash, kind=kind, season_id=season.id, created_dt=now, **target))
+    db.session.commit()
+    return token
+
+
+def revoke_token(row: FeedToken, *, now: dt.datetime) -> None:
+    if row.revoked_dt is None:
+        row.revoked_dt = now
+        db.session.commit()
+
+
+def _target(season: Season, kind: str, *, team, member, request) -> dict:
+    """The columns naming a feed's subject, checked against the season."""
+    if kind == "team":
+        if team is None or team.season_id != season.id:
+            raise FeedError(f"a team feed needs a team of season {season.name}")
+        return {"team_id": team.id, "member_id": None, "request_id": None}
+    if kind == "member":
+        if member is None or member.team.season_id != season.id:
+            raise FeedError(f"a member feed needs a team member of season {season.name}")
+        return {"team_id": member.team_id, "member_id": member.id, "request_id": None}
+    if kind == "venue":
+        if request is None or request.season_id != season.id:
+            raise FeedError(f"a venue feed needs a request of season {season.name}")
+        return {"team_id": None, "member_id": None, "request_id": request.id}
+    if kind == "coordinators":
+        return {"team_id": None, "member_id": None, "request_id": None}
+    raise FeedError(f"unknown feed kind {kind!r}; use team, member, venue or coordinators")
+
+
+# --- which feed a token opens ----------------------------------------------------------------------
+
+
+def feed_for_token(row: FeedToken, *, host: str, now: dt.datetime) -> Feed:
+    """The calendar a live token opens (a Nomad's token opens the team calendar)."""
+    season = row.season
+    if row.kind in ("team", "member"):
+        return team_feed(season, row.team, host=host, now=now)
+    if row.kind == "venue":
+        return venue_feed(row.request, host=host, now=now)
+    return coordinators_feed(season, host=host, now=now)
+
+
+def team_feed(season: Season, team: Team, *, host: str, now: dt.datetime) -> Feed:
+    """One van's tour: screenings, drives, nights and rest days."""
+    info = ical.FeedInfo(name=f"{team.name} · {season.name}", host=host,
+                         description=f"Screenings, drives and nights of team {team.name}, tour {season.name}.")
+    return _cached(("team", team.id, host), season, [team.id], now,
+                   lambda plan: _build(info, season, plan, [team], host=host, now=now, prefix=False))
+
+
+def coordinators_feed(season: Season, *, host: str, now: dt.datetime) -> Feed:
+    """Every team's tour in one calendar, each item named with its team."""
+    info = ical.FeedInfo(name=f"All teams · {season.name}", host=host,
+                         description=f"Every team of tour {season.name}: screenings, drives and nights.")
+    teams = list(season.teams)
+    return _cached(("coordinators", season.id, host), season, [t.id for t in teams], now,
+                   lambda plan: _build(info, season, plan, teams, host=host, now=now, prefix=True))
+
+
+def venue_feed(request: Request, *, host: str, now: dt.datetime) -> Feed:
+    """The venue's own screening only: in its zone, without contacts, notes or street."""
+    season = request.season
+    venue = request.venue
+    info = ical.FeedInfo(name=f"Screening tour · {venue.name}", host=host,
+                         description="Your screening with the tour team.")
+
+    def build(plan: Optional[Plan]) -> Feed:
+        visit = None
+        if plan is not None:
+            visit = db.session.scalar(
+                select(Visit).where(Visit.plan_id == plan.id, Visit.request_id == request.id)
+                .options(joinedload(Visit.team)))
+        events = [] if visit is None or _gone(visit, now) else [venue_event(visit, host=host, season=season)]
+        return _feed(info, events, [], fallback=plan.published_dt if plan else request.updated_dt)
+
+    return _cached(("venue", request.id, host), season, None, now, build, request_id=request.id)
+
+
+# --- screenings, drives and day notes -----------------------------------------------------------------
+
+
+def event_status(visit: Visit) -> str:
+    if visit.cancelled or visit.request.status == "cancelled":
+        return "cancelled"
+    return "confirmed" if visit.request.status == "confirmed" else "tentative"
+
+
+STATUS_WORDS = {
+    "tentative": "Tentative: waiting for the venue to confirm",
+    "confirmed": "Confirmed by the venue",
+    "cancelled": "Cancelled",
+}
+
+
+def address(venue, *, street: bool = True) -> str:
+    region = " ".join(p for p in (venue.region, venue.postal_code if street else "") if p)
+    parts = [venue.name, venue.street if street else "", venue.city, region, venue.country]
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _zone_name(visit: Visit) -> str:
+    return visit.request.venue.tz or visit.team.base_tz
+
+
+def screening_event(visit: Visit, *, host: str, season: Season, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
+    """A Visit as the team sees it: address, contact, notes, status and a link to the day sheet."""
+    request, venue = visit.request, visit.request.venue
+    rules = season.effective_rules
+    zone = review.zone(_zone_name(visit))
+    setup = (visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])).astimezone(zone)
+    teardown = (visit.end_dt + dt.timedelta(minutes=rules["teardown_minutes"])).astimezone(zone)
+    status = event_status(visit)
+    contact = " · ".join(p for p in (request.contact_name, request.contact_email, request.contact_phone) if p)
+    lines = [
+        f"Team: {visit.team.name}",
+        f"Status: {STATUS_WORDS[status]}",
+        f"Setup from {setup:%H:%M}, teardown until {teardown:%H:%M} ({setup.tzname()})",
+        f"Audience: about {request.audience}",
+    ]
+    if contact:
+        lines.append(f"Contact: {contact}")
+    if request.notes:
+        lines.append(f"Notes: {request.notes}")
+    if day_sheet:
+        lines.append(f"Day sheet: {day_sheet}")
+    city = f", {venue.city}" if venue.city else ""
+    return ical.CalendarEvent(
+        uid=ical.visit_uid(request.id, host),
+        summary=f"{prefix}Screening: {venue.name}{city}",
+        start=visit.start_dt, end=visit.end_dt, tz=_zone_name(visit),
+        last_modified=visit.changed_dt, sequence=visit.sequence, status=status,
+        location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
+        description="\n".join(lines), url=day_sheet, categories=("Screening",),
+    )
+
+
+def venue_event(visit: Visit, *, host: str, season: Season) -> ical.CalendarEvent:
+    """The same screening as the venue sees it: no contact, notes, street or coordinates."""
+    venue = visit.request.venue
+    status = event_status(visit)
+    setup = season.effective_rules["setup_minutes"]
+    return ical.CalendarEvent(
+        uid=ical.visit_uid(visit.request.id, host),
+        summary=f"Screening tour at {venue.name}",
+        start=visit.start_dt, end=visit.end_dt, tz=_zone_name(visit),
+        last_modified=visit.changed_dt, sequence=visit.sequence, status=status,
+        location=address(venue, street=False),
+        description=(f"The tour team ({visit.team.name}) arrives about {setup} minutes before the start to set up.\n"
+                     f"Status: {STATUS_WORDS[status]}"),
+    )
+
+
+def drive_event(event: review.Event, *, host: str, season: Season, prefix: str = "") -> Optional[ical.CalendarEvent]:
+    """The leg before a screening as its own event, ending when setup begins (clipped to the day's start)."""
+    visit, venue = event.visit, event.venue
+    if not event.drive_minutes:
+        return None
+    rules = season.effective_rules
+    zone = review.zone(_zone_name(visit))
+    arrive = visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])
+    leave = arrive - dt.timedelta(minutes=event.drive_minutes)
+    local_arrive = arrive.astimezone(zone)
+    day_start = dt.datetime.combine(local_arrive.date(), dt.time.fromisoformat(rules["day_start"]), zone)
+    split = leave < day_start < arrive
+    if split:
+        leave = day_start
+    hours, minutes = divmod(int(event.drive_minutes), 60)
+    length = f"{event.drive_km:.0f} km, {hours} h {minutes:02d} min"
+    lines = [f"From {event.came_from} to {address(venue)}" if event.came_from else f"To {address(venue)}",
+             f"{length} of driving; arrive by {local_arrive:%H:%M} ({local_arrive.tzname()}) to set up."]
+    if split:
+        lines.append("Part of this drive happens the day before.")
+    return ical.CalendarEvent(
+        uid=f"drive-{visit.request.id}@{host}",
+        summary=f"{prefix}Drive to {venue.city or venue.name}: {length}",
+        start=leave, end=arrive, tz=_zone_name(visit), last_modified=EPOCH,
+        status=event_status(visit),
+        location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
+        description="\n".join(lines), categories=("Drive",),
+    )
+
+
+def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "") -> Optional[ical.DayNote]:
+    """Where the team sleeps, and whether the day is a rest day or has no screening."""
+    if day.kind == "events" and not day.night_town:
+        return None
+    night = f"night in {day.night_town}" if day.night_town else ""
+    if day.kind == "rest day":
+        summary = "Rest day" + (f" · {night}" if night else "")
+    elif day.kind == "no event":
+        summary = "No screening" + (f" · {night}" if night else "")
+    else:
+        summary = night[0].upper() + night[1:]
+    geo = (day.night.lat, day.night.lon) if day.night is not None else None
+    return ical.DayNote(
+        uid=f"day-{team.id}-{day.date:%Y%m%d}@{host}", summary=prefix + summary, day=day.date,
+        last_modified=EPOCH, location=day.night_town, geo=geo, categories=("Overnight",),
+    )
+
+
+def _gone(visit: Visit, now: dt.datetime) -> bool:
+    """A cancelled screening leaves the feeds once its date has passed."""
+    return event_status(visit) == "cancelled" and visit.end_dt < now
+
+
+def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now: dt.datetime, prefix: bool):
+    """Screenings, drives and day notes of some teams in one plan (drives and notes not yet stamped)."""
+    team_ids = [t.id for t in teams]
+    visits = list(db.session.scalars(
+        select(Visit).where(Visit.plan_id == plan.id, Visit.team_id.in_(team_ids))
+        .options(joinedload(Visit.request).joinedload(Request.venue), joinedload(Visit.team))
+        .order_by(Visit.team_id, Visit.start_dt)).unique())
+    overnights = review.plan_overnights(plan)
+    screenings, derived_events, notes = [], [], []
+    for team in teams:
+        mark = f"[{team.name}] " if prefix else ""
+        mine = [v for v in visits if v.team_id == team.id]
+        live = [v for v in mine if event_status(v) != "cancelled"]
+        for visit in mine:
+            if not _gone(visit, now):
+                sheet = day_sheet_url(season, team, visit, host)
+                screenings.append(screening_event(visit, host=host, season=season, day_sheet=sheet, prefix=mark))
+        for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
+            for event in day.events:
+                drive = drive_event(event, host=host, season=season, prefix=mark)
+                if drive is not None:
+                    derived_events.append(drive)
+            note = day_note(day, team, host=host, prefix=mark)
+            if note is not None:
+                notes.append(note)
+    return screenings, derived_events, notes
+
+
+def _unstamped(item):
+    return dataclasses.replace(item, sequence=0, last_modified=EPOCH)
+
+
+def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *, host: str, now: dt.datetime,
+                   prefix: bool) -> list:
+    """SEQUENCE and DTSTAMP of derived items: the published plan in which each one last changed.
+
+    The SEQUENCE is that plan's position among the season's published plans, so it only ever grows.
+    """
+    history = list(db.session.scalars(
+        select(Plan).where(Plan.season_id == season.id, Plan.status == "published",
+                           Plan.published_dt <= plan.published_dt, Plan.id != plan.id)
+        .order_by(Plan.published_dt.desc(), Plan.number.desc())))
+    ordinal = len(history)  # the current plan's position (0 = first published)
+    pending = {item.uid: _unstamped(item) for item in items}
+    since: dict[str, int] = {uid: ordinal for uid in pending}
+    for position, older in zip(range(ordinal - 1, -1, -1), history):
+        if not pending:
+            break
+        _s, old_events, old_notes = _plan_items(season, older, teams, host=host, now=EPOCH, prefix=prefix)
+        old = {i.uid: _unstamped(i) for i in old_events + old_notes}
+        for uid in list(pending):
+            if old.get(uid) == pending[uid]:
+                since[uid] = position
+            else:
+                del pending[uid]
+    published = [plan] + history  # index i = ordinal - position
+    stamped = []
+    for item in items:
+        origin = published[ordinal - since[item.uid]]
+        stamped.append(dataclasses.replace(item, sequence=since[item.uid], last_modified=origin.published_dt))
+    return stamped
+
+
+def _build(info: ical.FeedInfo, season: Season, plan: Optional[Plan], teams: list[Team], *, host: str,
+           now: dt.datetime, prefix: bool) -> Feed:
+    if plan is None:
+        return _feed(info, [], [], fallback=season.created_dt)
+    screenings, drives, notes = _plan_items(season, plan, teams, host=host, now=now, prefix=prefix)
+    derived = _stamp_derived(season, plan, teams, drives + notes, host=host, now=now, prefix=prefix)
+    events = screenings + [d for d in derived if isinstance(d, ical.CalendarEvent)]
+    day_notes = [d for d in derived if isinstance(d, ical.DayNote)]
+    return _feed(info, events, day_notes, fallback=plan.published_dt)
+
+
+def _feed(info, events, notes, *, fallback: dt.datetime) -> Feed:
+    stamps = [e.last_modified for e in events] + [n.last_modified for n in notes]
+    return Feed(ical.build_feed(info, events, notes), max(stamps, default=fallback).replace(microsecond=0))
+
+
+def day_sheet_url(season: Season, team: Team, visit: Visit, host: str) -> str:
+    """Absolute link to the coordinators' printable day sheet of the visit's local date."""
+    day = visit.start_dt.astimezone(review.zone(_zone_name(visit))).date()
+    try:
+        path = current_app.url_map.bind(host).build(
+            "review.day_sheet", {"name": season.name, "slug": team.slug, "date": day.isoformat()})
+    except BuildError:
+        return ""
+    return public_url(host, path)
+
+
+def public_url(host: str, path: str) -> str:
+    scheme = "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+    return f"{scheme}://{host}{path}"
+
+
+# --- cache ---------------------------------------------------------------------------------------------
+
+_cache: "OrderedDict[tuple, Feed]" = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(key: tuple, season: Season, team_ids: Optional[list[int]], now: dt.datetime, build, *,
+            request_id: int | None = None) -> Feed:
+    """A feed is rebuilt only when the published plan, a visit or request in it, or a team changes."""
+    plan = season.published_plan()
+    version = _plan_version(season, plan, team_ids, request_id, now)
+    full_key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), *key, version)
+    with _cache_lock:
+        hit = _cache.get(full_key)
+        if hit is not None:
+            _cache.move_to_end(full_key)
+            return hit
+    feed = build(plan)
+    with _cache_lock:
+        _cache[full_key] = feed
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return feed
+
+
+def _plan_version(season: Season, plan: Optional[Plan], team_ids, request_id, now: dt.datetime) -> tuple:
+    """Everything a feed's bytes depend on, in one cheap query: the cache key."""
+    if plan is None:
+        return (season.name, None)
+    query = (
+        select(func.max(Visit.changed_dt), func.max(Request.updated_dt), func.count(Visit.id),
+               func.sum(Visit.version), func.sum(Request.version),
+               func.count(Visit.id).filter(Visit.end_dt < now, (Visit.cancelled.is_(True)) | (Request.status == "cancelled")))
+        .join(Request, Request.id == Visit.request_id)
+        .where(Visit.plan_id == plan.id)
+    )
+    if team_ids is not None:
+        query = query.where(Visit.team_id.in_(team_ids))
+    if request_id is not None:
+        query = query.where(Visit.request_id == request_id)
+    row = tuple(db.session.execute(query).one())
+    teams = tuple(db.session.execute(
+        select(Team.id, Team.version, Team.name, Team.slug).where(Team.season_id == season.id).order_by(Team.id)))
+    return (season.name, plan.id, plan.published_dt, row, teams)
+
+
+def body_etag(body: bytes) -> str:
+    """A strong ETag of the bytes served."""
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def export(season: Season, *, host: str, now: dt.datetime, team: Team | None = None,
+           request: Request | None = None) -> Feed:
+    """The bytes a feed URL serves, for the export-feed command."""
+    if team is not None:
+        return team_feed(season, team, host=host, now=now)
+    if request is not None:
+        return venue_feed(request, host=host, now=now)
+    return coordinators_feed(season, host=host, now=now)
+
+
+def teams_of(season: Season) -> Iterable[Team]:
+    return list(season.teams)
