@@ -199,11 +199,14 @@ def save_plan(
     instance_data: dict | None = None,
     digest: str | None = None,
     note: str = "",
+    commit: bool = True,
+    checked: bool = False,
 ) -> Plan:
     """Store a checked plan as the season's next draft version, all rows in one transaction.
 
-    The checker runs first (against `instance`, or the season's current rows); a plan with any
-    violation raises PlanRejected and writes nothing.
+    The checker runs first (against `instance`, or the season's current rows) unless the caller has
+    just run it on the same instance (checked=True); a plan with any violation raises PlanRejected and
+    writes nothing. commit=False leaves the commit to a caller that adds to the same transaction.
     """
     from .optimize import Instance, Plan as OptPlan, check
 
@@ -212,16 +215,18 @@ def save_plan(
     if instance is None:
         instance = Instance.from_dict(instance_data)
     opt_plan = plan if not isinstance(plan, dict) else OptPlan.from_dict(plan)
-    violations = check(instance, opt_plan)
-    if violations:
-        raise PlanRejected(violations)
     data = _plan_dict(opt_plan)
     if data.get("status") not in (None, "feasible"):
         raise PlanningError(f"the optimizer returned a plan with status {data.get('status')!r}; nothing stored")
+    if not checked:
+        violations = check(instance, opt_plan)
+        if violations:
+            raise PlanRejected(violations)
     try:
         row = _plan_rows(season, data, params=params, previous=previous, instance_data=instance_data,
                          digest=digest or input_hash(instance_data, params), note=note)
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -503,6 +508,7 @@ class Move:
     new_start: dt.datetime
     old_team: str
     new_team: str
+    tz: str = "UTC"  # the venue's zone, for showing local times
 
 
 @dataclass
@@ -530,5 +536,141 @@ def compare(plan_a: Plan, plan_b: Plan) -> Comparison:
             unchanged += 1
             continue
         moved.append(Move(ref=b.request.ref, name=b.request.venue.name, old_start=a.start_dt, new_start=b.start_dt,
-                          old_team=a.team.name, new_team=b.team.name))
+                          old_team=a.team.name, new_team=b.team.name, tz=b.request.venue.tz or "UTC"))
     return Comparison(a=plan_a, b=plan_b, added=added, removed=removed, moved=moved, unchanged=unchanged)
+
+
+# ---------------------------------------------------------------- season setup
+
+
+class EditConflict(Exception):
+    """Someone else saved the season or team since this form was loaded."""
+
+
+def objective_defaults() -> dict:
+    """The optimizer's documented objective weights (what an empty season setting means)."""
+    try:
+        from .optimize.instance import DEFAULT_WEIGHTS
+    except ImportError:  # optimizer not installed yet: the weights it documents in formats/README
+        DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.3}
+    return dict(DEFAULT_WEIGHTS)
+
+
+def _check_version(row, version) -> None:
+    if version is not None and str(row.version) != str(version):
+        raise EditConflict()
+
+
+def _commit_or_conflict() -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise EditConflict() from None
+
+
+def save_season(season: Season | None, *, name: str, start_date: dt.date, weeks: int, rules: dict,
+                version=None) -> Season:
+    """Create a season, or update one unless someone else saved it since `version` was read."""
+    clash = db.session.scalar(select(Season).where(Season.name == name))
+    if clash is not None and clash is not season:
+        raise PlanningError(f"a season named {name!r} exists already")
+    if season is None:
+        season = Season(name=name, start_date=start_date, weeks=weeks, rules=dict(rules))
+        db.session.add(season)
+    else:
+        _check_version(season, version)
+        season.name, season.start_date, season.weeks, season.rules = name, start_date, weeks, dict(rules)
+    _commit_or_conflict()
+    return season
+
+
+def slugify(name: str) -> str:
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40] or "team"
+
+
+def parse_members(text: str) -> list[tuple[str, str]]:
+    """'Ana Ruiz <ana@example.org>' (or 'Ana Ruiz, ana@...' or a bare address) per line -> [(name, email)]."""
+    import re
+
+    from email_validator import EmailNotValidError, validate_email
+
+    members, problems = [], []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", line) or re.fullmatch(r"(.*?)\s*[,;]\s*(\S+@\S+)", line)
+        name, email = (match.group(1), match.group(2)) if match else ("", line) if "@" in line else (line, "")
+        name = name.strip().strip(",").strip()
+        if email:
+            try:
+                email = validate_email(email.strip(), check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                problems.append(f"line {number}: {exc}")
+                continue
+        if not name:
+            name = email.split("@")[0]
+        if len(name) > 120:
+            problems.append(f"line {number}: a name has at most 120 characters")
+            continue
+        members.append((name, email))
+    if len(members) > 20:
+        problems.append(f"{len(members)} members; a team has at most 20")
+    if problems:
+        raise PlanningError("; ".join(problems))
+    return members
+
+
+def save_team(season: Season, team: Team | None, *, name: str, slug: str, colour: str, place, base_name: str,
+              region_hint: str, members: list[tuple[str, str]], version=None) -> Team:
+    """Create or update a team; members are matched by email so their feed links survive an edit."""
+    from .models import TeamMember
+
+    slug = slugify(slug or name)
+    for other in season.teams:
+        if other is not team and (other.slug == slug or other.name == name):
+            raise PlanningError(f"season {season.name} has a team named {other.name!r} ({other.slug}) already")
+    if team is None:
+        team = Team(season=season)
+        db.session.add(team)
+    else:
+        _check_version(team, version)
+    team.name, team.slug, team.colour, team.region_hint = name, slug, colour, region_hint
+    if place is not None:
+        team.base_lat, team.base_lon, team.base_tz = place.lat, place.lon, place.tz
+        team.base_name = base_name[:120]
+    by_email = {m.email.lower(): m for m in team.members if m.email}
+    keep = []
+    for member_name, email in members:
+        member = by_email.pop(email.lower(), None) if email else None
+        if member is None:
+            member = TeamMember(name=member_name, email=email)
+            team.members.append(member)
+        member.name = member_name
+        keep.append(member)
+    for member in list(team.members):
+        if member not in keep:
+            team.members.remove(member)
+    _commit_or_conflict()
+    return team
+
+
+def delete_team(team: Team) -> None:
+    """Remove a team that no plan uses (a planned team stays: its visits are history)."""
+    used = db.session.scalars(
+        select(Plan.number).join(Visit, Visit.plan_id == Plan.id).where(Visit.team_id == team.id).distinct()
+    ).all()
+    if used:
+        raise PlanningError(
+            f"team {team.name} has visits in plan version(s) {', '.join(map(str, sorted(used)))}; "
+            "it cannot be deleted"
+        )
+    db.session.delete(team)
+    db.session.commit()

@@ -1,0 +1,113 @@
+"""Plans from the command line: plan a season, export its plan, run the optimization workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Plan, Season
+
+
+def _season(name: str) -> Season:
+    season = db.session.scalar(select(Season).where(Season.name == name))
+    if season is None:
+        names = ", ".join(db.session.scalars(select(Season.name).order_by(Season.name))) or "none"
+        raise click.ClickException(f"no season named {name!r} (seasons: {names})")
+    return season
+
+
+def kpi_summary(plan: Plan) -> str:
+    k = plan.kpis or {}
+    hours = (k.get("drive_minutes") or 0) / 60
+    return (f"version {plan.number}: served {k.get('served', '?')} of {k.get('requests', '?')} requests, "
+            f"audience {k.get('audience', 0):,}, {k.get('drive_km', 0):,.0f} km and {hours:,.0f} h of driving")
+
+
+@click.command("plan")
+@click.option("--season", "season_name", required=True, help="The season's name.")
+@click.option("--time-limit", "time_limit", type=int, default=60, show_default=True, help="Seconds of search.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--steps", type=int, default=None, help="Stop after this many search steps (reproducible runs).")
+@click.option("--from-version", "from_version", type=int, default=None, help="Re-plan starting from this version.")
+@with_appcontext
+def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None, from_version: int | None):
+    """Plan a season here and now: rows -> instance -> solve -> check -> a saved draft plan."""
+    from .. import jobs
+
+    season = _season(season_name)
+    previous_id = None
+    if from_version is not None:
+        previous = db.session.scalar(select(Plan).where(Plan.season_id == season.id, Plan.number == from_version))
+        if previous is None:
+            raise click.ClickException(f"season {season.name} has no plan version {from_version}")
+        previous_id = previous.id
+    try:
+        params = jobs.job_params(time_limit_s=time_limit, seed=seed, steps=steps, previous_plan_id=previous_id,
+                                 max_time_limit=jobs.setting(current_app, "JOB_MAX_TIME_LIMIT_S"))
+        job = jobs.submit_job(season, params, enqueue=False)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if job.status == "queued":
+        job = jobs.run_job(job.id, echo=lambda line: click.echo(f"  {line}"))
+    if job.status != "succeeded":
+        raise click.ClickException(f"job {job.id} {job.status}: {job.error}")
+    note = (job.progress or {}).get("note")
+    if note:
+        click.echo(note)
+    click.echo(kpi_summary(job.plan))
+    unserved = len(job.plan.unserved)
+    if unserved:
+        click.echo(f"{unserved} request(s) not served; see the plan review page for reasons and suggestions")
+
+
+@click.command("export-plan")
+@click.option("--season", "season_name", required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--published", is_flag=True, help="The published version instead of the latest one.")
+@click.option("--version", "number", type=int, default=None, help="This version number.")
+@with_appcontext
+def export_plan_command(season_name: str, output: Path, published: bool, number: int | None):
+    """Write a season's plan JSON (formats.md section 3): the latest version unless told otherwise."""
+    season = _season(season_name)
+    if published:
+        plan = season.published_plan()
+    elif number is not None:
+        plan = db.session.scalar(select(Plan).where(Plan.season_id == season.id, Plan.number == number))
+    else:
+        plan = db.session.scalar(select(Plan).where(Plan.season_id == season.id).order_by(Plan.number.desc()).limit(1))
+    if plan is None:
+        raise click.ClickException(f"season {season.name} has no such plan yet; run `flask plan --season {season.name}`")
+    data = json.loads(plan.plan_json)
+    output.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    click.echo(f"wrote {output}: {kpi_summary(plan)}")
+
+
+@click.command("worker")
+@click.option("-w", "--workers", type=int, default=1, show_default=True, help="Jobs this machine runs at once.")
+@click.option("-k", "--worker-type", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
+              help="process: one process per worker (uses every core for parallel solves).")
+@with_appcontext
+def worker_command(workers: int, worker_type: str):
+    """Run optimization workers: on Redis (REDIS_URL) on any number of machines, else on the local queue."""
+    import logging
+
+    from .. import jobs
+
+    app = current_app._get_current_object()
+    reaped = jobs.reap_stale_jobs()
+    if reaped:
+        click.echo(f"marked {reaped} job(s) of vanished workers failed")
+    huey = jobs.get_huey(app)
+    where = f"Redis queue {huey.name!r}" if app.config.get("REDIS_URL") else f"local queue {huey.storage.filename}"
+    click.echo(f"tourplanner worker: {workers} {worker_type} worker(s) on the {where}")
+    db.session.remove()
+    db.engine.dispose()  # forked workers must not share connections
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    huey.create_consumer(workers=workers, worker_type=worker_type, periodic=False,
+                         check_worker_health=True).run()
