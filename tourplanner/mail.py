@@ -53,7 +53,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
         return
     outbox = Path(config.get("MAIL_OUTBOX") or Path(current_app.instance_path) / "outbox")
     outbox.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
     path = outbox / f"{stamp}-{secrets.token_hex(4)}.eml"
     path.write_bytes(bytes(msg))
     log.info("mail written to outbox for %s: %s", msg["To"], msg["Subject"])

@@ -104,7 +104,7 @@ def request_form():
 def _add_row(form) -> int | None:
     """One more empty availability row, up to the limit; returns its index to focus."""
     if len(form.windows.entries) >= MAX_WINDOWS:
-        form.windows.errors.append(f"You can give at most {MAX_WINDOWS} rows.")
+        form.rows_note = f"You can give at most {MAX_WINDOWS} rows; use the notes for anything more."
         return None
     form.windows.append_entry()
     return len(form.windows.entries) - 1

@@ -1,0 +1,457 @@
+"""The public request form and the venue's private page, driven as a venue would use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import logging
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tourplanner.extensions import db
+from tourplanner.forms import MAX_WINDOWS
+from tourplanner.intake import rotate_token
+from tourplanner.models import AvailabilityWindow, BlackoutDate, Plan, Request, Team, Venue, Visit, now_utc
+
+PAYLOAD = "<script>alert('x')</script>\"'><img src=x onerror=alert(1)>"
+
+
+def season_start(today: dt.date | None = None) -> dt.date:
+    """A Monday three weeks ahead: the open season whatever day the tests run."""
+    today = today or now_utc().date()
+    monday = today + dt.timedelta(days=21 - today.weekday())
+    return monday
+
+
+@pytest.fixture
+def season(make_season):
+    return make_season(name="spring", start_date=season_start())
+
+
+def day(season, offset: int) -> str:
+    return (season.start_date + dt.timedelta(days=offset)).isoformat()
+
+
+def form_data(season, **over) -> dict:
+    """A complete, valid request from an Arizona school, with keyword overrides."""
+    data = {
+        "venue_name": "Central High School",
+        "venue_type": "high_school",
+        "contact_name": "Ana Ruiz",
+        "contact_email": "ana.ruiz@example.org",
+        "contact_phone": "602 555 0142",
+        "country": "US",
+        "region": "AZ",
+        "city": "Phoenix",
+        "postal_code": "85004",
+        "street": "",
+        "audience": "300",
+        "duration_minutes": "90",
+        "windows-0-first_date": day(season, 0),
+        "windows-0-last_date": day(season, 25),
+        "windows-0-weekdays": ["mon", "tue", "wed", "thu", "fri"],
+        "windows-0-start_time": "09:00",
+        "windows-0-end_time": "15:00",
+        "windows-1-first_date": "",
+        "windows-1-last_date": "",
+        "windows-1-start_time": "",
+        "windows-1-end_time": "",
+        "blackouts": day(season, 14),
+        "notes": "Projector and screen in the gym.",
+        "website": "",
+        "send": "1",
+    }
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def page_text(response) -> str:
+    """The page as a person reads it: tags dropped, entities decoded, spaces folded."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def field_errors(response, field_id: str) -> str:
+    """The error list printed right after a field."""
+    html = response.get_data(as_text=True)
+    match = re.search(rf'<ul class="errors" id="{re.escape(field_id)}-errors">(.*?)</ul>', html, re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else ""
+
+
+def private_link(response) -> str:
+    match = re.search(r'class="private-link"><a href="http://[^/]+(/r/[A-Za-z0-9_-]+)"', response.get_data(as_text=True))
+    assert match, "the thank-you page shows the private link"
+    return match.group(1)
+
+
+def outbox(app) -> list[email.message.EmailMessage]:
+    folder = Path(app.instance_path) / "outbox"
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def requests_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Request))
+
+
+# --- the form ----------------------------------------------------------------------------------------
+
+def test_form_says_when_the_tour_runs_and_offers_three_empty_rows(client, season):
+    response = client.get("/request")
+    text = page_text(response)
+    assert response.status_code == 200
+    first, last = season.start_date, season.end_date
+    assert f"{first:%A, %B} {first.day}" in text and f"{last:%B} {last.day}, {last.year}" in text
+    html = response.get_data(as_text=True)
+    assert html.count('class="window-row"') == 3
+    assert f'min="{first.isoformat()}"' in html and f'max="{last.isoformat()}"' in html
+    assert 'name="website"' in html and 'class="hp"' in html  # honeypot present, hidden by CSS
+    assert "<script src=" in html and "onclick" not in html  # script file only, nothing inline
+
+
+def test_no_open_season_says_requests_are_closed(client, make_season):
+    make_season(name="past", start_date=dt.date(2020, 2, 3))
+    response = client.get("/request")
+    assert "Requests are closed" in page_text(response)
+    assert client.post("/request", data={"venue_name": "x"}).status_code == 200
+    assert requests_count() == 0
+
+
+def test_open_season_is_the_running_one_else_the_nearest_upcoming(client, make_season):
+    today = now_utc().date()
+    make_season(name="later", start_date=season_start() + dt.timedelta(days=200))
+    make_season(name="sooner", start_date=season_start())
+    make_season(name="running", start_date=today - dt.timedelta(days=10))
+    from tourplanner.intake import open_season
+
+    assert open_season(today).name == "running"
+    assert open_season(today + dt.timedelta(days=80)).name == "sooner"
+
+
+def test_french_canadian_school_is_stored_geocoded_and_mailed(app, client, season):
+    data = form_data(
+        season, venue_name="École secondaire Marcellin-Champagnat", contact_name="Geneviève Côté",
+        contact_email="genevieve.cote@example.ca", contact_phone="450-555-0199", country="CA", region="QC",
+        city="Saint-Jean-sur-Richelieu", postal_code="j3b1a1", venue_type="high_school")
+    response = client.post("/request", data=data)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Saint-Jean-sur-Richelieu, QC" in text  # where we placed it, so a wrong town shows at once
+    req = db.session.scalar(select(Request))
+    venue = req.venue
+    assert (venue.name, venue.country, venue.region, venue.postal_code) == (
+        "École secondaire Marcellin-Champagnat", "CA", "QC", "J3B 1A1")
+    assert venue.tz in ("America/Toronto", "America/Montreal")
+    assert 45.0 < venue.lat < 45.6 and -73.6 < venue.lon < -73.0
+    assert venue.geocode_precision in ("fsa", "zip", "city", "address")
+    assert req.contact_phone == "+1 450-555-0199"
+    assert req.status == "submitted" and re.fullmatch(r"W[A-Z2-9]{5}", req.ref)
+    assert [(w.first_date.isoformat(), w.last_date.isoformat(), w.weekdays, w.start_time, w.end_time) for w in req.windows] == [
+        (day(season, 0), day(season, 25), "mon,tue,wed,thu,fri", dt.time(9), dt.time(15))]
+    assert [b.day.isoformat() for b in req.blackouts] == [day(season, 14)]
+    link = private_link(response)
+    assert len(req.status_token_hash) == 64 and link.split("/")[-1] not in req.status_token_hash
+    [message] = outbox(app)
+    assert message["To"].addresses[0].display_name == "Geneviève Côté"
+    assert message["To"].addresses[0].addr_spec == "genevieve.cote@example.ca"
+    assert req.ref in message["Subject"]
+    assert link in message.get_content()
+    assert client.get(link).status_code == 200
+
+
+def test_arizona_school_gets_phoenix_time(client, season):
+    response = client.post("/request", data=form_data(season))
+    assert response.status_code == 200
+    venue = db.session.scalar(select(Venue))
+    assert venue.tz == "America/Phoenix"
+    assert "Phoenix, AZ" in page_text(response)
+
+
+@pytest.mark.parametrize("country,region,code,expected", [
+    ("CA", "QC", "12345", "a Canadian postal code looks like J3B 1A1"),
+    ("CA", "QC", "D3B 1A1", "a Canadian postal code looks like J3B 1A1"),
+    ("US", "AZ", "8500", "a US ZIP code has 5 digits"),
+    ("US", "AZ", "J3B 1A1", "a US ZIP code has 5 digits"),
+])
+def test_bad_postal_code_is_named_next_to_the_field_and_nothing_stored(client, season, country, region, code, expected):
+    data = form_data(season, country=country, region=region, postal_code=code, city="Somewhere")
+    response = client.post("/request", data=data)
+    assert response.status_code == 422
+    assert expected in field_errors(response, "postal_code")
+    assert f'value="{code}"' in response.get_data(as_text=True) or code.upper() in response.get_data(as_text=True)
+    assert requests_count() == 0
+
+
+def test_date_outside_the_tour_is_refused_and_the_form_keeps_what_was_typed(client, season):
+    before = (season.start_date - dt.timedelta(days=3)).isoformat()
+    data = form_data(season, **{"windows-0-first_date": before}, notes="Gym has a screen")
+    response = client.post("/request", data=data)
+    assert response.status_code == 422
+    assert "The tour runs from" in field_errors(response, "windows-0-first_date")
+    html = response.get_data(as_text=True)
+    assert f'value="{before}"' in html and 'value="Central High School"' in html and "Gym has a screen" in html
+    assert 'value="ana.ruiz@example.org"' in html
+    assert requests_count() == 0
+
+
+@pytest.mark.parametrize("over,field_id,expected", [
+    ({"contact_email": "ana.ruiz@"}, "contact_email", "does not look right"),
+    ({"contact_phone": "12"}, "contact_phone", "phone number does not look right"),
+    ({"region": "QC"}, "region", "Choose a state of United States"),
+    ({"venue_name": "x" * 201}, "venue_name", "under 200 characters"),
+    ({"notes": "n" * 4001}, "notes", "under 4000 characters"),
+    ({"audience": "lots"}, "audience", "number"),
+    ({"windows-0-end_time": "08:00"}, "windows-0-end_time", "later than the start time"),
+    ({"windows-0-end_time": "10:00"}, "windows-0-end_time", "too short"),
+    ({"windows-0-weekdays": []}, "windows-0-weekdays", "Tick at least one day"),
+    ({"windows-0-last_date": ""}, "windows-0-last_date", "Enter the last day"),
+    ({"windows-0-first_date": "", "windows-0-last_date": "", "windows-0-start_time": "", "windows-0-end_time": ""},
+     "windows-0-first_date", "at least one stretch of days"),
+    ({"blackouts": "Feb 30"}, "blackouts", "not dates we can read"),
+])
+def test_each_bad_answer_gets_a_plain_message_next_to_its_field(client, season, over, field_id, expected):
+    response = client.post("/request", data=form_data(season, **over))
+    assert response.status_code == 422
+    assert expected in field_errors(response, field_id)
+    assert requests_count() == 0
+
+
+def test_add_another_row_without_javascript_rerenders_with_one_more_and_keeps_data(client, season):
+    data = form_data(season, add_row="1", send=None)
+    response = client.post("/request", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.count('class="window-row"') == 4  # the three rows shown + one new
+    data.update({f"windows-{i}-first_date": "" for i in range(2, MAX_WINDOWS + 3)})
+    response = client.post("/request", data=data)
+    html = response.get_data(as_text=True)
+    assert html.count('class="window-row"') == MAX_WINDOWS  # capped
+    assert "at most 12 rows" in page_text(response)
+    assert 'value="Central High School"' in html and "ul class=\"errors\" id=\"venue_name" not in html
+    assert requests_count() == 0
+
+
+def test_second_row_and_extra_weekends_are_stored(client, season):
+    data = form_data(season, **{"windows-1-first_date": day(season, 40), "windows-1-last_date": day(season, 41),
+                                "windows-1-weekdays": ["sat", "sun"], "windows-1-start_time": "18:00",
+                                "windows-1-end_time": "21:30"})
+    assert client.post("/request", data=data).status_code == 200
+    req = db.session.scalar(select(Request))
+    assert [(w.weekdays, w.start_time) for w in req.windows] == [("mon,tue,wed,thu,fri", dt.time(9)), ("sat,sun", dt.time(18))]
+
+
+def test_duplicate_merges_into_the_earlier_request_and_its_link_keeps_working(app, client, season):
+    first = client.post("/request", data=form_data(season))
+    link = private_link(first)
+    req = db.session.scalar(select(Request))
+    ref, token_hash = req.ref, req.status_token_hash
+    again = form_data(season, venue_name="central high school", contact_email="ANA.RUIZ@example.org", audience="450",
+                      **{"windows-0-start_time": "10:00"})
+    second = client.post("/request", data=again)
+    assert second.status_code == 200
+    text = page_text(second)
+    assert "updated that request" in text and "still works" in text
+    assert 'class="private-link"' not in second.get_data(as_text=True)  # the link is never handed to whoever typed the email
+    db.session.expire_all()
+    [req] = db.session.scalars(select(Request)).all()
+    assert (req.ref, req.status_token_hash, req.audience) == (ref, token_hash, 450)
+    assert [w.start_time for w in req.windows] == [dt.time(10)]
+    assert db.session.scalar(select(func.count()).select_from(AvailabilityWindow)) == 1
+    assert db.session.scalar(select(func.count()).select_from(BlackoutDate)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Venue)) == 1
+    assert client.get(link).status_code == 200
+    assert [m["Subject"] for m in outbox(app)][-1].startswith("We updated your screening request")
+
+
+def test_honeypot_gets_the_thank_you_page_and_stores_nothing(app, client, season):
+    response = client.post("/request", data=form_data(season, website="http://spam.example"))
+    assert response.status_code == 200
+    assert "Thank you, your request arrived" in page_text(response)
+    assert requests_count() == 0
+    assert not (Path(app.instance_path) / "outbox").exists()
+
+
+def test_oversized_post_gets_a_413_page(client, season):
+    response = client.post("/request", data=form_data(season, notes="x" * (3 * 1024 * 1024)))
+    assert response.status_code == 413
+    assert "too much text" in page_text(response)
+    assert requests_count() == 0
+
+
+def test_script_in_every_field_renders_as_text_everywhere(app, client, season, make_request):
+    from tourplanner.auth import create_user
+
+    everything = form_data(season, **{k: PAYLOAD for k in (
+        "venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region", "city",
+        "postal_code", "street", "audience", "duration_minutes", "notes", "blackouts", "windows-0-first_date",
+        "windows-0-last_date", "windows-0-start_time", "windows-0-end_time")}, **{"windows-0-weekdays": [PAYLOAD]})
+    refused = client.post("/request", data=everything)
+    assert refused.status_code == 422
+    assert "<script>alert" not in refused.get_data(as_text=True)
+    assert "onerror=alert(1)>" not in refused.get_data(as_text=True)
+    stored = form_data(season, venue_name=PAYLOAD, contact_name=PAYLOAD, street=PAYLOAD, notes=PAYLOAD)
+    response = client.post("/request", data=stored)
+    assert response.status_code == 200
+    link = private_link(response)
+    req = db.session.scalar(select(Request))
+    assert req.venue.name == PAYLOAD and req.notes == PAYLOAD  # stored as typed
+    create_user("coord@example.org", "correct horse battery")
+    client.post("/login", data={"email": "coord@example.org", "password": "correct horse battery"})
+    for page in (response, client.get(link), client.get("/admin/requests"), client.get(f"/admin/requests/{req.id}")):
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(" in html
+        assert PAYLOAD in page_text(page)  # shown as the text it is
+
+
+# --- the venue's private page ---------------------------------------------------------------------
+
+@pytest.fixture
+def proposed(app, make_request, season):
+    """A request of an Arizona school with a published visit on day 8 at 10:00 Phoenix time (17:00 UTC)."""
+    req = make_request(season=season, venue_name="Central High School", city="Phoenix", region="AZ",
+                       postal_code="85004", lat=33.45, lon=-112.07, tz="America/Phoenix", status="scheduled",
+                       contact_name="Ana Ruiz")
+    token = rotate_token(req)
+    team = Team(season=season, slug="west", name="West Coast", base_lat=33.8, base_lon=-118.3, base_tz="America/Los_Angeles")
+    start = dt.datetime.combine(season.start_date + dt.timedelta(days=8), dt.time(17), dt.timezone.utc)
+    plan = Plan(season=season, number=1, status="published", published_dt=now_utc())
+    visit = Visit(plan=plan, request=req, team=team, start_dt=start, end_dt=start + dt.timedelta(minutes=90), order=0,
+                  sequence=2, changed_dt=now_utc() - dt.timedelta(days=1))
+    db.session.add_all([team, plan, visit])
+    db.session.commit()
+    return req, token, visit
+
+
+def test_proposed_date_shows_in_the_venues_own_time_zone(client, proposed):
+    req, token, visit = proposed
+    response = client.get(f"/r/{token}")
+    text = page_text(response)
+    local = visit.start_dt.astimezone(__import__("zoneinfo").ZoneInfo("America/Phoenix"))
+    assert "Status: Date proposed." in text
+    assert f"{local:%A, %B} {local.day}, {local.year} , 10:00–11:30" in text
+    assert "MST" in text and "America/Phoenix" in text and "Team: West Coast" in text
+    assert "Confirm this date" in text and "Ask for another date" in text
+    assert "Change when you can host us" not in text  # no edits once a date is proposed
+    for name, value in {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}.items():
+        assert response.headers[name] == value
+
+
+def test_confirm_makes_the_visit_confirmed_for_calendars(client, proposed):
+    req, token, visit = proposed
+    before = visit.changed_dt
+    response = client.post(f"/r/{token}/confirm", follow_redirects=True)
+    assert "Status: Confirmed." in page_text(response)
+    db.session.expire_all()
+    assert req.status == "confirmed"
+    assert visit.sequence == 3 and visit.changed_dt > before and visit.cancelled is False
+
+
+def test_ask_for_another_date_goes_back_to_coordinators_with_the_note(app, client, proposed):
+    from tourplanner.auth import create_user
+
+    create_user("coord@example.org", "correct horse battery")
+    req, token, visit = proposed
+    response = client.post(f"/r/{token}/another-date", data={"message": "Mornings in March are better"}, follow_redirects=True)
+    assert "We will look for another date" in page_text(response)
+    db.session.expire_all()
+    assert req.status == "approved" and "Mornings in March are better" in req.status_message
+    [message] = outbox(app)
+    assert message["To"] == "coord@example.org" and "Mornings in March are better" in message.get_content()
+    assert token not in message.get_content()
+
+
+def test_cancel_keeps_the_visit_marked_cancelled(client, proposed):
+    req, token, visit = proposed
+    response = client.post(f"/r/{token}/cancel", follow_redirects=True)
+    assert "Status: Cancelled." in page_text(response)
+    db.session.expire_all()
+    assert req.status == "cancelled"
+    assert visit.cancelled is True and visit.sequence == 3
+    assert db.session.get(Visit, visit.id) is not None
+
+
+def test_venue_edits_its_availability_until_a_date_is_proposed(client, make_request, season):
+    req = make_request(season=season)
+    token = rotate_token(req)
+    page = client.get(f"/r/{token}")
+    assert "Change when you can host us" in page_text(page)
+    data = {"windows-0-first_date": day(season, 7), "windows-0-last_date": day(season, 13),
+            "windows-0-weekdays": ["tue", "thu"], "windows-0-start_time": "12:00", "windows-0-end_time": "16:00",
+            "blackouts": day(season, 9), "save": "1"}
+    response = client.post(f"/r/{token}/availability", data=data, follow_redirects=True)
+    assert "Your availability is saved" in page_text(response)
+    db.session.expire_all()
+    assert [(w.first_date.isoformat(), w.weekdays, w.start_time) for w in req.windows] == [(day(season, 7), "tue,thu", dt.time(12))]
+    assert [b.day.isoformat() for b in req.blackouts] == [day(season, 9)]
+    bad = client.post(f"/r/{token}/availability", data={**data, "windows-0-last_date": day(season, 200)})
+    assert bad.status_code == 422 and "The tour runs from" in field_errors(bad, "windows-0-last_date")
+    req.status = "scheduled"
+    db.session.commit()
+    refused = client.post(f"/r/{token}/availability", data={**data, "windows-0-start_time": "08:00"}, follow_redirects=True)
+    assert "can no longer be changed" in page_text(refused)
+    db.session.expire_all()
+    assert [w.start_time for w in req.windows] == [dt.time(12)]
+
+
+def test_a_link_shows_and_changes_only_its_own_request_whatever_is_posted(client, make_request, season, proposed):
+    mine, token, visit = proposed
+    other = make_request(season=season, venue_name="Other Church", venue_type="church", contact_email="pastor@example.org")
+    other_token = rotate_token(other)
+    sneaky = {"request_id": str(other.id), "ref": other.ref, "id": str(other.id), "token": other_token,
+              "status_token_hash": other.status_token_hash}
+    text = page_text(client.get(f"/r/{token}"))
+    assert "Central High School" in text and "Other Church" not in text and "pastor@example.org" not in text
+    client.post(f"/r/{token}/cancel", data=sneaky)
+    db.session.expire_all()
+    assert mine.status == "cancelled" and other.status == "submitted"
+    data = {**sneaky, "windows-0-first_date": day(season, 1), "windows-0-last_date": day(season, 2),
+            "windows-0-weekdays": ["mon", "tue", "wed"], "windows-0-start_time": "09:00", "windows-0-end_time": "12:00"}
+    client.post(f"/r/{other_token}/availability", data={**data, "request_id": str(mine.id)})
+    db.session.expire_all()
+    assert [w.last_date.isoformat() for w in other.windows] == [day(season, 2)]
+    assert [w.last_date for w in mine.windows] == [season.end_date]
+
+
+def test_wrong_revoked_malformed_and_unknown_links_all_give_the_same_404(client, make_request, season):
+    req = make_request(season=season)
+    old = rotate_token(req)
+    token = rotate_token(req)  # `old` is now revoked
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    pages = {name: client.get(f"/r/{value}") for name, value in {
+        "revoked": old, "one character changed": flipped, "malformed": "not-a-token", "too long": token + "x",
+        "unknown": "A" * 43, "percent": "%2e%2e", "hash": req.status_token_hash}.items()}
+    bodies = {name: (page.status_code, page.get_data()) for name, page in pages.items()}
+    assert {code for code, _ in bodies.values()} == {404}
+    assert len({body for _, body in bodies.values()}) == 1
+    for action in ("confirm", "cancel", "another-date", "availability"):
+        assert client.post(f"/r/{old}/{action}").status_code == 404
+    assert client.get(f"/r/{token}").status_code == 200
+    db.session.expire_all()
+    assert req.status == "submitted"
+
+
+def test_tokens_never_reach_the_logs(client, season, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = client.post("/request", data=form_data(season))
+    link = private_link(response)
+    token = link.rsplit("/", 1)[-1]
+    client.get(link)
+    client.post(f"{link}/cancel")
+    client.get(link + "x")
+    logging.getLogger("werkzeug").info('127.0.0.1 - - "GET %s HTTP/1.1" 200 -', link)
+    assert caplog.records and token not in caplog.text
+    assert "Your screening request" in caplog.text  # the mail log names the subject
+
+
+def test_ref_is_unique_in_the_season(app, season):
+    from tourplanner.intake import new_ref
+
+    refs = {new_ref(season) for _ in range(200)}
+    assert len(refs) == 200 and all(re.fullmatch(r"W[A-Z2-9]{5}", r) for r in refs)

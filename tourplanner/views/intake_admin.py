@@ -1,0 +1,145 @@
+"""Coordinators' side of intake: the review queue, decisions, edits and location fixes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import select
+
+from .. import intake
+from ..extensions import db
+from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
+from ..mail import address, try_send_mail
+from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
+
+bp = Blueprint("intake_admin", __name__, url_prefix="/admin/requests")
+EDIT_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "audience",
+               "duration_minutes", "priority", "notes")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every route here is for coordinators only."""
+
+
+def _request_or_404(request_id: int) -> Request:
+    return db.session.get(Request, request_id) or abort(404)
+
+
+@bp.route("")
+def queue():
+    filters = {
+        "season_id": request.args.get("season", type=int),
+        "status": request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None,
+        "venue_type": request.args.get("type") if request.args.get("type") in dict(VENUE_TYPE_CHOICES) else None,
+        "region": (request.args.get("region") or "").upper()[:3] or None,
+    }
+    rows = intake.review_queue(**filters)
+    seasons = db.session.scalars(select(Season).order_by(Season.start_date.desc())).all()
+    regions = sorted({r for r in db.session.scalars(select(Venue.region).distinct()) if r})
+    return render_template("intake/admin_queue.html", rows=rows, seasons=seasons, regions=regions, filters=filters,
+                           statuses=REQUEST_STATUSES, types=VENUE_TYPE_CHOICES, words=intake.STATUS_WORDS)
+
+
+@bp.route("/<int:request_id>")
+def detail(request_id: int):
+    req = _request_or_404(request_id)
+    return _render_detail(req)
+
+
+def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200, conflict=False):
+    if edit_form is None:
+        edit_form = RequestEditForm(data={
+            "version": req.version, "venue_name": req.venue.name, "venue_type": req.venue.type,
+            **{k: getattr(req, k) for k in EDIT_FIELDS if k not in ("venue_name", "venue_type")}})
+    return render_template(
+        "intake/admin_request.html", req=req, edit_form=edit_form, location_form=location_form or LocationForm(),
+        decision_form=MessageForm(), map_html=_point_map(req.venue), conflict=conflict,
+        windows=[intake.describe_window(w) for w in req.windows], words=intake.STATUS_WORDS,
+    ), code
+
+
+def _point_map(venue: Venue):
+    """The maps helper's small map of the venue, if the maps module is installed."""
+    if venue.lat is None or venue.lon is None:
+        return None
+    try:
+        from ..maps import point_map
+    except ImportError:
+        return None
+    label = f"{venue.name} ({venue.city}, {venue.region})"
+    return Markup(point_map(venue.lat, venue.lon, label, venue.geocode_precision))  # maps.point_map escapes
+
+
+@bp.route("/<int:request_id>/decide", methods=["POST"])
+def decide(request_id: int):
+    req = _request_or_404(request_id)
+    form = MessageForm()
+    action = request.form.get("action")
+    if action not in ("approve", "decline") or not form.validate():
+        flash("Choose approve or decline; keep the message under 2000 characters.", "error")
+        return redirect(url_for(".detail", request_id=req.id), 303)
+    try:
+        intake.decide(req, action == "approve", form.message.data or "", now=now_utc())
+    except intake.IntakeError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".detail", request_id=req.id), 303)
+    body = render_template("intake/mail_decision.txt", req=req, approved=action == "approve", message=form.message.data)
+    subject = f"Your screening request {req.ref}: " + ("accepted" if action == "approve" else "declined")
+    sent = try_send_mail(address(req.contact_name, req.contact_email), subject, body)
+    flash(f"{req.ref} {'approved' if action == 'approve' else 'declined'}"
+          + ("; the venue was emailed." if sent else "; the email could not be sent (see the log)."), "ok")
+    return redirect(url_for(".detail", request_id=req.id), 303)
+
+
+@bp.route("/<int:request_id>/edit", methods=["POST"])
+def edit(request_id: int):
+    req = _request_or_404(request_id)
+    form = RequestEditForm()
+    if not form.validate():
+        return _render_detail(req, edit_form=form, code=422)
+    try:
+        intake.edit_request(req, {k: getattr(form, k).data for k in EDIT_FIELDS}, form.version.data, now=now_utc())
+    except intake.EditConflict:
+        db.session.rollback()
+        db.session.refresh(req)
+        return _render_detail(req, edit_form=form, code=409, conflict=True)
+    flash(f"{req.ref} saved.", "ok")
+    return redirect(url_for(".detail", request_id=req.id), 303)
+
+
+@bp.route("/<int:request_id>/location", methods=["POST"])
+def location(request_id: int):
+    req = _request_or_404(request_id)
+    form = LocationForm()
+    if not form.validate():
+        return _render_detail(req, location_form=form, code=422)
+    from ..geo import GeocodeError, locate
+
+    address_fields = {k: getattr(form, k).data for k in ("street", "city", "region", "postal_code")}
+    if form.latitude.data is None and not any(address_fields.values()):
+        form.latitude.errors.append("Enter coordinates, or a different address.")
+        return _render_detail(req, location_form=form, code=422)
+    try:
+        intake.correct_location(req.venue, locate=locate, lat=form.latitude.data, lon=form.longitude.data,
+                                address=address_fields)
+    except GeocodeError as exc:
+        db.session.rollback()
+        form.latitude.errors.append(f"That place could not be found: {exc}")
+        return _render_detail(req, location_form=form, code=422)
+    flash(f"Location of {req.venue.name} corrected; later imports keep this point.", "ok")
+    return redirect(url_for(".detail", request_id=req.id), 303)
+
+
+@bp.route("/<int:request_id>/new-link", methods=["POST"])
+def new_link(request_id: int):
+    req = _request_or_404(request_id)
+    token = intake.rotate_token(req)
+    link = url_for("intake.status", token=token, _external=True)
+    body = render_template("intake/mail_new_link.txt", req=req, link=link)
+    sent = try_send_mail(address(req.contact_name, req.contact_email), f"A new link for your screening request {req.ref}", body)
+    flash("A new private link was made; the old one no longer works."
+          + (" It was emailed to the venue." if sent else " The email could not be sent (see the log)."), "ok")
+    return redirect(url_for(".detail", request_id=req.id), 303)
