@@ -32,8 +32,7 @@ def utc(*args) -> dt.datetime:
 def login(client, app):
     from tourplanner.auth import create_user
 
-    with app.app_context():
-        create_user("coord@example.org", PASSWORD)
+    create_user("coord@example.org", PASSWORD)  # in the test's app context: one session, no lock wait
     response = client.post("/login", data={"email": "coord@example.org", "password": PASSWORD})
     assert response.status_code == 302
 

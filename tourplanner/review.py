@@ -493,3 +493,386 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
         e.arrive_by = e.start - dt.timedelta(minutes=setup)
         e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_minutes)
     return {"day": day, "woke_in": last_night, "setup_minutes": setup}
+
+
+# --- edits: pins, moves, drops, re-planning ---------------------------------------------------------
+
+
+class Conflict(RuntimeError):
+    """Someone else changed the record since the form was shown: reload, never overwrite."""
+
+
+class EditRefused(ValueError):
+    """An edit that would break a rule of the plan; `reasons` says which, in plain words."""
+
+    def __init__(self, message: str, reasons: list[str] | None = None):
+        super().__init__(message)
+        self.reasons = reasons or []
+
+
+RULE_WORDS = {  # optimize.check's rule names in a coordinator's words; its message follows with the detail
+    "window": "outside the venue's hours on that day",
+    "day_off": "on a rest day of the tour",
+    "holiday": "on a public holiday at the venue",
+    "events_per_day": "one event too many that day",
+    "overlap": "it overlaps another event of the team",
+    "leg_too_short": "the team cannot drive there in time",
+    "daily_drive": "more driving in one day than the rules allow",
+    "night_rest": "the drive would run into the night or a rest day",
+    "day_hours": "the event falls outside the tour's day hours",
+    "season": "outside the tour dates",
+    "pin_team": "a visit pinned to a team would change team",
+    "pin_start": "a visit pinned to a start time would move",
+    "end_unreachable": "the team could no longer reach its end point",
+    "duration": "the event would not last as long as the request says",
+}
+
+
+def check_version(row, posted: str | int | None) -> None:
+    """The version the form was shown with must still be the row's version."""
+    try:
+        posted = int(posted)
+    except (TypeError, ValueError):
+        raise Conflict("the form carried no version; reload the page and try again") from None
+    if posted != row.version:
+        raise Conflict(f"{type(row).__name__.lower()} was changed by someone else; reload the page")
+
+
+def visit_in(plan: Plan, visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.plan_id != plan.id or visit.cancelled:
+        raise NotFound(f"plan v{plan.number} has no visit {visit_id}")
+    return visit
+
+
+def commit_or_conflict() -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("the record was changed by someone else while saving; reload the page") from None
+
+
+def lock_visit(visit: Visit, version) -> None:
+    """Pin a visit's team and start: the optimizer keeps them in every later plan."""
+    check_version(visit, version)
+    visit.locked = True
+    visit.request.pinned_team_id = visit.team_id
+    visit.request.fixed_start_dt = visit.start_dt
+    commit_or_conflict()
+
+
+def unlock_visit(visit: Visit, version) -> None:
+    """Let the optimizer move the visit again."""
+    check_version(visit, version)
+    visit.locked = False
+    visit.request.pinned_team_id = None
+    visit.request.fixed_start_dt = None
+    commit_or_conflict()
+
+
+def require_draft(plan: Plan) -> None:
+    if plan.status != "draft":
+        raise EditRefused(f"plan v{plan.number} is published and stays as venues and Nomads saw it; "
+                          "make an editable copy (or re-plan) and change that")
+
+
+def parse_local_start(date_text: str, time_text: str, tz: str) -> dt.datetime:
+    """A start the coordinator typed in the venue's local time -> aware local datetime."""
+    try:
+        day = dt.date.fromisoformat((date_text or "").strip())
+    except ValueError:
+        raise EditRefused(f"date must look like 2027-02-03, got {date_text!r}") from None
+    try:
+        clock = dt.time.fromisoformat((time_text or "").strip())
+    except ValueError:
+        raise EditRefused(f"time must look like 14:30, got {time_text!r}") from None
+    return dt.datetime.combine(day, clock, tzinfo=zone(tz))
+
+
+def plain_reason(violation) -> str:
+    """One checker violation in a coordinator's words, with the checker's own detail after it."""
+    rule = getattr(violation, "rule", "") or ""
+    message = getattr(violation, "message", "") or str(violation)
+    words = RULE_WORDS.get(rule)
+    who = " ".join(x for x in (getattr(violation, "request", None) and f"request {violation.request}",
+                               getattr(violation, "team", None) and f"team {violation.team}") if x)
+    text = f"{words}: {message}" if words and message else (words or message)
+    return f"{text} ({who})" if who else text
+
+
+def _violation_key(v) -> tuple:
+    return (getattr(v, "rule", ""), getattr(v, "request", None), getattr(v, "team", None))
+
+
+def _point_of(ref_or_team: str, instance, team_start: bool = False):
+    """(lat, lon, country) of a request id, or of a team's start when team_start."""
+    if team_start:
+        from .optimize.model import country_of_zone
+
+        team = next(t for t in instance.teams if t.id == ref_or_team)
+        return team.start.lat, team.start.lon, country_of_zone(team.start.tz)
+    r = instance.request(ref_or_team)
+    return r.lat, r.lon, r.country
+
+
+def leg(a, b, border_minutes: int) -> tuple[int, float]:
+    """(minutes, km) of one drive by the optimizer's travel model."""
+    from .optimize.travel import travel_matrix
+
+    minutes, km = travel_matrix([a[0], b[0]], [a[1], b[1]], [a[2], b[2]], border_minutes=border_minutes)
+    return int(minutes[0, 1]), float(km[0, 1])
+
+
+def _relink(route: dict, instance) -> None:
+    """Sort a route by start and recompute each drive leg the travel model gives."""
+    route["visits"].sort(key=lambda v: dt.datetime.fromisoformat(v["start"]))
+    here = _point_of(route["team"], instance, team_start=True)
+    border = instance.rules.border_crossing_minutes
+    for v in route["visits"]:
+        there = _point_of(v["request"], instance)
+        minutes, km = leg(here, there, border)
+        v["drive_minutes_before"], v["drive_km_before"] = minutes, round(km, 1)
+        here = there
+
+
+def _renight(route: dict, instance, dates: set[dt.date]) -> None:
+    """On the dates touched by an edit, the team sleeps where that day's last event was (or stays put)."""
+    nights = {n["date"]: n for n in route.get("nights", [])}
+    last_by_day = {}
+    for v in route["visits"]:
+        last_by_day[dt.datetime.fromisoformat(v["start"]).date()] = v["request"]
+    for day in sorted(dates):
+        if day in last_by_day:
+            r = instance.request(last_by_day[day])
+            nights[day.isoformat()] = {"date": day.isoformat(), "lat": r.lat, "lon": r.lon}
+        else:
+            earlier = [d for d in last_by_day if d < day]
+            if earlier:
+                r = instance.request(last_by_day[max(earlier)])
+                here = (r.lat, r.lon)
+            else:
+                team = next(t for t in instance.teams if t.id == route["team"])
+                here = (team.start.lat, team.start.lon)
+            if day.isoformat() in nights:
+                nights[day.isoformat()] = {"date": day.isoformat(), "lat": here[0], "lon": here[1]}
+    route["nights"] = [nights[k] for k in sorted(nights)]
+
+
+def _kpis(data: dict, instance) -> dict:
+    visits = [v for r in data["routes"] for v in r["visits"]]
+    audience = {r.id: r.audience for r in instance.requests}
+    return {
+        "served": len(visits),
+        "requests": len(instance.requests),
+        "audience": sum(audience.get(v["request"], 0) for v in visits),
+        "drive_km": round(sum(v["drive_km_before"] for v in visits), 1),
+        "drive_minutes": sum(v["drive_minutes_before"] for v in visits),
+    }
+
+
+def _check(instance, data: dict) -> list:
+    from .optimize import Plan as OptPlan
+    from .optimize import check
+
+    for_check = json.loads(json.dumps(data))
+    for u in for_check.get("unserved", []):  # the checker knows the optimizer's reasons only
+        if u["reason"] == "dropped_by_coordinator":
+            u["reason"] = "dropped_for_value"
+    return list(check(instance, OptPlan.from_dict(for_check)))
+
+
+def _edit_instance(season: Season, plan: Plan, except_ref: str | None = None):
+    """The season's current instance, with the edited request's own pin lifted (it is being moved)."""
+    from . import planning
+
+    data = planning.instance_dict(season)
+    for r in data["requests"]:
+        if r["id"] == except_ref:
+            r["team"], r["fixed_start"] = None, None
+    return planning.build_instance(season, data)
+
+
+def _only_known(data: dict, instance) -> dict:
+    """Leave out visits and unserved entries of requests the instance no longer has (cancelled since)."""
+    known = {r.id for r in instance.requests}
+    for route in data["routes"]:
+        route["visits"] = [v for v in route["visits"] if v["request"] in known]
+    data["unserved"] = [u for u in data["unserved"] if u["request"] in known]
+    return data
+
+
+def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, start: dt.datetime | None) -> dict:
+    """Apply a move (team and local start) or, with team None, a drop to the plan; refuse new violations.
+
+    Returns the edited plan dict (formats.md section 3). Violations the plan had before the edit do not
+    count against it: only what the edit breaks is refused.
+    """
+    instance = _edit_instance(season, plan, except_ref=visit.request.ref)
+    before = _only_known(plan_dict(season, plan), instance)
+    after = json.loads(json.dumps(before))
+    ref = visit.request.ref
+    old_team = visit.team.slug
+    old_day = visit.start_dt.astimezone(zone(visit.request.venue.tz)).date()
+    routes = {r["team"]: r for r in after["routes"]}
+    moved = next(v for v in routes[old_team]["visits"] if v["request"] == ref)
+    routes[old_team]["visits"].remove(moved)
+    touched = {old_team: {old_day}}
+    if team is None:
+        after["unserved"].append({"request": ref, "reason": "dropped_by_coordinator",
+                                  "detail": "dropped from the plan by a coordinator"})
+    else:
+        length = visit.end_dt - visit.start_dt
+        moved["start"] = start.isoformat(timespec="seconds")
+        moved["end"] = (start + length).isoformat(timespec="seconds")
+        routes[team.slug]["visits"].append(moved)
+        touched.setdefault(team.slug, set()).add(start.date())
+    for slug, dates in touched.items():
+        _relink(routes[slug], instance)
+        _renight(routes[slug], instance, dates)
+    after["kpis"] = _kpis(after, instance)
+    old = {_violation_key(v) for v in _check(instance, before)}
+    new = [v for v in _check(instance, after) if _violation_key(v) not in old]
+    if new:
+        raise EditRefused("the change was refused; nothing was saved", [plain_reason(v) for v in new])
+    return after
+
+
+def store_edit(season: Season, plan: Plan, data: dict, teams_touched: set[str]) -> None:
+    """Write an edited plan dict back into the plan's rows (only the teams it touched) and its JSON."""
+    teams = {t.slug: t for t in season.teams}
+    visits = {v.request.ref: v for v in plan_visits(plan)}
+    for route in data["routes"]:
+        if route["team"] not in teams_touched:
+            continue
+        team = teams[route["team"]]
+        for order, item in enumerate(route["visits"]):
+            v = visits[item["request"]]
+            start = dt.datetime.fromisoformat(item["start"]).astimezone(dt.timezone.utc)
+            end = dt.datetime.fromisoformat(item["end"]).astimezone(dt.timezone.utc)
+            changed = (v.team_id, v.start_dt, v.end_dt, v.order, v.drive_minutes_before, v.drive_km_before) != (
+                team.id, start, end, order, item["drive_minutes_before"], item["drive_km_before"])
+            if changed:
+                v.team, v.start_dt, v.end_dt, v.order = team, start, end, order
+                v.drive_minutes_before, v.drive_km_before = item["drive_minutes_before"], item["drive_km_before"]
+        existing = {n.day: n for n in plan_overnights(plan, team.id)}
+        for night in route["nights"]:
+            day = dt.date.fromisoformat(night["date"])
+            row = existing.get(day)
+            if row is None:
+                plan.overnights.append(Overnight(team=team, day=day, lat=night["lat"], lon=night["lon"],
+                                                 town=town_of(night["lat"], night["lon"], list(visits.values()))))
+            elif (row.lat, row.lon) != (night["lat"], night["lon"]):
+                row.lat, row.lon = night["lat"], night["lon"]
+                row.town = town_of(night["lat"], night["lon"], list(visits.values()))
+    plan.kpis = data["kpis"]
+    plan.plan_json = json.dumps(data, ensure_ascii=False)
+
+
+def move_visit(season: Season, plan: Plan, visit: Visit, *, team_slug: str, date_text: str, time_text: str,
+               version) -> None:
+    """Move a visit to another day, time or team if the plan stays feasible; else refuse and change nothing."""
+    check_version(visit, version)
+    require_draft(plan)
+    if visit.locked or visit.request.fixed_start_dt is not None or visit.request.pinned_team_id is not None:
+        raise EditRefused("this visit is locked (a pinned team and start); unlock it first")
+    team = team_by_slug(season, team_slug) if team_slug else visit.team
+    start = parse_local_start(date_text, time_text, visit.request.venue.tz)
+    if not season.start_date <= start.date() <= season.end_date:
+        raise EditRefused("the change was refused; nothing was saved",
+                          [f"{start:%a %b %-d, %Y} is outside the tour ({season.start_date:%b %-d} to "
+                           f"{season.end_date:%b %-d, %Y})"])
+    old_team = visit.team.slug
+    data = try_edit(season, plan, visit, team=team, start=start)
+    store_edit(season, plan, data, {old_team, team.slug})
+    commit_or_conflict()
+
+
+def drop_visit(season: Season, plan: Plan, visit: Visit, version) -> None:
+    """Take a request out of this plan; it shows as unserved, dropped by a coordinator."""
+    check_version(visit, version)
+    require_draft(plan)
+    if visit.locked:
+        raise EditRefused("this visit is locked; unlock it first")
+    team = visit.team.slug
+    data = try_edit(season, plan, visit, team=None, start=None)
+    request = visit.request
+    db.session.delete(visit)
+    db.session.flush()
+    plan.unserved.append(UnservedRequest(request=request, reason="dropped_by_coordinator",
+                                         detail="dropped from the plan by a coordinator"))
+    store_edit(season, plan, data, {team})
+    commit_or_conflict()
+
+
+def dropped_refs(plan: Plan) -> set[str]:
+    return {u.request.ref for u in plan.unserved if u.reason == "dropped_by_coordinator"}
+
+
+def replan_from(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: float = 8, seed: int = 1,
+                progress=None) -> Plan:
+    """Keep pins and every visit before from_date (they become pins), re-plan the rest from this plan.
+
+    Requests a coordinator dropped stay out. The result is a new draft version (the same input twice
+    gives the same version back).
+    """
+    from . import planning
+    from .optimize import Plan as OptPlan
+    from .optimize import solve
+
+    if not season.start_date <= from_date <= season.end_date + dt.timedelta(days=1):
+        raise EditRefused(f"{from_date} is outside the tour ({season.start_date} to {season.end_date})")
+    for v in plan_visits(plan):
+        if v.start_dt.astimezone(zone(v.request.venue.tz)).date() < from_date:
+            v.request.pinned_team_id = v.team_id
+            v.request.fixed_start_dt = v.start_dt
+    commit_or_conflict()
+    data = planning.instance_dict(season)
+    dropped = dropped_refs(plan)
+    data["requests"] = [r for r in data["requests"] if r["id"] not in dropped]
+    instance = planning.build_instance(season, data)
+    params = {"time_limit_s": time_limit_s, "seed": seed, "previous_plan_id": plan.id}
+    digest = planning.input_hash(data, params)
+    existing = planning.plan_for_input(season, digest)
+    if existing is not None:
+        return existing
+    previous = _only_known(plan_dict(season, plan), instance)
+    previous["unserved"] = [u for u in previous["unserved"] if u["reason"] != "dropped_by_coordinator"]
+    result = solve(instance, time_limit_s=time_limit_s, seed=seed, progress=progress,
+                   previous=OptPlan.from_dict(previous))
+    row = planning.save_plan(season, result, params=params, previous=plan, instance=instance, instance_data=data,
+                             digest=digest, note=f"re-planned from {from_date:%b %-d} (version {plan.number})")
+    requests = {r.ref: r for r in season.requests if r.ref in dropped}
+    for ref in sorted(dropped):
+        row.unserved.append(UnservedRequest(request=requests[ref], reason="dropped_by_coordinator",
+                                            detail="dropped from the plan by a coordinator"))
+    db.session.commit()
+    return row
+
+
+def copy_plan(season: Season, plan: Plan) -> Plan:
+    """A new draft version with the same visits, so a published plan can be edited without touching it."""
+    import hashlib
+
+    from . import planning
+    from .models import now_utc
+
+    data = plan_dict(season, plan)
+    dropped = [u for u in data["unserved"] if u["reason"] == "dropped_by_coordinator"]
+    data["unserved"] = [u for u in data["unserved"] if u["reason"] != "dropped_by_coordinator"]
+    instance_data = planning.instance_dict(season)
+    instance_data["requests"] = [r for r in instance_data["requests"] if r["id"] not in {u["request"] for u in dropped}]
+    digest = hashlib.sha256(f"copy of plan {plan.id} at {now_utc().isoformat()}".encode()).hexdigest()
+    instance = planning.build_instance(season, instance_data)
+    data = _only_known(data, instance)
+    data["kpis"] = _kpis(data, instance)
+    row = planning.save_plan(season, data, params={"copy_of": plan.number}, instance=instance, previous=plan,
+                             instance_data=instance_data, digest=digest,
+                             note=f"editable copy of version {plan.number}")
+    requests = {r.ref: r for r in season.requests}
+    for u in dropped:
+        row.unserved.append(UnservedRequest(request=requests[u["request"]], reason=u["reason"], detail=u["detail"]))
+    db.session.commit()
+    return row

@@ -61,9 +61,14 @@ def plan(name: str):
     overnights = review.plan_overnights(plan)
     unserved = review.plan_unserved(plan)
     positions = review.TeamPositions(season, visits, overnights)
+    comparison = None
+    if request.args.get("compare", "").isdigit():
+        from ..planning import compare
+
+        comparison = compare(review.plan_version(season, int(request.args["compare"])), plan)
     return render_template(
         "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
-        unserved=review.unserved_rows(season, unserved, positions),
+        unserved=review.unserved_rows(season, unserved, positions), comparison=comparison,
         season_map=link("maps.season_map", name=season.name, plan=plan.number),
         team_maps={t.id: link("maps.team_map", name=season.name, slug=t.slug, plan=plan.number) for t in season.teams},
     )
@@ -140,3 +145,104 @@ def itinerary_csv(name: str):
     if plan is None:
         return no_plan(season)
     return download(review.itinerary_csv(season, plan), "text/csv", f"{season.name}-itinerary-{plan.number}.csv")
+
+
+# --- edits -------------------------------------------------------------------------------------------
+
+
+def refused(season, plan, visit, error: review.EditRefused):
+    return render_template("review/visit.html", season=season, plan=plan, visit=visit,
+                           event=review.local_event(visit), error=error), 422
+
+
+def conflict(error: review.Conflict):
+    db.session.rollback()
+    return render_template("review/message.html", title="Changed by someone else",
+                           message=f"Not saved: {error}. Reload the page to see the current version.",
+                           back=request.referrer), 409
+
+
+def edit_plan_of(name: str):
+    """Season and plan of an edit form: the plan number travels in the form, never guessed."""
+    season = review.season_named(name)
+    raw = request.form.get("plan", "")
+    if not raw.isdigit():
+        abort(400, description="the form names no plan version")
+    return season, review.plan_version(season, int(raw))
+
+
+@bp.route("/seasons/<name>/review/visits/<int:visit_id>")
+def visit(name: str, visit_id: int):
+    season, plan = season_and_plan(name)
+    if plan is None:
+        return no_plan(season)
+    v = review.visit_in(plan, visit_id)
+    return render_template("review/visit.html", season=season, plan=plan, visit=v, event=review.local_event(v))
+
+
+@bp.route("/seasons/<name>/review/visits/<int:visit_id>/<action>", methods=["POST"])
+def edit_visit(name: str, visit_id: int, action: str):
+    season, plan = edit_plan_of(name)
+    v = review.visit_in(plan, visit_id)
+    version = request.form.get("version")
+    ref, team_slug = v.request.ref, v.team.slug
+    try:
+        if action == "lock":
+            review.lock_visit(v, version)
+            flash(f"Locked {ref}: the optimizer keeps its team and start.", "info")
+        elif action == "unlock":
+            review.unlock_visit(v, version)
+            flash(f"Unlocked {ref}.", "info")
+        elif action == "move":
+            review.move_visit(season, plan, v, team_slug=request.form.get("team", ""),
+                              date_text=request.form.get("date", ""), time_text=request.form.get("time", ""),
+                              version=version)
+            team_slug = v.team.slug
+            flash(f"Moved {ref}; the plan checker accepts the change.", "info")
+        elif action == "drop":
+            review.drop_visit(season, plan, v, version)
+            flash(f"Dropped {ref} from plan v{plan.number}.", "info")
+        else:
+            abort(404)
+    except review.Conflict as error:
+        return conflict(error)
+    except review.EditRefused as error:
+        db.session.rollback()
+        return refused(season, plan, db.session.get(type(v), visit_id), error)
+    return redirect(url_for("review.team", name=season.name, slug=team_slug, plan=plan.number))
+
+
+@bp.route("/seasons/<name>/review/copy", methods=["POST"])
+def copy(name: str):
+    from ..planning import PlanningError
+
+    season, plan = edit_plan_of(name)
+    try:
+        row = review.copy_plan(season, plan)
+    except PlanningError as error:
+        db.session.rollback()
+        return render_template("review/message.html", title="Not copied", message=str(error)), 422
+    flash(f"Version {row.number} is an editable copy of version {plan.number}.", "info")
+    return redirect(url_for("review.plan", name=season.name, plan=row.number))
+
+
+@bp.route("/seasons/<name>/review/replan", methods=["POST"])
+def replan(name: str):
+    from ..planning import PlanningError
+
+    season, plan = edit_plan_of(name)
+    try:
+        from_date = dt.date.fromisoformat(request.form.get("from_date", "").strip())
+    except ValueError:
+        return render_template("review/message.html", title="Not re-planned",
+                               message=f"from date must look like 2027-03-01, got {request.form.get('from_date')!r}"), 422
+    try:
+        row = review.replan_from(season, plan, from_date,
+                                 time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 8))
+    except review.Conflict as error:
+        return conflict(error)
+    except (review.EditRefused, PlanningError) as error:
+        db.session.rollback()
+        return render_template("review/message.html", title="Not re-planned", message=str(error)), 422
+    flash(f"Version {row.number}: re-planned from {from_date:%b %-d}; pins and earlier visits kept.", "info")
+    return redirect(url_for("review.plan", name=season.name, plan=row.number, compare=plan.number))

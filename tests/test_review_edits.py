@@ -1,0 +1,275 @@
+"""Pins and edits on a plan: lock, move with the checker's verdict in plain words, drop, conflicts, re-plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from html import unescape
+
+import pytest
+from sqlalchemy import func, select
+
+from test_review import login, venue, weekday_window
+from tourplanner.extensions import db
+from tourplanner.models import Plan, Request, Team, UnservedRequest, Visit
+
+CHICAGO = "America/Chicago"
+
+
+def local(day: str, clock: str) -> str:
+    """An ISO start with Chicago's winter offset, as the plan JSON carries it."""
+    return f"{day}T{clock}:00-06:00"
+
+
+@pytest.fixture
+def feasible(app, make_season):
+    """Two teams from Chicago, four served Illinois requests and one unserved; saved through the checker.
+
+    Central: Tue Feb 2 Springfield 10:00 and Peoria 14:00, Wed Feb 3 Bloomington 10:00.
+    North: Wed Feb 3 Rockford 10:00.  Champaign is left out (dropped_for_value).
+    """
+    from tourplanner import planning, review
+
+    season = make_season(name="edit-2027")
+    for slug, name in (("central", "Central"), ("north", "North")):
+        db.session.add(Team(season=season, slug=slug, name=name, base_name="Chicago, IL", base_lat=41.8781,
+                            base_lon=-87.6298, base_tz=CHICAGO))
+    towns = {"spr": ("Springfield", 39.7817, -89.6501), "peo": ("Peoria", 40.6936, -89.5890),
+             "blo": ("Bloomington", 40.4842, -88.9937), "roc": ("Rockford", 42.2711, -89.0940),
+             "cha": ("Champaign", 40.1164, -88.2434)}
+    for ref, (city, lat, lon) in towns.items():
+        db.session.add(Request(
+            season=season, ref=ref, venue=venue(f"{city} High School", city, "IL", lat, lon, CHICAGO),
+            contact_email=f"{ref}@example.org", audience=100, status="approved",
+            windows=[weekday_window(season, dt.time(9, 0), dt.time(21, 0))]))
+    db.session.commit()
+    data = {
+        "instance": season.name, "status": "feasible", "solver": {"engine": "hand-made"},
+        "routes": [
+            {"team": "central", "visits": [
+                {"request": "spr", "start": local("2027-02-02", "10:00"), "end": local("2027-02-02", "11:30")},
+                {"request": "peo", "start": local("2027-02-02", "14:00"), "end": local("2027-02-02", "15:30")},
+                {"request": "blo", "start": local("2027-02-03", "10:00"), "end": local("2027-02-03", "11:30")}],
+             "nights": [{"date": "2027-02-02", "lat": 40.6936, "lon": -89.5890}]},
+            {"team": "north", "visits": [
+                {"request": "roc", "start": local("2027-02-03", "10:00"), "end": local("2027-02-03", "11:30")}],
+             "nights": []},
+        ],
+        "unserved": [{"request": "cha", "reason": "dropped_for_value", "detail": ""}],
+    }
+    instance = planning.build_instance(season)
+    for route in data["routes"]:
+        review._relink(route, instance)  # legs by the travel model
+    data["kpis"] = review._kpis(data, instance)
+    plan = planning.save_plan(season, data, params={"seed": 1})  # runs the checker: the fixture is feasible
+    return season, plan
+
+
+@pytest.fixture
+def coordinator(app, client):
+    login(client, app)
+    return client
+
+
+def visit_of(plan, ref) -> Visit:
+    return db.session.scalar(select(Visit).join(Request).where(Visit.plan_id == plan.id, Request.ref == ref))
+
+
+def snapshot(plan):
+    db.session.expire_all()
+    visits = db.session.execute(
+        select(Request.ref, Visit.team_id, Visit.start_dt, Visit.end_dt, Visit.order, Visit.locked, Visit.version,
+               Visit.drive_km_before).join(Request).where(Visit.plan_id == plan.id).order_by(Request.ref)).all()
+    unserved = db.session.execute(select(UnservedRequest.request_id, UnservedRequest.reason)
+                                  .where(UnservedRequest.plan_id == plan.id)).all()
+    pins = db.session.execute(select(Request.ref, Request.pinned_team_id, Request.fixed_start_dt, Request.version)
+                              .order_by(Request.ref)).all()
+    return visits, sorted(unserved), pins, db.session.get(Plan, plan.id).plan_json
+
+
+def move(client, season, plan, visit, **form):
+    data = {"plan": plan.number, "version": visit.version, "team": visit.team.slug, **form}
+    return client.post(f"/admin/seasons/{season.name}/review/visits/{visit.id}/move", data=data)
+
+
+@pytest.mark.parametrize("date, clock, reason", [
+    ("2027-02-07", "10:00", "on a rest day of the tour: blo: on 2027-02-07 (sun), a day off"),
+    ("2027-02-03", "20:00", "outside the venue's hours on that day: blo: 2027-02-03 19:30-21:45 local"),
+    ("2027-02-02", "18:00", "one event too many that day: team central: more than 2 events on 2027-02-02"),
+])
+def test_a_move_that_breaks_a_rule_is_refused_with_its_reason_and_changes_nothing(
+        coordinator, feasible, date, clock, reason):
+    season, plan = feasible
+    before = snapshot(plan)
+    blo = visit_of(plan, "blo")
+    response = move(coordinator, season, plan, blo, date=date, time=clock)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "the change was refused; nothing was saved" in html
+    assert reason in html
+    assert snapshot(plan) == before
+
+
+def test_a_feasible_move_is_saved_with_new_legs_and_kpis(coordinator, feasible):
+    season, plan = feasible
+    blo = visit_of(plan, "blo")
+    response = move(coordinator, season, plan, blo, team="north", date="2027-02-04", time="11:00")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/review/teams/north?plan=1")
+    db.session.expire_all()
+    blo = visit_of(plan, "blo")
+    assert blo.team.slug == "north"
+    assert blo.start_dt == dt.datetime(2027, 2, 4, 17, 0, tzinfo=dt.timezone.utc)  # 11:00 CST
+    assert blo.end_dt == dt.datetime(2027, 2, 4, 18, 30, tzinfo=dt.timezone.utc)
+    assert blo.order == 1
+    roc = visit_of(plan, "roc")
+    assert blo.drive_km_before > 150  # Rockford -> Bloomington, not the 0 km of a copied leg
+    from tourplanner import planning
+    from tourplanner.optimize import Plan as OptPlan
+    from tourplanner.optimize import check
+
+    stored = db.session.get(Plan, plan.id)
+    assert check(planning.build_instance(season), OptPlan.from_dict(__import__("json").loads(stored.plan_json))) == []
+    assert stored.kpis["drive_km"] == round(sum(v.drive_km_before for v in stored.visits), 1)
+    assert roc.order == 0
+    html = coordinator.get("/admin/seasons/edit-2027/review/teams/north").get_data(as_text=True)
+    assert "11:00–12:30 CST" in html and "Bloomington High School" in html
+
+
+def test_lock_pins_team_and_start_and_a_locked_visit_does_not_move(coordinator, feasible):
+    season, plan = feasible
+    spr = visit_of(plan, "spr")
+    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{spr.id}/lock",
+                                data={"plan": 1, "version": spr.version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    spr = visit_of(plan, "spr")
+    assert spr.locked
+    assert spr.request.pinned_team.slug == "central"
+    assert spr.request.fixed_start_dt == dt.datetime(2027, 2, 2, 16, 0, tzinfo=dt.timezone.utc)
+    before = snapshot(plan)
+    response = move(coordinator, season, plan, spr, date="2027-02-04", time="10:00")
+    assert response.status_code == 422 and "locked" in response.get_data(as_text=True)
+    assert snapshot(plan) == before
+    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{spr.id}/unlock",
+                                data={"plan": 1, "version": spr.version})
+    db.session.expire_all()
+    spr = visit_of(plan, "spr")
+    assert not spr.locked and spr.request.pinned_team_id is None and spr.request.fixed_start_dt is None
+
+
+@pytest.mark.parametrize("action", ["lock", "move", "drop"])
+def test_a_stale_version_gets_409_and_the_database_is_unchanged(coordinator, feasible, action):
+    season, plan = feasible
+    blo = visit_of(plan, "blo")
+    stale = blo.version
+    blo.drive_minutes_before += 1  # another coordinator saved this visit meanwhile
+    db.session.commit()
+    before = snapshot(plan)
+    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{blo.id}/{action}",
+                                data={"plan": 1, "version": stale, "team": "central", "date": "2027-02-04",
+                                      "time": "10:00"})
+    assert response.status_code == 409
+    assert "changed by someone else" in response.get_data(as_text=True)
+    assert snapshot(plan) == before
+
+
+def test_drop_moves_the_request_to_unserved_and_relinks_the_route(coordinator, feasible):
+    season, plan = feasible
+    peo = visit_of(plan, "peo")
+    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{peo.id}/drop",
+                                data={"plan": 1, "version": peo.version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert visit_of(plan, "peo") is None
+    reasons = {u.request.ref: u.reason for u in db.session.get(Plan, plan.id).unserved}
+    assert reasons == {"cha": "dropped_for_value", "peo": "dropped_by_coordinator"}
+    html = coordinator.get("/admin/seasons/edit-2027/review").get_data(as_text=True)
+    assert "dropped from the plan by a coordinator" in html
+    assert "<strong>3</strong> of 5 requests served" in html
+
+
+def test_a_published_plan_is_not_edited_in_place_but_can_be_copied(coordinator, feasible):
+    from tourplanner import planning
+
+    season, plan = feasible
+    planning.publish(plan, mailer=lambda *a: None)
+    blo = visit_of(plan, "blo")
+    before = snapshot(plan)
+    response = move(coordinator, season, plan, blo, date="2027-02-04", time="10:00")
+    assert response.status_code == 422 and "is published" in response.get_data(as_text=True)
+    assert snapshot(plan) == before
+    response = coordinator.post("/admin/seasons/edit-2027/review/copy", data={"plan": 1})
+    assert response.status_code == 302 and response.headers["Location"].endswith("plan=2")
+    copy = db.session.scalar(select(Plan).where(Plan.number == 2))
+    assert copy.status == "draft" and len(copy.visits) == 4
+
+
+def test_replan_from_a_date_keeps_pins_and_earlier_visits_and_shows_changes(coordinator, feasible):
+    season, plan = feasible
+    roc = visit_of(plan, "roc")
+    coordinator.post(f"/admin/seasons/{season.name}/review/visits/{roc.id}/lock", data={"plan": 1, "version": roc.version})
+    cha = db.session.scalar(select(Request).where(Request.ref == "blo"))
+    cha.status = "cancelled"  # a venue cancels: re-plan without it
+    db.session.commit()
+    started = time.perf_counter()
+    response = coordinator.post("/admin/seasons/edit-2027/review/replan", data={"plan": 1, "from_date": "2027-02-03"})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert elapsed < 10
+    new = db.session.scalar(select(Plan).where(Plan.number == 2))
+    assert new.note.startswith("re-planned from Feb 3")
+    kept = {v.request.ref: (v.team.slug, v.start_dt) for v in new.visits}
+    old = {v.request.ref: (v.team.slug, v.start_dt) for v in plan.visits}
+    assert kept["spr"] == old["spr"] and kept["peo"] == old["peo"]  # before Feb 3: pinned and kept
+    assert kept["roc"] == old["roc"]  # the pin survives re-planning
+    assert "blo" not in kept
+    html = coordinator.get(response.headers["Location"]).get_data(as_text=True)
+    assert "What changed since v1" in html and "1 removed" in html
+
+
+POSTS = ["lock", "unlock", "move", "drop"]
+
+
+@pytest.mark.parametrize("action", POSTS)
+def test_anonymous_posts_are_sent_to_login_and_write_nothing(client, feasible, action):
+    season, plan = feasible
+    before = snapshot(plan)
+    blo = visit_of(plan, "blo")
+    response = client.post(f"/admin/seasons/{season.name}/review/visits/{blo.id}/{action}",
+                           data={"plan": 1, "version": blo.version, "date": "2027-02-04", "time": "10:00"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert snapshot(plan) == before
+
+
+@pytest.mark.parametrize("path", ["replan", "copy"])
+def test_anonymous_plan_posts_are_sent_to_login_and_write_nothing(client, feasible, path):
+    season, plan = feasible
+    response = client.post(f"/admin/seasons/{season.name}/review/{path}", data={"plan": 1, "from_date": "2027-02-01"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert db.session.scalar(select(func.count()).select_from(Plan)) == 1
+
+
+def test_every_review_route_is_covered_by_an_anonymous_test(app):
+    from test_review import REVIEW_GETS
+
+    posts = {f"/admin/seasons/<name>/review/{p}" for p in ("replan", "copy")}
+    posts.add("/admin/seasons/<name>/review/visits/<int:visit_id>/<action>")
+    gets = {"/admin/seasons/<name>/review/visits/<int:visit_id>"}
+    rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("review.")}
+    covered = posts | gets | {
+        u.replace("spring-2027", "<name>").replace("/teams/west/days/2027-02-03", "/teams/<slug>/days/<date>")
+        .replace("/review/teams/west", "/review/teams/<slug>") for u in REVIEW_GETS}
+    assert rules <= covered, rules - covered
+
+
+def test_visit_page_shows_the_visit_and_its_forms_and_is_for_coordinators_only(client, app, feasible):
+    season, plan = feasible
+    blo = visit_of(plan, "blo")
+    url = f"/admin/seasons/{season.name}/review/visits/{blo.id}"
+    assert client.get(url).headers["Location"].startswith("/login")
+    login(client, app)
+    html = client.get(url).get_data(as_text=True)
+    assert "Team Central, Wednesday February 3, 2027, 10:00–11:30 CST (America/Chicago)" in html
+    assert f'name="version" value="{blo.version}"' in html
+    assert "Check and move" in html and "Drop from this plan" in html
