@@ -582,3 +582,98 @@ def _vrptw_feasible(problem: VrptwProblem, routes) -> bool:
         sum(problem.demand[v] for v in r) <= problem.capacity and route_schedule(problem, r) is not None
         for r in routes
     )
+
+
+# ---------------------------------------------------------------- team orienteering with time windows
+
+
+def solve_toptw(
+    problem: OrienteeringProblem,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    max_iterations: int | None = None,
+    method: str = "ours",
+    progress: Callable[[float, int], None] | None = None,
+) -> RoutingSolution:
+    """Maximise collected prize (then minimise distance) with k routes inside the windows.
+
+    method 'ours': prize-per-time insertion, SISR ruin-and-recreate with simulated annealing,
+    then an OR-Tools polish with disjunction penalties = scaled prizes.
+    method 'plain': the OR-Tools baseline (disjunctions + guided local search).
+    """
+    t0 = time.monotonic()
+    deadline = t0 + time_limit_s
+    prizes = [int(p) for p in problem.prize]
+    engine = _Sisr(problem, random.Random(seed), prizes)
+    weight = engine.prize_weight
+    history: list[tuple[float, int]] = []
+    best: tuple[tuple[int, ...], ...] = ()
+    best_key = (0, 0)  # (prize, -distance), larger is better
+
+    def note(routes):
+        nonlocal best, best_key
+        if routes is None:
+            return
+        routes = tuple(tuple(r) for r in routes if r)
+        if not _toptw_feasible(problem, routes):
+            return
+        key = (sum(prizes[v] for r in routes for v in r), -sum(route_distance(problem.distance, r) for r in routes))
+        if key > best_key or not best:
+            best, best_key = routes, key
+            history.append((round(time.monotonic() - t0, 2), key[0]))
+            if progress:
+                progress(time.monotonic() - t0, key[0])
+
+    if method == "plain":
+        note(_Model(problem, 0, True, weight).search(_params(time_limit_s, FSS.AUTOMATIC, "gls")))
+    elif method == "ours":
+        note(_prize_per_time_routes(engine))
+        polish_s = 0.1 * time_limit_s if max_iterations is None else 0.0
+        unit = float(weight)
+        note(engine.run(
+            list(best), deadline=deadline - polish_s, max_iterations=max_iterations,
+            t_start=3 * unit, t_end=0.05 * unit, avg_removed=10, max_string=10,
+        ))
+        left = deadline - time.monotonic()
+        limit = None if max_iterations is None else 200
+        if best and (left > 0.2 or limit):
+            model = _Model(problem, 0, True, weight)
+            note(model.search(_params(max(left, 0.2), FSS.PATH_CHEAPEST_ARC, "gls", limit), best))
+    else:
+        raise RoutingInputError(f"unknown method {method!r} (use 'ours' or 'plain')")
+    elapsed = time.monotonic() - t0
+    dist = -best_key[1] if best else 0
+    return RoutingSolution(best, dist, best_key[0], elapsed, tuple(history))
+
+
+def _prize_per_time_routes(engine: _Sisr) -> list[list[int]]:
+    """Greedy construction: repeatedly insert the customer with the best prize per added time."""
+    routes = [engine.make_route([]) for _ in range(engine.k)]
+    todo = set(engine.servable)
+    prizes, svc = engine.prizes, engine.svc
+    while todo:
+        best = None
+        for c in sorted(todo):
+            found = engine.best_insertion(routes, c)
+            if found is None:
+                continue
+            delta, ri, k = found
+            ratio = prizes[c] / (1 + delta + svc[c])
+            if best is None or ratio > best[0]:
+                best = (ratio, c, ri, k)
+        if best is None:
+            break
+        _, c, ri, k = best
+        nodes = routes[ri].nodes
+        routes[ri] = engine.make_route(nodes[:k] + [c] + nodes[k:])
+        todo.discard(c)
+    return [r.nodes for r in routes if r.nodes]
+
+
+def _toptw_feasible(problem: OrienteeringProblem, routes) -> bool:
+    """Cheap self-check: windows, route duration, each customer at most once, at most k routes."""
+    seen = [v for r in routes for v in r]
+    if len(seen) != len(set(seen)) or len(routes) > problem.num_vehicles or 0 in seen:
+        return False
+    return all(route_schedule(problem, r) is not None for r in routes)
