@@ -235,8 +235,8 @@ def vtimezone(tzid: str, first_year: int = TZ_FIRST_YEAR, last_year: int = TZ_LA
     return Timezone.from_ical(_vtimezone_ical(tzid, first_year, last_year))
 
 
-def north_american_zones() -> list[str]:
-    """Every IANA zone of the US and Canada: canonical ones from zone.tab plus the names linked to them."""
+def canonical_zones(countries: tuple[str, ...] = ("US", "CA")) -> list[str]:
+    """The IANA zones tzdata's zone tables list for these countries (America/Creston, Pacific/Honolulu...)."""
     canonical: set[str] = set()
     for table in ZONE_TABLES:
         if not table.exists():
@@ -245,11 +245,17 @@ def north_american_zones() -> list[str]:
             if line.startswith("#") or not line.strip():
                 continue
             codes, _coords, name = line.split("\t")[:3]
-            if {"US", "CA"} & set(codes.split(",")):
+            if set(countries) & set(codes.split(",")):
                 canonical.add(name)
     if not canonical:
         raise RuntimeError("no zone table (zone.tab) found; install tzdata")
-    return sorted(canonical | set(zone_aliases(canonical)))
+    return sorted(canonical)
+
+
+def north_american_zones() -> list[str]:
+    """Every IANA name of a US or Canadian zone: the canonical ones plus the names linked to them."""
+    canonical = canonical_zones()
+    return sorted(set(canonical) | set(zone_aliases(canonical)))
 
 
 def zone_aliases(canonical: Iterable[str]) -> dict[str, str]:
