@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app tourplanner
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner_test
 
-.PHONY: run test test-sqlite test-postgres venv bench bench-deps system-deps prod worker clean
+.PHONY: run test test-sqlite test-postgres venv valhalla bench bench-deps system-deps prod worker clean
 
 venv: $(STAMP)
 
@@ -13,7 +13,18 @@ $(STAMP): requirements.txt requirements-test.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt -r requirements-test.txt
+	$(MAKE) valhalla
 	touch $(STAMP)
+
+# Valhalla's tile builder and HTTP service, as shipped in the pyvalhalla wheel (Python-independent
+# executables; only a cp312 wheel has them), for tests/test_geo_routing.py.
+VALHALLA_WHEEL := pyvalhalla==3.9.1
+valhalla:
+	test -x $(VENV)/valhalla/valhalla/bin/valhalla_service || ( \
+	  $(PY) -m pip download -q --only-binary=:all: --no-deps --python-version 3.12 \
+	    --platform manylinux_2_28_x86_64 $(VALHALLA_WHEEL) -d $(VENV)/valhalla-wheel && \
+	  $(PY) -m zipfile -e $(VENV)/valhalla-wheel/pyvalhalla-*.whl $(VENV)/valhalla && \
+	  chmod +x $(VENV)/valhalla/valhalla/bin/* )
 
 run: venv
 	$(FLASK) db upgrade
@@ -45,6 +56,10 @@ bench: bench-deps
 	$(PY) bench/solomon.py --time-limit 60
 	$(PY) bench/toptw.py --time-limit 60
 	$(PY) bench/tour.py --time-limit 60
+
+# Production mode locally: gunicorn on 127.0.0.1:8000, PostgreSQL, Redis workers (see README).
+prod: venv
+	tools/prod.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache
