@@ -58,6 +58,9 @@ def handle_unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    if app.config.get("PRODUCTION") and not logging.getLogger().handlers:
+        # One line per record on stderr; the access log's message is already JSON.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.before_request(lambda: setattr(g, "started", time.perf_counter()))
