@@ -205,27 +205,43 @@ def test_a_published_plan_is_not_edited_in_place_but_can_be_copied(coordinator, 
     assert copy.status == "draft" and len(copy.visits) == 4
 
 
-def test_replan_from_a_date_keeps_pins_and_earlier_visits_and_shows_changes(coordinator, feasible):
+def test_replan_from_a_date_keeps_pins_and_earlier_visits_and_shows_changes(app, coordinator, feasible):
+    """A venue cancels; re-plan from Feb 3: a background job (run here by hand) makes version 2."""
+    from tourplanner import jobs
+
+    app.config.update(JOBS_EMBEDDED_WORKER=False, REVIEW_REPLAN_SECONDS=2)
     season, plan = feasible
     roc = visit_of(plan, "roc")
     coordinator.post(f"/admin/seasons/{season.name}/review/visits/{roc.id}/lock", data={"plan": 1, "version": roc.version})
-    cha = db.session.scalar(select(Request).where(Request.ref == "blo"))
-    cha.status = "cancelled"  # a venue cancels: re-plan without it
+    blo = db.session.scalar(select(Request).where(Request.ref == "blo"))
+    blo.status = "cancelled"
     db.session.commit()
-    started = time.perf_counter()
     response = coordinator.post("/admin/seasons/edit-2027/review/replan", data={"plan": 1, "from_date": "2027-02-03"})
-    elapsed = time.perf_counter() - started
-    assert response.status_code == 302, response.get_data(as_text=True)
-    assert elapsed < 10
-    new = db.session.scalar(select(Plan).where(Plan.number == 2))
-    assert new.note.startswith("re-planned from Feb 3")
-    kept = {v.request.ref: (v.team.slug, v.start_dt) for v in new.visits}
-    old = {v.request.ref: (v.team.slug, v.start_dt) for v in plan.visits}
+    assert response.status_code == 303, response.get_data(as_text=True)
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    db.session.rollback()
+    started = time.perf_counter()
+    job = jobs.run_job(job_id)
+    assert time.perf_counter() - started < 10
+    assert job.status == "succeeded", job.error
+    new = job.plan
+    assert new.number == 2 and new.solver["previous_plan"] == 1
+    kept = {v.request.ref: (v.team.slug, v.start_dt, v.locked) for v in new.visits}
+    old = {v.request.ref: (v.team.slug, v.start_dt, True) for v in plan.visits}
     assert kept["spr"] == old["spr"] and kept["peo"] == old["peo"]  # before Feb 3: pinned and kept
     assert kept["roc"] == old["roc"]  # the pin survives re-planning
     assert "blo" not in kept
-    html = coordinator.get(response.headers["Location"]).get_data(as_text=True)
-    assert "What changed since v1" in html and "1 removed" in html
+    html = coordinator.get("/admin/seasons/edit-2027/review").get_data(as_text=True)
+    assert "Plan v2 for edit-2027" in html
+    assert "What changed since v1" in html and "1 removed" in html and "Removed: blo" in html
+
+
+def test_replan_refuses_a_date_outside_the_tour_and_pins_nothing(coordinator, feasible):
+    season, plan = feasible
+    before = snapshot(plan)
+    response = coordinator.post("/admin/seasons/edit-2027/review/replan", data={"plan": 1, "from_date": "2026-12-01"})
+    assert response.status_code == 422 and "outside the tour" in response.get_data(as_text=True)
+    assert snapshot(plan) == before
 
 
 POSTS = ["lock", "unlock", "move", "drop"]

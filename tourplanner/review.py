@@ -807,49 +807,25 @@ def drop_visit(season: Season, plan: Plan, visit: Visit, version) -> None:
     commit_or_conflict()
 
 
-def dropped_refs(plan: Plan) -> set[str]:
-    return {u.request.ref for u in plan.unserved if u.reason == "dropped_by_coordinator"}
+def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: int = 8, seed: int = 1,
+                 enqueue: bool = True):
+    """Pin every visit before from_date (pins already set stay), then queue a re-plan from this version.
 
-
-def replan_from(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: float = 8, seed: int = 1,
-                progress=None) -> Plan:
-    """Keep pins and every visit before from_date (they become pins), re-plan the rest from this plan.
-
-    Requests a coordinator dropped stay out. The result is a new draft version (the same input twice
-    gives the same version back).
+    The solve runs as a background job (jobs.submit_job with previous_plan_id): the optimizer starts from
+    this plan and keeps what still fits. Returns the Job; the same input twice gives the same plan.
     """
-    from . import planning
-    from .optimize import Plan as OptPlan
-    from .optimize import solve
+    from . import jobs
 
-    if not season.start_date <= from_date <= season.end_date + dt.timedelta(days=1):
+    if not season.start_date <= from_date <= season.end_date:
         raise EditRefused(f"{from_date} is outside the tour ({season.start_date} to {season.end_date})")
     for v in plan_visits(plan):
         if v.start_dt.astimezone(zone(v.request.venue.tz)).date() < from_date:
             v.request.pinned_team_id = v.team_id
             v.request.fixed_start_dt = v.start_dt
+            v.locked = True
     commit_or_conflict()
-    data = planning.instance_dict(season)
-    dropped = dropped_refs(plan)
-    data["requests"] = [r for r in data["requests"] if r["id"] not in dropped]
-    instance = planning.build_instance(season, data)
-    params = {"time_limit_s": time_limit_s, "seed": seed, "previous_plan_id": plan.id}
-    digest = planning.input_hash(data, params)
-    existing = planning.plan_for_input(season, digest)
-    if existing is not None:
-        return existing
-    previous = _only_known(plan_dict(season, plan), instance)
-    previous["unserved"] = [u for u in previous["unserved"] if u["reason"] != "dropped_by_coordinator"]
-    result = solve(instance, time_limit_s=time_limit_s, seed=seed, progress=progress,
-                   previous=OptPlan.from_dict(previous))
-    row = planning.save_plan(season, result, params=params, previous=plan, instance=instance, instance_data=data,
-                             digest=digest, note=f"re-planned from {from_date:%b %-d} (version {plan.number})")
-    requests = {r.ref: r for r in season.requests if r.ref in dropped}
-    for ref in sorted(dropped):
-        row.unserved.append(UnservedRequest(request=requests[ref], reason="dropped_by_coordinator",
-                                            detail="dropped from the plan by a coordinator"))
-    db.session.commit()
-    return row
+    params = jobs.job_params(time_limit_s=time_limit_s, seed=seed, previous_plan_id=plan.id)
+    return jobs.submit_job(season, params, enqueue=enqueue)
 
 
 def copy_plan(season: Season, plan: Plan) -> Plan:

@@ -62,13 +62,15 @@ def plan(name: str):
     unserved = review.plan_unserved(plan)
     positions = review.TeamPositions(season, visits, overnights)
     comparison = None
-    if request.args.get("compare", "").isdigit():
+    other = request.args.get("compare", "") or str((plan.solver or {}).get("previous_plan") or "")
+    if other.isdigit() and int(other) != plan.number:
         from ..planning import compare
 
-        comparison = compare(review.plan_version(season, int(request.args["compare"])), plan)
+        comparison = compare(review.plan_version(season, int(other)), plan)
     return render_template(
         "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
         unserved=review.unserved_rows(season, unserved, positions), comparison=comparison,
+        plans_page=link("planner.plans", name=season.name),
         season_map=link("maps.season_map", name=season.name, plan=plan.number),
         team_maps={t.id: link("maps.team_map", name=season.name, slug=t.slug, plan=plan.number) for t in season.teams},
     )
@@ -228,7 +230,8 @@ def copy(name: str):
 
 @bp.route("/seasons/<name>/review/replan", methods=["POST"])
 def replan(name: str):
-    from ..planning import PlanningError
+    """Pin what comes before the date and queue a re-plan: the solve never runs in this request."""
+    from ..jobs import JobError
 
     season, plan = edit_plan_of(name)
     try:
@@ -237,12 +240,13 @@ def replan(name: str):
         return render_template("review/message.html", title="Not re-planned",
                                message=f"from date must look like 2027-03-01, got {request.form.get('from_date')!r}"), 422
     try:
-        row = review.replan_from(season, plan, from_date,
-                                 time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 8))
+        job = review.start_replan(season, plan, from_date,
+                                  time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 8))
     except review.Conflict as error:
         return conflict(error)
-    except (review.EditRefused, PlanningError) as error:
+    except (review.EditRefused, JobError, ValueError) as error:
         db.session.rollback()
         return render_template("review/message.html", title="Not re-planned", message=str(error)), 422
-    flash(f"Version {row.number}: re-planned from {from_date:%b %-d}; pins and earlier visits kept.", "info")
-    return redirect(url_for("review.plan", name=season.name, plan=row.number, compare=plan.number))
+    flash(f"Re-planning from {from_date:%b %-d}: visits before it are pinned; the new version appears when the "
+          "job is done.", "info")
+    return redirect(link("planner.job", job_id=job.id) or url_for("review.plan", name=season.name), code=303)
