@@ -158,3 +158,35 @@ def test_demo_season_has_realistic_windows_per_venue_type(runner):
             elif kind == "church":
                 assert window.weekdays in ("sun", "wed")
     assert "already" in runner.invoke(args=["demo", "--if-missing"]).output
+
+
+def coordinator(client):
+    from tourplanner.auth import create_user
+
+    create_user("coord@example.org", "correct horse battery")
+    client.post("/login", data={"email": "coord@example.org", "password": "correct horse battery"})
+
+
+def test_upload_with_a_bad_row_lists_it_and_writes_nothing(client, season):
+    import io
+
+    coordinator(client)
+    bad = GOOD + "A4,Bad,high_school,,x@example.org,,,Springfield,IL,,US,,,50,,3,someday,\n"
+    response = client.post("/admin/seasons/spring-2027/import",
+                           data={"file": (io.BytesIO(bad.encode()), "requests.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Nothing was imported." in page and "row 5, column windows, item &#39;someday&#39;" in page
+    assert count_requests() == 0
+    response = client.post("/admin/seasons/spring-2027/import",
+                           data={"file": (io.BytesIO(b"\xff\xfe\x00garbage"), "requests.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "not UTF-8" in response.get_data(as_text=True)
+    response = client.post("/admin/seasons/spring-2027/import",
+                           data={"file": (io.BytesIO(GOOD.encode()), "requests.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and count_requests() == 3
+    download = client.get("/admin/seasons/spring-2027/requests.csv")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert download.get_data(as_text=True) == GOOD

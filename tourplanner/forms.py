@@ -1,6 +1,7 @@
 """WTForms forms. Lengths match the columns they fill."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -261,3 +262,9 @@ class LocationForm(FlaskForm):
     def validate_longitude(self, field):
         if (self.latitude.data is None) != (field.data is None):
             raise ValidationError("Enter both latitude and longitude, or neither.")
+
+
+class RequestsImportForm(FlaskForm):
+    """Upload of a requests CSV (formats.md section 1)."""
+
+    file = FileField("Requests CSV", validators=[FileRequired("Choose a CSV file to import.")])

@@ -1,10 +1,12 @@
 """Coordinator area: every route needs a login."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..forms import RequestsImportForm
+from ..requests_csv import CSVImportError, export_requests, import_requests
 from ..models import Request, Season, Venue
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,7 +29,7 @@ def index():
 
 @bp.route("/seasons/<name>")
 def season(name: str):
-    season = db.session.scalar(select(Season).where(Season.name == name)) or abort(404)
+    season = season_or_404(name)
     by_status = dict(
         db.session.execute(
             select(Request.status, func.count()).where(Request.season_id == season.id).group_by(Request.status)
@@ -51,3 +53,37 @@ def season(name: str):
     return render_template(
         "admin/season.html", season=season, by_status=by_status, by_type=by_type, by_region=by_region
     )
+
+
+def season_or_404(name: str) -> Season:
+    return db.session.scalar(select(Season).where(Season.name == name)) or abort(404)
+
+
+@bp.route("/seasons/<name>/import", methods=["GET", "POST"])
+def import_csv(name: str):
+    """Upload a requests CSV: every row is imported, or none and the page lists what is wrong."""
+    season = season_or_404(name)
+    form = RequestsImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            text = form.file.data.read().decode("utf-8-sig")
+            created, updated = import_requests(text, season)
+        except UnicodeDecodeError:
+            problems = ["the file is not UTF-8 text (save it from your spreadsheet as 'CSV UTF-8')"]
+        except CSVImportError as exc:
+            problems = exc.problems
+        else:
+            flash(f"Imported {created + updated} requests ({created} new, {updated} updated).", "success")
+            return redirect(url_for("admin.season", name=season.name))
+    status = 422 if problems or form.errors else 200
+    return render_template("admin/import.html", season=season, form=form, problems=problems), status
+
+
+@bp.route("/seasons/<name>/requests.csv")
+def export_csv(name: str):
+    season = season_or_404(name)
+    return export_requests(season), 200, {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{season.name}-requests.csv"',
+    }
