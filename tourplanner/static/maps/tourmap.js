@@ -114,6 +114,16 @@
       layer.addTo(map);
     });
 
+    // Fit first: clusters are then built once, at the zoom the reader sees.
+    (spec.circles || []).forEach(function (c) {
+      var r = c.r / 111320;
+      bounds.extend([c.p[0] - r, c.p[1] - r]);
+      bounds.extend([c.p[0] + r, c.p[1] + r]);
+    });
+    if (bounds.isValid()) {
+      map.fitBounds(bounds, {padding: [24, 24], maxZoom: spec.max_zoom || 12, animate: false});
+    }
+
     var markerGroup = spec.cluster && L.markerClusterGroup ?
       L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 10, maxClusterRadius: 40,
         showCoverageOnHover: false, spiderfyOnMaxZoom: true}) :
@@ -160,14 +170,6 @@
 
     if (spec.legend && spec.legend.length) { legendControl(spec).addTo(map); }
 
-    (spec.circles || []).forEach(function (c) {
-      var r = c.r / 111320;
-      bounds.extend([c.p[0] - r, c.p[1] - r]);
-      bounds.extend([c.p[0] + r, c.p[1] + r]);
-    });
-    if (bounds.isValid()) {
-      map.fitBounds(bounds, {padding: [24, 24], maxZoom: spec.max_zoom || 12});
-    }
     map.getContainer().setAttribute("data-tour-markers", String(markers.length));
     map.getContainer().setAttribute("data-tour-lines", String(lines.length));
     return {markers: markers, lines: lines, refresh: refresh};

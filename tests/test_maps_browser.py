@@ -1,0 +1,170 @@
+"""Every map in a real headless Chromium, network cut except 127.0.0.1: routes and markers drawn, payloads inert."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from werkzeug.serving import make_server
+
+from test_maps_views import PAYLOAD_VENUE, seed_tour
+
+pytestmark = pytest.mark.slow
+
+NO_ALERTS = """
+window.__alerts = [];
+['alert', 'confirm', 'prompt'].forEach(function (name) {
+  window[name] = function (message) { window.__alerts.push(name + ':' + String(message)); return null; };
+});
+"""
+
+
+def chromium(paths, profile_dir):
+    """Debian's chromium through its chromedriver: headless, fresh profile, nothing but 127.0.0.1 reachable."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = paths
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+        f"--user-data-dir={profile_dir}", "--window-size=1280,900",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--proxy-server=http://127.0.0.1:9",  # anything not on loopback goes to a closed port
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    session.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_ALERTS})
+    return session
+
+
+@pytest.fixture
+def live(app, db_session, chromium_paths, tmp_path):
+    """The app on a free port with a seeded tour, and a browser pointed at it."""
+    data = seed_tour(db_session)
+    from tourplanner.auth import create_user
+
+    create_user("coord@example.org", "a long password", "Coordinator")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    browser = chromium(chromium_paths, tmp_path / "profile")
+    browser.set_page_load_timeout(30)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", browser, data
+    finally:
+        browser.quit()
+        server.shutdown()
+
+
+def login(base, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(base + "/login")
+    browser.find_element(By.NAME, "email").send_keys("coord@example.org")
+    browser.find_element(By.NAME, "password").send_keys("a long password")
+    browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    wait_for(browser, "return !location.pathname.startsWith('/login')")
+
+
+def wait_for(browser, script, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = browser.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+COUNT = """
+const q = (s) => document.querySelectorAll(s).length;
+const clustered = [...document.querySelectorAll('.marker-cluster span')].reduce((n, e) => n + Number(e.textContent), 0);
+return {stop: q('.tour-marker--stop') + clustered, sleep: q('.tour-marker--sleep'), start: q('.tour-marker--start'),
+        dot: q('.tour-marker--dot'), unserved: q('.tour-marker--unserved'), town: q('.tour-marker--town'),
+        lines: q('path.tour-line'), circles: q('path.tour-circle'),
+        background: q('.leaflet-tourBackground-pane path'), alerts: window.__alerts};
+"""
+
+
+def load_map(base, browser, path, outlines=True):
+    browser.get(base + path)
+    wait_for(browser, "return document.querySelector('.folium-map[data-tour-markers]')")
+    if outlines:  # graticule (42 lines) + 69 state/province outlines fetched from the app
+        wait_for(browser, "return document.querySelectorAll('.leaflet-tourBackground-pane path').length > 100")
+    return browser.execute_script(COUNT)
+
+
+def page_errors(browser) -> list[str]:
+    """Console errors other than the tiles the cut network cannot fetch."""
+    return [
+        entry["message"] for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "tile.openstreetmap.org" not in entry["message"]
+    ]
+
+
+def test_every_map_draws_routes_and_markers_offline_and_payloads_stay_text(live):
+    from selenium.webdriver.common.by import By
+
+    base, browser, data = live
+    home = load_map(base, browser, "/")  # public, no login
+    assert home["town"] == 7 and home["lines"] == 0
+    login(base, browser)
+
+    season = load_map(base, browser, "/admin/seasons/spring-2027/map?plan=1")
+    assert season["stop"] == 7 and season["lines"] == 3
+    assert browser.execute_script("return typeof L.markerClusterGroup") == "function"
+
+    team = load_map(base, browser, "/admin/seasons/spring-2027/teams/north/map?plan=1")
+    assert (team["stop"], team["sleep"], team["lines"]) == (4, 2, 5)
+    # the week layers: switching week 2 off leaves week 1's two stops and three drive lines
+    browser.execute_script("document.querySelectorAll('.leaflet-control-layers-overlays input')[1].click()")
+    after = browser.execute_script(COUNT)
+    assert (after["stop"], after["sleep"], after["lines"]) == (2, 2, 3)
+
+    day = load_map(base, browser, "/admin/seasons/spring-2027/teams/north/days/2027-02-01/map?plan=1")
+    assert (day["start"], day["stop"], day["sleep"], day["lines"]) == (1, 1, 1, 2)
+    browser.find_element(By.CSS_SELECTOR, ".tour-marker--stop").click()
+    popup = wait_for(browser, "return document.querySelector('.leaflet-popup-content')")
+    assert PAYLOAD_VENUE in popup.text  # shown exactly as typed...
+    assert not popup.find_elements(By.TAG_NAME, "img")  # ...and not as markup
+    assert browser.execute_script("return window.__alerts") == []
+
+    requests = load_map(base, browser, "/admin/seasons/spring-2027/requests/map")
+    assert (requests["dot"], requests["unserved"]) == (7, 1)
+
+    nomads = load_map(base, browser, f"/feeds/{data['team_token']}/days/2027-02-01/map")
+    assert (nomads["stop"], nomads["lines"]) == (1, 2)
+
+    for counts in (home, season, team, day, requests, nomads):
+        assert counts["alerts"] == []
+    errors = page_errors(browser)
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
+def test_point_map_on_the_request_review_page(live, app):
+    """The review page's small map (maps.point_map via the intake view) draws its pin and precision circle."""
+    base, browser, _ = live
+    if "intake_admin.detail" not in app.view_functions:
+        pytest.skip("the request review page is not in this build")
+    from tourplanner.models import Request
+
+    from tourplanner.extensions import db
+    from sqlalchemy import select
+
+    request_id = db.session.scalar(select(Request.id).where(Request.ref == "r1"))
+    db.session.rollback()  # end the read, so the server thread can write
+    login(base, browser)
+    counts = load_map(base, browser, f"/admin/requests/{request_id}")
+    assert (counts["dot"], counts["circles"]) == (1, 1)
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, ".tour-marker--dot")).perform()
+    tip = wait_for(browser, "const el = document.querySelector('.leaflet-tooltip'); return el && el.textContent")
+    assert PAYLOAD_VENUE in tip
+    assert counts["alerts"] == [] and browser.execute_script("return window.__alerts") == []
