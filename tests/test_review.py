@@ -313,3 +313,15 @@ def test_anonymous_gets_are_sent_to_login(client, planned, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_season_page_links_to_the_plan_review_and_the_requests_export(coordinator, planned):
+    html = coordinator.get("/admin/seasons/spring-2027").get_data(as_text=True)
+    assert '<a href="/admin/seasons/spring-2027/review">Review the latest plan</a>' in html
+    assert '<a href="/admin/seasons/spring-2027/export/requests.csv">Export requests (CSV)</a>' in html
+
+
+def test_plan_page_links_the_maps_once_they_exist(coordinator, planned):
+    html = coordinator.get("/admin/seasons/spring-2027/review").get_data(as_text=True)
+    assert 'href="/admin/seasons/spring-2027/map?plan=1">Season map</a>' in html
+    assert 'href="/admin/seasons/spring-2027/teams/west/map?plan=1">map</a>' in html
