@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BuildError
 
@@ -131,6 +131,7 @@ def _csrf_failed(error):
     if request.endpoint == "intake.request_form":
         season = intake.open_season(now_utc().date())
         if season is not None:
+            g.pop("csrf_token", None)  # mint a token for the session as it is now, not one cached earlier
             form = RequestForm()
             form.csrf_token.errors = []
             return render_template("intake/request_form.html", form=form, season=season, focus=None,

@@ -1,0 +1,86 @@
+"""Abuse protections of the public form with CSRF and rate limiting switched on, as in production."""
+
+from __future__ import annotations
+
+import re
+import types
+
+import itsdangerous.timed
+import pytest
+from sqlalchemy import func, select
+
+from tourplanner.extensions import db
+from tourplanner.models import Request
+from test_intake import form_data, page_text, private_link, season_start  # noqa: F401  (shared helpers)
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True, "INTAKE_RATE_LIMIT": "5 per hour"}
+
+
+@pytest.fixture
+def season(make_season):
+    return make_season(name="spring", start_date=season_start())
+
+
+def csrf_from(response) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Request))
+
+
+def later(monkeypatch, hours: float) -> None:
+    """Every signed timestamp (CSRF token, session) now looks `hours` old."""
+    real = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed, "time", types.SimpleNamespace(time=lambda: real() + hours * 3600))
+
+
+def test_csrf_token_lives_through_a_school_day(client, season, monkeypatch):
+    token = csrf_from(client.get("/request"))
+    later(monkeypatch, 9)
+    response = client.post("/request", data=form_data(season, csrf_token=token))
+    assert response.status_code == 200 and "Thank you, your request arrived" in page_text(response)
+    assert count() == 1
+
+
+def test_expired_csrf_token_reshows_the_form_with_the_data_and_stores_nothing(client, season, monkeypatch):
+    token = csrf_from(client.get("/request"))
+    later(monkeypatch, 13)
+    data = form_data(season, csrf_token=token, venue_name="Lincoln Middle School", notes="Bring the long HDMI cable")
+    response = client.post("/request", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Everything you typed is still here" in page_text(response)
+    assert 'value="Lincoln Middle School"' in html and "Bring the long HDMI cable" in html
+    assert 'value="ana.ruiz@example.org"' in html and f'value="{data["windows-0-first_date"]}"' in html
+    assert count() == 0
+    again = client.post("/request", data={**data, "csrf_token": csrf_from(response)})  # press send once more
+    assert again.status_code == 200 and count() == 1
+
+
+def test_missing_csrf_token_is_refused_on_every_intake_post(client, season, make_request):
+    from tourplanner.intake import rotate_token
+
+    req = make_request(season=season)
+    token = rotate_token(req)
+    assert client.post("/request", data=form_data(season)).status_code == 400
+    for action in ("confirm", "cancel", "another-date", "availability"):
+        assert client.post(f"/r/{token}/{action}").status_code == 400
+    db.session.expire_all()
+    assert req.status == "submitted" and count() == 1
+
+
+def test_sixth_post_in_an_hour_gets_a_friendly_429(client, season):
+    token = csrf_from(client.get("/request"))
+    for _ in range(3):  # adding rows without JavaScript does not count
+        assert client.post("/request", data=form_data(season, csrf_token=token, add_row="1", send=None)).status_code == 200
+    codes = [client.post("/request", data=form_data(season, csrf_token=token, audience="x")).status_code for _ in range(5)]
+    assert codes == [422] * 5
+    sixth = client.post("/request", data=form_data(season, csrf_token=token))
+    assert sixth.status_code == 429
+    assert "Too many requests from here" in page_text(sixth) and "try again" in page_text(sixth)
+    assert count() == 0
+    assert client.get("/request").status_code == 200  # reading the form is never limited
