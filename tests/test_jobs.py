@@ -1,0 +1,292 @@
+"""Solve jobs: the 202 flow with the embedded worker, and the real Redis with real worker processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from conftest import need, port_open
+from tourplanner import jobs, planning
+from tourplanner.auth import create_user
+from tourplanner.extensions import db
+from tourplanner.models import Job, Plan, Team, Visit
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/0"
+SPRINGFIELD = [("r1", "Lincoln High School", 39.80, -89.64), ("r2", "Capital College", 39.75, -89.68),
+               ("r3", "First Church", 39.83, -89.60)]
+
+
+@pytest.fixture
+def season(make_season, make_request):
+    season = make_season(name="march", start_date=dt.date(2027, 3, 1), weeks=2)
+    db.session.add(Team(season=season, slug="east", name="East", base_name="Springfield, IL", base_lat=39.7817,
+                        base_lon=-89.6501, base_tz="America/Chicago"))
+    for ref, name, lat, lon in SPRINGFIELD:
+        make_request(season, ref=ref, status="approved", venue_name=name, lat=lat, lon=lon,
+                     contact_email=f"{ref}@example.org")
+    db.session.commit()
+    return season
+
+
+class ReleasingClient(FlaskClient):
+    """A test client that ends the shared session's transaction after each request.
+
+    The test's app context is shared with the requests, so a read would otherwise keep SQLite's
+    write lock (every transaction begins IMMEDIATE) while the worker waits for it.
+    """
+
+    def open(self, *args, **kwargs):
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()
+
+
+@pytest.fixture
+def coordinator(app):
+    app.test_client_class = ReleasingClient
+    client = app.test_client()
+    create_user("coord@example.org", "correct horse battery")
+    response = client.post("/login", data={"email": "coord@example.org", "password": "correct horse battery"})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def embedded(app):
+    """The default setup: no Redis, a consumer thread inside the app; stopped after the test."""
+    app.config.update(REDIS_URL=None, HUEY_NAME=f"t{uuid.uuid4().hex[:8]}", JOB_HEARTBEAT_SECONDS=0.3,
+                      MAIL_OUTBOX=str(Path(app.instance_path) / "outbox"))
+    yield app
+    jobs.stop_embedded_worker(app)
+
+
+def job_info(client, job_id):
+    response = client.get(f"/admin/jobs/{job_id}.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def wait_for(client, job_id, done, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = job_info(client, job_id)
+        if done(info):
+            return info
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {info} after {timeout} s")
+
+
+def submit(client, season, **form):
+    data = {"time_limit_s": 1, "seed": 1, "previous_plan": 0, **form}
+    response = client.post(f"/admin/seasons/{season.name}/plan", data=data)
+    assert response.status_code == 202, response.get_data(as_text=True)[:2000]
+    location = response.headers["Location"]
+    assert location.startswith("/admin/jobs/")
+    return int(location.rsplit("/", 1)[1]), response
+
+
+def plan_count():
+    count = db.session.scalar(select(func.count()).select_from(Plan))
+    db.session.rollback()  # never hold SQLite's write lock while a worker runs
+    return count
+
+
+def published_state(season):
+    """What venues and Nomads see: the published version and its events."""
+    db.session.expire_all()
+    plan = season.published_plan()
+    state = (plan.id, plan.number, sorted((v.request_id, v.team_id, v.start_dt, v.sequence, v.cancelled)
+                                         for v in plan.visits))
+    db.session.rollback()
+    return state
+
+
+def team_feed_events(client, season):
+    """The team's calendar feed as (UID, SEQUENCE, DTSTART, STATUS), when the feeds are installed."""
+    from icalendar import Calendar
+
+    from tourplanner import feeds
+
+    token = feeds.issue_token(season, "team", team=season.teams[0], now=dt.datetime.now(dt.timezone.utc))
+    db.session.rollback()
+    response = client.get(f"/feeds/{token}.ics")
+    assert response.status_code == 200
+    events = Calendar.from_ical(response.data).walk("VEVENT")
+    return sorted((str(e["UID"]), int(e.get("SEQUENCE", 0)), e["DTSTART"].dt, str(e.get("STATUS", "")))
+                  for e in events if str(e["UID"]).startswith("visit-"))
+
+
+# ---------------------------------------------------------------- embedded
+
+
+def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded, season, coordinator):
+    job_id, response = submit(coordinator, season)
+
+    page = response.get_data(as_text=True)
+    assert f"job #{job_id}" in page and "<progress" in page and "Cancel" in page
+    assert 'http-equiv="refresh"' in page  # works without JavaScript too
+    assert "planner/job.js" in page
+    info = wait_for(coordinator, job_id, lambda i: i["finished"])
+    assert info["status"] == "succeeded", info
+    assert (info["plan_number"], info["served"], info["percent"]) == (1, 3, 100)
+    page = coordinator.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
+    assert "Result: version 1" in page and 'http-equiv="refresh"' not in page
+    plan = db.session.get(Plan, info["plan_id"])
+    assert (plan.status, plan.kpis["served"], len(plan.visits)) == ("draft", 3, 3)
+    job = db.session.get(Job, job_id)
+    assert job.worker.split(":")[1] == str(os.getpid())  # ran in this process, in the consumer thread
+    db.session.rollback()
+
+    # The same input again gives the same plan, at once.
+    again, _ = submit(coordinator, season)
+    info = job_info(coordinator, again)
+    assert (info["status"], info["plan_id"]) == ("succeeded", plan.id)
+    assert "same input as version 1" in info["note"]
+    assert plan_count() == 1
+
+
+def test_a_rejected_plan_fails_the_job_and_leaves_the_published_plan_and_feeds(embedded, season, coordinator,
+                                                                              monkeypatch):
+    from tourplanner import optimize
+    from tourplanner.optimize import Violation
+
+    first, _ = submit(coordinator, season)
+    info = wait_for(coordinator, first, lambda i: i["finished"])
+    planning.publish(db.session.get(Plan, info["plan_id"]), mailer=lambda *m: None)
+    before = published_state(season)
+    feed_before = team_feed_events(coordinator, season)
+    assert len(feed_before) == 3
+
+    monkeypatch.setattr(optimize, "check", lambda instance, plan, matrix=None: [
+        Violation("night_rest", "r2", "east", "drives at 3 a.m.")])
+    failed, _ = submit(coordinator, season, seed=2)
+    info = wait_for(coordinator, failed, lambda i: i["finished"])
+
+    assert info["status"] == "failed"
+    assert "1 violation" in info["error"] and "drives at 3 a.m." in info["error"]
+    assert plan_count() == 1
+    assert published_state(season) == before
+    assert team_feed_events(coordinator, season) == feed_before
+    page = coordinator.get(f"/admin/jobs/{failed}").get_data(as_text=True)
+    assert "Run again" in page and "drives at 3 a.m." in page
+
+
+def test_cancel_stops_a_running_job_and_stores_nothing(embedded, season, coordinator):
+    job_id, _ = submit(coordinator, season, time_limit_s=60)
+    wait_for(coordinator, job_id, lambda i: i["status"] == "running")
+    response = coordinator.post(f"/admin/jobs/{job_id}/cancel")
+    assert response.status_code == 302
+    started = time.monotonic()
+    info = wait_for(coordinator, job_id, lambda i: i["finished"], timeout=30)
+    assert info["status"] == "cancelled" and time.monotonic() - started < 20
+    assert plan_count() == 0
+
+
+def test_bad_rows_are_refused_before_anything_is_queued(embedded, season, coordinator):
+    venue = season.requests[0].venue
+    venue.tz = "Mars/Olympus_Mons"
+    db.session.commit()
+    response = coordinator.post(f"/admin/seasons/{season.name}/plan", data={"time_limit_s": 1, "seed": 1,
+                                                                             "previous_plan": 0})
+    assert response.status_code == 422
+    assert "Mars/Olympus_Mons" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_plan_command_saves_a_draft_and_export_plan_writes_it(season, runner, tmp_path):
+    result = runner.invoke(args=["plan", "--season", "march", "--time-limit", "1", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "version 1: served 3 of 3 requests" in result.output
+    out = tmp_path / "plan.json"
+    result = runner.invoke(args=["export-plan", "--season", "march", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(out.read_text())
+    assert set(data) >= {"instance", "status", "solver", "routes", "unserved", "kpis"}
+    assert data["kpis"]["served"] == 3
+    result = runner.invoke(args=["export-plan", "--season", "nope", "-o", str(out)])
+    assert result.exit_code != 0 and "no season named 'nope'" in result.output
+
+
+# ---------------------------------------------------------------- Redis and real workers
+
+
+@pytest.fixture
+def redis_app(app, tmp_path, database_url):
+    need(port_open("127.0.0.1", 6379), "Redis at 127.0.0.1:6379 is not running")
+    name = f"tp-test-{uuid.uuid4().hex[:10]}"
+    app.config.update(REDIS_URL=REDIS_URL, HUEY_NAME=name, JOB_STALE_SECONDS=3.0)
+    worker_instance = tmp_path / "worker-instance"
+    worker_instance.mkdir()
+    (worker_instance / "config.py").write_text("JOB_HEARTBEAT_SECONDS = 0.5\n")
+    env = {**os.environ, "TOURPLANNER_INSTANCE": str(worker_instance), "DATABASE_URL": database_url,
+           "REDIS_URL": REDIS_URL, "TOURPLANNER_HUEY_NAME": name, "PYTHONUNBUFFERED": "1"}
+    workers = []
+
+    def start_worker():
+        log = open(tmp_path / f"worker-{len(workers)}.log", "wb")
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "tourplanner", "worker", "-w", "1"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        workers.append(proc)
+        return proc
+
+    app.start_worker = start_worker
+    yield app
+    for proc in workers:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+    jobs.get_huey(app).flush()
+
+
+def test_redis_worker_life_cycle_killed_worker_fails_the_job_and_it_can_be_rerun(redis_app, season, coordinator,
+                                                                                tmp_path):
+    worker = redis_app.start_worker()
+    first, _ = submit(coordinator, season, time_limit_s=2)
+    info = wait_for(coordinator, first, lambda i: i["finished"], timeout=90)
+    assert info["status"] == "succeeded", (info, (tmp_path / "worker-0.log").read_text()[-3000:])
+    assert info["worker"].split(":")[1] == str(worker.pid)  # solved by the worker process, not by the app
+    planning.publish(db.session.get(Plan, info["plan_id"]), mailer=lambda *m: None)
+    published = published_state(season)
+
+    # The same input twice: one plan.
+    again, _ = submit(coordinator, season, time_limit_s=2)
+    assert job_info(coordinator, again)["plan_id"] == info["plan_id"]
+    assert plan_count() == 1
+
+    # A worker killed mid-job: the job turns failed once its heartbeat is stale, nothing is stored.
+    doomed, _ = submit(coordinator, season, time_limit_s=8, seed=2)
+    wait_for(coordinator, doomed, lambda i: i["status"] == "running" and i["served"] is not None, timeout=60)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    info = wait_for(coordinator, doomed, lambda i: i["finished"], timeout=30)
+    assert info["status"] == "failed"
+    assert f":{worker.pid}:" in info["error"] and "stopped responding" in info["error"]
+    assert plan_count() == 1
+    assert published_state(season) == published
+
+    # Re-run it on a fresh worker.
+    response = coordinator.post(f"/admin/jobs/{doomed}/rerun")
+    assert response.status_code == 202
+    rerun = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert rerun != doomed and job_info(coordinator, rerun)["status"] == "queued"
+    second = redis_app.start_worker()
+    info = wait_for(coordinator, rerun, lambda i: i["finished"], timeout=90)
+    assert info["status"] == "succeeded", (info, (tmp_path / "worker-1.log").read_text()[-3000:])
+    assert info["worker"].split(":")[1] == str(second.pid)
+    assert (info["plan_number"], plan_count()) == (2, 2)
+    assert published_state(season) == published  # a job makes a draft; only publishing changes what venues see
+    assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.cancelled)) == 0
