@@ -77,3 +77,92 @@ def test_locate_given_coordinates(index_path):
 def test_locate_errors_name_the_problem(index_path, kw, message):
     with pytest.raises(GeocodeError, match=message.replace("(", r"\(")):
         locate(index_path=index_path, **kw)
+
+
+def test_geopy_geocoder_returns_locations(index_path):
+    from geopy.geocoders.base import Geocoder
+    from geopy.location import Location
+
+    from tourplanner.geo.geocoder import OfflineGeocoder
+
+    geocoder = OfflineGeocoder(index_path=index_path)
+    assert isinstance(geocoder, Geocoder)
+    location = geocoder.geocode("Tuba City, AZ 86045")
+    assert isinstance(location, Location)
+    assert (location.address, location.raw["precision"], location.raw["tz"]) == (
+        "ZIP 86045, Tuba City, AZ", "zip", "America/Denver")
+    assert geocoder.geocode({"city": "Ste-Foy", "province": "Québec", "country": "Canada"}).address == \
+        "Sainte-Foy, QC (city centre)"
+    assert geocoder.geocode("Nowhereville, IL") is None
+    springfields = geocoder.geocode("Springfield", exactly_one=False)
+    assert len(springfields) == 21
+    assert springfields[0].address == "Springfield, MO (city centre)"  # largest first
+    with pytest.raises(GeocodeError, match="unknown query fields: colour"):
+        geocoder.geocode({"city": "Regina", "colour": "red"})
+
+
+@pytest.mark.parametrize(
+    "text, fields",
+    [
+        ("12 Main St, Springfield, IL 62701", dict(street="12 Main St", city="Springfield", region="IL",
+                                                   postal_code="62701", country="US")),
+        ("Los Angeles, CA", dict(city="Los Angeles", region="CA", country="US")),  # CA after a town is California
+        ("Montréal, QC, CA", dict(city="Montréal", region="QC", country="CA")),  # CA after a province is Canada
+        ("Tuba City AZ", dict(city="Tuba City", region="AZ", country="US")),
+        ("H2X 1Y4", dict(postal_code="H2X 1Y4", country="CA")),
+        ("1 Yonge St, Toronto, ON M5E 1W7, Canada", dict(street="1 Yonge St", city="Toronto", region="ON",
+                                                         postal_code="M5E 1W7", country="CA")),
+    ],
+)
+def test_parse_query(text, fields):
+    from tourplanner.geo.geocoder import parse_query
+
+    expected = {"country": "", "region": "", "city": "", "postal_code": "", "street": "", **fields}
+    assert parse_query(text) == expected
+
+
+def test_rural_fsa_is_marked_low_precision(index_path):
+    place = locate(country="CA", postal_code="A0A 2H0", index_path=index_path)
+    assert (place.precision, place.low_precision, place.region, place.tz) == ("fsa", True, "NL", "America/St_Johns")
+    assert place.label == "FSA A0A, Southeastern Avalon Peninsula (Ferryland), NL (rural area, low precision)"
+
+
+def test_swapped_or_unsigned_coordinates_are_caught(index_path):
+    with pytest.raises(GeocodeError, match="check the order \\(latitude first\\) and the signs"):
+        locate(country="US", lat=33.45, lon=112.07, index_path=index_path)  # west without its minus sign
+    with pytest.raises(GeocodeError, match="latitude -112.07 is outside -90..90: latitude and longitude swapped"):
+        locate(country="US", lat=-112.07, lon=33.45, index_path=index_path)
+
+
+def test_given_coordinates_take_region_from_the_nearest_town(index_path):
+    place = locate(country="", lat=50.45, lon=-104.61, index_path=index_path)
+    assert (place.country, place.region, place.tz, place.label) == (
+        "CA", "SK", "America/Regina", "near Regina, SK (given coordinates)")
+
+
+def test_holiday_calendar_needs_the_province_for_thanksgiving():
+    import datetime as dt
+
+    from tourplanner.geo import holiday_calendar
+
+    ontario = holiday_calendar("CA", "Ontario", years=2027)
+    assert ontario.get(dt.date(2027, 10, 11)) == "Thanksgiving Day"
+    assert ontario.get(dt.date(2027, 2, 15)) == "Family Day"
+    quebec = holiday_calendar("Canada", "QC", years=2027)
+    assert dt.date(2027, 6, 24) in quebec  # Fête nationale
+    national = holiday_calendar("CA", years=2027)
+    assert dt.date(2027, 10, 11) in national  # the government calendar keeps Thanksgiving
+    texas = holiday_calendar("US", "TX", years=2027)
+    assert dt.date(2027, 3, 2) in texas  # Texas Independence Day
+    with pytest.raises(GeocodeError, match="'Narnia' is not a state or province of US"):
+        holiday_calendar("US", "Narnia")
+
+
+def test_damaged_index_file_is_rebuilt_not_trusted(tmp_path):
+    from tourplanner.geo.index import read_index
+
+    path = tmp_path / "geo-index.json"
+    path.write_text('{"version": 1, "zips": {}}')
+    assert read_index(path) is None
+    path.write_text("not json")
+    assert read_index(path) is None

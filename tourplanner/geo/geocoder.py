@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from geopy.adapters import BaseSyncAdapter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
@@ -106,10 +107,24 @@ def place_location(place: Place) -> Location:
     return Location(place.label, (place.lat, place.lon), raw)
 
 
+class _NoNetwork(BaseSyncAdapter):
+    """The offline geocoder's adapter: it never opens a connection."""
+
+    def __init__(self, *, proxies=None, ssl_context=None):
+        super().__init__(proxies=proxies, ssl_context=ssl_context)
+
+    def get_json(self, url, *, timeout, headers):
+        raise RuntimeError("the offline geocoder makes no requests")
+
+    def get_text(self, url, *, timeout, headers):
+        raise RuntimeError("the offline geocoder makes no requests")
+
+
 class OfflineGeocoder(Geocoder):
     """A geopy geocoder for the US and Canada that needs no network: ZIPs, FSAs and towns of 500+."""
 
     def __init__(self, index_path: str | Path | None = None, **kwargs):
+        kwargs.setdefault("adapter_factory", _NoNetwork)
         super().__init__(**kwargs)
         self.index_path = index_path
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -228,12 +229,27 @@ def load_index(path: Path | str) -> GeoIndex:
         return _LOADED
     with _LOCK:
         if _LOADED is None:
+            path, shared = Path(path), user_cache_path()
             index = read_index(path)
+            if index is None and shared != path:
+                index = read_index(shared)  # another app (or test) on this machine built it
+                if index is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(shared, path.with_suffix(".copy"))
+                    os.replace(path.with_suffix(".copy"), path)
             if index is None:
                 index = build_index()
                 write_index(index, path)
+                if shared != path:
+                    write_index(index, shared)
             _LOADED = index
     return _LOADED
+
+
+def user_cache_path() -> Path:
+    """The machine-wide copy, so a new instance folder (or a test) need not rebuild."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "tourplanner" / "geo-index.json"
 
 
 def default_index_path() -> Path:
@@ -244,5 +260,4 @@ def default_index_path() -> Path:
         configured = current_app.config.get("GEO_INDEX_PATH")
         return Path(configured or Path(current_app.instance_path) / "geo-index.json")
     except RuntimeError:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        return cache / "tourplanner" / "geo-index.json"
+        return user_cache_path()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 from typing import Callable
 
@@ -14,6 +15,7 @@ from .names import REGIONS
 from .place import COUNTRY_NAMES, GeocodeError, Place, timezone_at
 
 log = logging.getLogger(__name__)
+atexit.register(lambda: _SERVICES.clear())  # close provider sessions while the interpreter still runs
 _GENERIC_AGENTS = {"", "tourplanner", "geopy", "python-requests"}
 _SERVICES: dict[tuple, Callable] = {}
 
@@ -36,7 +38,8 @@ def make_service(name: str, user_agent: str, options: dict | None = None, min_de
     except GeopyError as exc:
         raise GeocodeError(f"GEOCODER={name!r} is not a geopy service name") from exc
     geocoder = cls(user_agent=user_agent, **(options or {}))
-    return RateLimiter(geocoder.geocode, min_delay_seconds=min_delay_s, max_retries=1, swallow_exceptions=False)
+    return RateLimiter(geocoder.geocode, min_delay_seconds=min_delay_s, max_retries=1,
+                       error_wait_seconds=2 * min_delay_s, swallow_exceptions=False)
 
 
 def configured_service():

@@ -71,7 +71,7 @@ def _check_coordinates(lat, lon) -> tuple[float, float]:
     except (TypeError, ValueError) as exc:
         raise GeocodeError(f"coordinates must be numbers, got {lat!r}, {lon!r}") from exc
     if not (math.isfinite(lat) and -90 <= lat <= 90):
-        raise GeocodeError(f"latitude {lat} is outside -90..90")
+        raise GeocodeError(f"latitude {lat} is outside -90..90: latitude and longitude swapped?")
     if not (math.isfinite(lon) and -180 <= lon <= 180):
         raise GeocodeError(f"longitude {lon} is outside -180..180")
     return lat, lon
