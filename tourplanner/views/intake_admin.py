@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import intake
@@ -62,15 +61,14 @@ def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200
 
 
 def _point_map(venue: Venue):
-    """The maps helper's small map of the venue, if the maps module is installed."""
+    """A small map of the venue (maps.point_map escapes the label), if the maps module is installed."""
     if venue.lat is None or venue.lon is None:
         return None
     try:
         from ..maps import point_map
     except ImportError:
         return None
-    label = f"{venue.name} ({venue.city}, {venue.region})"
-    return Markup(point_map(venue.lat, venue.lon, label, venue.geocode_precision))  # maps.point_map escapes
+    return point_map(venue.lat, venue.lon, f"{venue.name} ({venue.city}, {venue.region})", venue.geocode_precision)
 
 
 @bp.route("/<int:request_id>/decide", methods=["POST"])
