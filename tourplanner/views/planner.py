@@ -21,6 +21,7 @@ from wtforms import (
     TimeField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import jobs, planning
@@ -29,8 +30,9 @@ from ..models import DEFAULT_RULES, Job, Plan, Season, Team
 
 bp = Blueprint("planner", __name__, url_prefix="/admin")
 
-WEEKDAY_CHOICES = [("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"),
-                   ("sat", "Sat"), ("sun", "Sun")]
+WEEKDAYS = [("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"), ("sat", "Sat"),
+            ("sun", "Sun")]
+WEEKDAY_CHOICES = [SelectChoice(value, label) for value, label in WEEKDAYS]
 RULE_MINUTES = ("max_drive_minutes_per_day", "setup_minutes", "teardown_minutes", "default_duration_minutes",
                 "border_crossing_minutes")
 WEIGHTS = ("audience_weight", "priority_weight", "km_weight")
@@ -103,7 +105,7 @@ class SeasonForm(FlaskForm):
         rules.update({key: float(getattr(self, key).data) for key in WEIGHTS})
         rules["day_start"] = self.day_start.data.strftime("%H:%M")
         rules["day_end"] = self.day_end.data.strftime("%H:%M")
-        rules["days_off"] = [d for d, _ in WEEKDAY_CHOICES if d in (self.days_off.data or [])]
+        rules["days_off"] = [d for d, _ in WEEKDAYS if d in (self.days_off.data or [])]
         rules["holidays"] = bool(self.holidays.data)
         return rules
 
@@ -117,7 +119,8 @@ class TeamForm(FlaskForm):
     base_city = StringField("Base: town or city", validators=[Optional(), Length(max=120)])
     base_region = StringField("State or province", validators=[Optional(), Length(max=3)])
     base_postal_code = StringField("ZIP or postal code", validators=[Optional(), Length(max=10)])
-    base_country = SelectField("Country", choices=[("US", "United States"), ("CA", "Canada")], default="US")
+    base_country = SelectField("Country", choices=[SelectChoice("US", "United States"), SelectChoice("CA", "Canada")],
+                               default="US")
     base_lat = FloatField("or latitude", validators=[Optional(), NumberRange(-90, 90)])
     base_lon = FloatField("and longitude", validators=[Optional(), NumberRange(-180, 180)])
     region_hint = StringField("Region hint (states or provinces, e.g. WA, OR, CA)", validators=[Optional(), Length(max=200)])
@@ -296,8 +299,9 @@ def team_delete(name: str, slug: str):
 
 def plan_form(season: Season) -> PlanForm:
     form = PlanForm()
-    form.previous_plan.choices = [(0, "nothing (a fresh plan)")] + [
-        (p.id, f"version {p.number}{' (published)' if p.status == 'published' else ''}") for p in reversed(season.plans)
+    form.previous_plan.choices = [SelectChoice(0, "nothing (a fresh plan)")] + [
+        SelectChoice(p.id, f"version {p.number}{' (published)' if p.status == 'published' else ''}")
+        for p in reversed(season.plans)
     ]
     return form
 
