@@ -21,6 +21,7 @@ PAYLOADS = [
     "${alert(3)}",
     "\\`);alert(4);//",
     "St Mary\\`)[0];alert(7);//",
+    "{{ 7*7 }}{% if 1 %}jinja{% endif %}{# c #}",  # folium/branca re-template rendered scripts
 ]
 PAYLOAD_VENUE = "St Mary\\`)[0];alert(7);//<img src=x onerror=alert(1)>${alert(3)}</script>"
 CHICAGO = ZoneInfo("America/Chicago")
@@ -87,6 +88,14 @@ def test_payload_venue_appears_only_escaped(payload):
         assert "<img" not in decoded and "<script" not in decoded and "${" not in decoded, name
 
 
+def test_jinja_in_a_venue_name_is_not_evaluated():
+    for name, parts in all_builders("{{ 7*7 }} {% for x in range(3) %}X{% endfor %}").items():
+        spec = json.dumps(spec_of(parts), ensure_ascii=False)
+        assert "{{ 7*7 }} {% for x in range(3) %}X{% endfor %}" in spec, name
+        assert "49" not in spec and "XXX" not in spec, name
+        assert "{{" not in str(parts) and "{%" not in str(parts), name
+
+
 def test_team_name_and_colour_are_made_safe_in_legend_and_layer_control():
     bad = maps.TeamInfo("x", "<b onmouseover=alert(1)>Van</b>", "red;background:url(javascript:alert(1))")
     spec = spec_of(maps.season_map([bad], [stop(team="x")], season_start=START, assets=ASSETS))
@@ -141,8 +150,8 @@ def test_team_map_routes_through_nights():
     spec = spec_of(maps.team_map(TEAMS[0], stops, nights, season_start=START, assets=ASSETS))
     kinds = [m["kind"] for m in spec["markers"]]
     assert kinds == ["stop", "stop", "sleep", "stop"]
-    assert len(spec["lines"]) == 3
-    assert spec["lines"][1]["pts"][1] == [40.2, -89.0]  # second stop -> night
+    assert len(spec["lines"]) == 1  # one drive line for the week, through the night
+    assert spec["lines"][0]["pts"][2] == [40.2, -89.0]
 
 
 def test_day_map_has_start_stops_and_bed_joined_by_lines():

@@ -120,11 +120,11 @@ def test_every_map_draws_routes_and_markers_offline_and_payloads_stay_text(live)
     assert browser.execute_script("return typeof L.markerClusterGroup") == "function"
 
     team = load_map(base, browser, "/admin/seasons/spring-2027/teams/north/map?plan=1")
-    assert (team["stop"], team["sleep"], team["lines"]) == (4, 2, 5)
-    # the week layers: switching week 2 off leaves week 1's two stops and three drive lines
+    assert (team["stop"], team["sleep"], team["lines"]) == (4, 2, 2)  # a drive line per week
+    # the week layers: switching week 2 off leaves week 1's two stops, two nights and one line
     browser.execute_script("document.querySelectorAll('.leaflet-control-layers-overlays input')[1].click()")
     after = browser.execute_script(COUNT)
-    assert (after["stop"], after["sleep"], after["lines"]) == (2, 2, 3)
+    assert (after["stop"], after["sleep"], after["lines"]) == (2, 2, 1)
 
     day = load_map(base, browser, "/admin/seasons/spring-2027/teams/north/days/2027-02-01/map?plan=1")
     assert (day["start"], day["stop"], day["sleep"], day["lines"]) == (1, 1, 1, 2)

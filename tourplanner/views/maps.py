@@ -33,7 +33,7 @@ from werkzeug.routing import BuildError
 
 from .. import maps
 from ..extensions import db
-from ..models import FeedToken, Overnight, Plan, Request, Season, Team, UnservedRequest, Visit, hash_token, now_utc
+from ..models import FeedToken, Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, hash_token, now_utc
 
 bp = Blueprint("maps", __name__)
 
@@ -102,42 +102,59 @@ def _team_or_404(season: Season, slug: str) -> Team:
     return db.session.scalar(select(Team).where(Team.season_id == season.id, Team.slug == slug)) or abort(404)
 
 
-def _visits(plan: Plan | None, team: Team | None = None) -> list[Visit]:
-    """A plan's visits that happen (cancelled ones stay in the plan for the feeds, not on maps)."""
+VISIT_COLUMNS = (
+    Visit.start_dt, Visit.drive_km_before, Visit.drive_minutes_before, Team.slug.label("team_slug"),
+    Team.base_tz, Request.id.label("request_id"), Request.ref, Request.audience, Request.status,
+    Venue.name.label("venue_name"), Venue.city, Venue.region, Venue.country, Venue.lat, Venue.lon, Venue.tz,
+    Venue.show_on_public_map,
+)
+
+
+def _visits(plan: Plan | None, team: Team | None = None) -> list:
+    """A plan's visits that happen, as plain rows (cancelled ones stay in the plan for the feeds, not on maps)."""
     if plan is None:
         return []
     query = (
-        select(Visit)
-        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False))
-        .options(joinedload(Visit.request).joinedload(Request.venue), joinedload(Visit.team))
+        select(*VISIT_COLUMNS)
+        .join(Team, Visit.team_id == Team.id)
+        .join(Request, Visit.request_id == Request.id)
+        .join(Venue, Request.venue_id == Venue.id)
+        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False), Venue.lat.is_not(None), Venue.lon.is_not(None))
         .order_by(Visit.team_id, Visit.start_dt)
     )
     if team is not None:
         query = query.where(Visit.team_id == team.id)
-    return [v for v in db.session.scalars(query).unique() if v.request.venue.lat is not None]
+    return db.session.execute(query).all()
 
 
-def request_link(req: Request) -> str:
-    """The coordinator page of a request, when the app has one."""
+def request_links():
+    """id -> the coordinator page of a request, when the app has one (built once, not per stop)."""
     try:
-        return url_for("intake_admin.detail", request_id=req.id)
+        sample = url_for("intake_admin.detail", request_id=918273645)
     except BuildError:
-        return ""
+        return lambda request_id: ""
+    head, _, tail = sample.partition("918273645")
+    return lambda request_id: f"{head}{request_id}{tail}"
 
 
 def _town(venue) -> str:
     return ", ".join(x for x in (venue.city, venue.region) if x)
 
 
-def _stop(visit: Visit, with_link: bool = True) -> maps.Stop:
-    req, venue = visit.request, visit.request.venue
-    zone = ZoneInfo(venue.tz or visit.team.base_tz)
-    return maps.Stop(
-        team=visit.team.slug, lat=venue.lat, lon=venue.lon, start=visit.start_dt.astimezone(zone),
-        venue=venue.name, town=_town(venue), audience=req.audience, status=req.status, ref=req.ref,
-        link=request_link(req) if with_link else "", drive_km=visit.drive_km_before,
-        drive_minutes=visit.drive_minutes_before,
-    )
+def _stops(rows, with_links: bool = True) -> list[maps.Stop]:
+    """Visit rows as map stops, in the venue's own time zone."""
+    link = request_links() if with_links else (lambda request_id: "")
+    zones: dict[str, ZoneInfo] = {}
+    stops = []
+    for row in rows:
+        name = row.tz or row.base_tz
+        zone = zones.get(name) or zones.setdefault(name, ZoneInfo(name))
+        stops.append(maps.Stop(
+            team=row.team_slug, lat=row.lat, lon=row.lon, start=row.start_dt.astimezone(zone),
+            venue=row.venue_name, town=_town(row), audience=row.audience, status=row.status, ref=row.ref,
+            link=link(row.request_id), drive_km=row.drive_km_before, drive_minutes=row.drive_minutes_before,
+        ))
+    return stops
 
 
 def _team_info(team: Team) -> maps.TeamInfo:
@@ -189,7 +206,7 @@ def season_map(name: str):
     season = _season_or_404(name)
     plan = _plan_for(season)
     parts = maps.season_map(
-        [_team_info(t) for t in season.teams], [_stop(v) for v in _visits(plan)],
+        [_team_info(t) for t in season.teams], _stops(_visits(plan)),
         season_start=season.start_date, assets=map_assets(),
     )
     return _page(f"Season {season.name}: map", parts, season, plan, note=_no_plan_note(plan))
@@ -202,7 +219,7 @@ def team_map(name: str, slug: str):
     team = _team_or_404(season, slug)
     plan = _plan_for(season)
     parts = maps.team_map(
-        _team_info(team), [_stop(v) for v in _visits(plan, team)], _sleeps(plan, team),
+        _team_info(team), _stops(_visits(plan, team)), _sleeps(plan, team),
         season_start=season.start_date, assets=map_assets(),
     )
     return _page(f"{team.name}: season map", parts, season, plan, team=team, note=_no_plan_note(plan))
@@ -217,7 +234,7 @@ def _parse_day(value: str) -> dt.date:
 
 def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, with_links: bool):
     """The Nomads' day: start where they slept (or at base), today's stops, tonight's bed."""
-    stops = [_stop(v, with_links) for v in _visits(plan, team)]
+    stops = _stops(_visits(plan, team), with_links)
     stops = [s for s in stops if s.start.date() == day]
     nights = {n.day: n for n in _sleeps(plan, team)}
     start = nights.get(day - dt.timedelta(days=1)) or maps.Sleep(
@@ -250,6 +267,7 @@ def request_map(name: str):
     requests = db.session.scalars(
         select(Request).where(Request.season_id == season.id).options(joinedload(Request.venue))
     ).unique()
+    link = request_links()
     pins = []
     for req in requests:
         venue = req.venue
@@ -258,7 +276,7 @@ def request_map(name: str):
         unserved = reasons.get(req.id)
         pins.append(maps.RequestPin(
             lat=venue.lat, lon=venue.lon, venue=venue.name, town=_town(venue), status=req.status, ref=req.ref,
-            audience=req.audience, link=request_link(req), reason=unserved.reason if unserved else "",
+            audience=req.audience, link=link(req.id), reason=unserved.reason if unserved else "",
             detail=unserved.detail if unserved else "", precision=venue.geocode_precision,
         ))
     parts = maps.request_map(pins, assets=map_assets())
@@ -309,11 +327,10 @@ def public_coverage_map():
         current = [s for s in seasons if s.published_plan()][:1]
     venues = []
     for season in current:
-        for visit in _visits(season.published_plan()):
-            v = visit.request.venue
+        for v in _visits(season.published_plan()):
             venues.append(maps.PublicVenue(
                 lat=v.lat, lon=v.lon, city=v.city, region=v.region, country=v.country,
-                name=v.name if v.show_on_public_map else "", show_point=v.show_on_public_map,
+                name=v.venue_name if v.show_on_public_map else "", show_point=v.show_on_public_map,
             ))
     if not venues:
         return None
