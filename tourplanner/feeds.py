@@ -284,23 +284,28 @@ def _gone(visit: Visit, now: dt.datetime) -> bool:
     return event_status(visit) == "cancelled" and visit.end_dt < now
 
 
-def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now: dt.datetime, prefix: bool):
-    """Screenings, drives and day notes of some teams in one plan (drives and notes not yet stamped)."""
+def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now: dt.datetime, prefix: bool,
+                screenings: bool = True):
+    """Screenings, drives and day notes of some teams in one plan (drives and notes not yet stamped).
+
+    Without `screenings` (an older plan, read only for the history of drives and nights) no screening
+    is built.
+    """
     team_ids = [t.id for t in teams]
     visits = list(db.session.scalars(
-        select(Visit).where(Visit.plan_id == plan.id, Visit.team_id.in_(team_ids))
-        .options(joinedload(Visit.request).joinedload(Request.venue), joinedload(Visit.team))
-        .order_by(Visit.team_id, Visit.start_dt)).unique())
+        select(Visit).where(Visit.plan_id == plan.id, Visit.team_id.in_(team_ids)).order_by(Visit.team_id, Visit.start_dt)
+        .options(joinedload(Visit.request).joinedload(Request.venue), joinedload(Visit.team))).unique())
     overnights = review.plan_overnights(plan)
-    screenings, derived_events, notes = [], [], []
+    sheets = _day_sheets(season, host) if screenings else None
+    found, derived_events, notes = [], [], []
     for team in teams:
         mark = f"[{team.name}] " if prefix else ""
         mine = [v for v in visits if v.team_id == team.id]
         live = [v for v in mine if event_status(v) != "cancelled"]
-        for visit in mine:
-            if not _gone(visit, now):
-                sheet = day_sheet_url(season, team, visit, host)
-                screenings.append(screening_event(visit, host=host, season=season, day_sheet=sheet, prefix=mark))
+        if screenings:
+            for visit in mine:
+                if not _gone(visit, now):
+                    found.append(screening_event(visit, host=host, season=season, day_sheet=sheets(team, visit), prefix=mark))
         for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
             for event in day.events:
                 drive = drive_event(event, host=host, season=season, prefix=mark)
@@ -309,7 +314,7 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
             note = day_note(day, team, host=host, prefix=mark)
             if note is not None:
                 notes.append(note)
-    return screenings, derived_events, notes
+    return found, derived_events, notes
 
 
 def _unstamped(item):
@@ -332,7 +337,8 @@ def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *
     for position, older in zip(range(ordinal - 1, -1, -1), history):
         if not pending:
             break
-        _s, old_events, old_notes = _plan_items(season, older, teams, host=host, now=EPOCH, prefix=prefix)
+        _none, old_events, old_notes = _plan_items(season, older, teams, host=host, now=EPOCH, prefix=prefix,
+                                                   screenings=False)
         old = {i.uid: _unstamped(i) for i in old_events + old_notes}
         for uid in list(pending):
             if old.get(uid) == pending[uid]:
@@ -363,15 +369,19 @@ def _feed(info, events, notes, *, fallback: dt.datetime) -> Feed:
     return Feed(ical.build_feed(info, events, notes), max(stamps, default=fallback).replace(microsecond=0))
 
 
-def day_sheet_url(season: Season, team: Team, visit: Visit, host: str) -> str:
-    """Absolute link to the coordinators' printable day sheet of the visit's local date."""
-    day = visit.start_dt.astimezone(review.zone(_zone_name(visit))).date()
-    try:
-        path = current_app.url_map.bind(host).build(
-            "review.day_sheet", {"name": season.name, "slug": team.slug, "date": day.isoformat()})
-    except BuildError:
-        return ""
-    return public_url(host, path)
+def _day_sheets(season: Season, host: str):
+    """A function giving the absolute link to the coordinators' day sheet of a visit's local date ("" if none)."""
+    adapter = current_app.url_map.bind(host)
+
+    def link(team: Team, visit: Visit) -> str:
+        day = visit.start_dt.astimezone(review.zone(_zone_name(visit))).date()
+        try:
+            path = adapter.build("review.day_sheet", {"name": season.name, "slug": team.slug, "date": day.isoformat()})
+        except BuildError:
+            return ""
+        return public_url(host, path)
+
+    return link
 
 
 def public_url(host: str, path: str) -> str:
