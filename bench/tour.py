@@ -162,7 +162,162 @@ def main(argv=None):
     print_table(rows)
 
 
-ENGINES = {"ours": run_ours}
+def plan_from_starts(model, sequences, engine, extra=None):
+    """A Plan from per-team lists of (request index, event start minute), legs from the travel model."""
+    from zoneinfo import ZoneInfo
+
+    from tourplanner.optimize.plan import Route, Unserved, Visit, plan_kpis
+
+    inst = model.instance
+    routes, served = [], set()
+    for k, team in enumerate(inst.teams):
+        prev, visits = model.n + k, []
+        for r, start in sequences[k]:
+            req = inst.requests[r]
+            zone = ZoneInfo(req.tz)
+            visits.append(Visit(request=req.id,
+                                start=model.to_utc(start).astimezone(zone).isoformat(timespec="seconds"),
+                                end=model.to_utc(start + model.duration[r]).astimezone(zone).isoformat(timespec="seconds"),
+                                drive_minutes_before=int(model.min_list[prev][r]),
+                                drive_km_before=round(float(model.km_list[prev][r]), 1)))
+            prev = r
+            served.add(r)
+        routes.append(Route(team=team.id, visits=tuple(visits)))
+    unserved = tuple(Unserved(r.id, "dropped_for_value") for i, r in enumerate(inst.requests) if i not in served)
+    return Plan(instance=inst.name, status="feasible", solver={"engine": engine, **(extra or {})},
+                routes=tuple(routes), unserved=unserved,
+                kpis=plan_kpis(routes, len(inst.requests), lambda ref: inst.request(ref).audience))
+
+
+def night_breaks(model, k):
+    """One rest per night in the team's start zone (a 3-hour evening window), days off as longer rests."""
+    zone = model.zone_names.index(model.instance.teams[k].start.tz)
+    lo, hi = model.day_lo[zone], model.day_hi[zone]
+    out = []
+    for d in range(model.days - 1):
+        rest = lo[d + 1] - hi[d]
+        extra = 0
+        while d + 1 + extra < model.days and model.off[d + 1 + extra]:
+            extra += 1
+        if model.off[d]:
+            continue
+        if extra:
+            rest = lo[min(model.days - 1, d + 1 + extra)] - hi[d]
+        out.append((d, hi[d] - 180, hi[d], rest))
+    return out
+
+
+def run_vroom(instance: Instance, time_limit: float, seed: int):
+    """VROOM: the season as one vehicle window per team, each night a break (VROOM #1217, #811)."""
+    import datetime as _dt
+
+    import vroom
+
+    from tourplanner.optimize.model import Model
+
+    started = time.perf_counter()
+    model = Model(instance)
+    n, nt = model.n, model.nt
+    size = n + nt
+    secs = (model.minutes[:size, :size] * 60).astype("int64")
+    base = -min(0, min(lo for sl in model.slots for _d, lo, _h in sl) - model.setup) * 60 + 1440 * 60
+    inp = vroom.Input()
+    inp.set_durations_matrix("car", secs)
+    top = max(float(v) for v in model.value) if n else 1.0
+    for k in range(nt):
+        breaks = [vroom.Break(1000 + d, time_windows=[vroom.TimeWindow(base + a * 60, base + b * 60)], service=rest * 60)
+                  for d, a, b, rest in night_breaks(model, k)]
+        inp.add_vehicle(vroom.Vehicle(k + 1, start=n + k, time_window=vroom.TimeWindow(0, base + model.days * 1440 * 60),
+                                      breaks=breaks))
+    for i in range(n):
+        if not model.slots[i]:
+            continue
+        service = (model.setup + model.duration[i] + model.teardown) * 60
+        tws = [vroom.TimeWindow(base + (lo - model.setup) * 60, base + (hi - model.setup) * 60) for _d, lo, hi in model.slots[i]]
+        inp.add_job(vroom.Job(i + 1, location=i, default_service=service, time_windows=tws,
+                              priority=max(0, min(100, int(round(100 * float(model.value[i]) / top))))))
+    sol = inp.solve(exploration_level=5, nb_threads=2, timeout=_dt.timedelta(seconds=time_limit))
+    wall = time.perf_counter() - started
+    seqs = [[] for _ in range(nt)]
+    df = sol.routes
+    for row_ in df.itertuples(index=False):
+        if row_.type != "job":
+            continue
+        start = (int(row_.arrival) + int(row_.waiting_time) - base) // 60 + model.setup
+        seqs[int(row_.vehicle_id) - 1].append((int(row_.id) - 1, start))
+    return plan_from_starts(model, seqs, "vroom " + vroom.__name__), wall, wall
+
+
+def run_ortools(instance: Instance, time_limit: float, seed: int):
+    """Plain OR-Tools: one vehicle per team, a break per night, disjunctions by value, default search."""
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    from tourplanner.optimize.model import Model
+
+    started = time.perf_counter()
+    model = Model(instance)
+    n, nt = model.n, model.nt
+    nodes = [i for i in range(n) if model.slots[i]]
+    # nodes: 0..len(nodes)-1 requests, then one depot node per team (start; routes end anywhere = at start
+    # with zero return cost)
+    pts = nodes + [n + k for k in range(nt)]
+    size = len(pts)
+    service = [model.setup + model.duration[i] + model.teardown for i in nodes] + [0] * nt
+    shift = -min(0, min(lo for i in nodes for _d, lo, _h in model.slots[i]) - model.setup) + 1440
+    horizon = shift + model.days * 1440
+    mins = model.min_list
+    km = model.km_list
+    time_m = [[(mins[pts[a]][pts[b]] if b < len(nodes) else 0) + service[a] for b in range(size)] for a in range(size)]
+    cost_m = [[int(km[pts[a]][pts[b]]) if b < len(nodes) else 0 for b in range(size)] for a in range(size)]
+    depots = [len(nodes) + k for k in range(nt)]
+    manager = pywrapcp.RoutingIndexManager(size, nt, depots, depots)
+    routing = pywrapcp.RoutingModel(manager)
+    cost_cb = routing.RegisterTransitMatrix(cost_m)
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    time_cb = routing.RegisterTransitMatrix(time_m)
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    dim = routing.GetDimensionOrDie("time")
+    for a, i in enumerate(nodes):
+        index = manager.NodeToIndex(a)
+        slots = model.slots[i]
+        cum = dim.CumulVar(index)
+        first, last = slots[0][1] - model.setup + shift, slots[-1][2] - model.setup + shift
+        cum.SetRange(first, last)
+        for (_d1, _l1, h1), (_d2, l2, _h2) in zip(slots, slots[1:]):
+            if l2 - h1 > 1:
+                cum.RemoveInterval(h1 - model.setup + shift + 1, l2 - model.setup + shift - 1)
+        routing.AddDisjunction([index], int(model.value[i] % 1_000_000) * 10 + (10 ** 7 if model.value[i] >= 1_000_000 else 0))
+    solver = routing.solver()
+    transits = [service[manager.IndexToNode(idx)] for idx in range(routing.Size())] + [0] * nt
+    for k in range(nt):
+        breaks = [solver.FixedDurationIntervalVar(a + shift, b + shift, rest, False, f"night-{k}-{d}")
+                  for d, a, b, rest in night_breaks(model, k)]
+        dim.SetBreakIntervalsOfVehicle(breaks, k, transits)
+    first = {}
+
+    def on_solution():
+        first.setdefault("t", time.perf_counter() - started)
+
+    routing.AddAtSolutionCallback(on_solution)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.time_limit.FromMilliseconds(int(time_limit * 1000))
+    sol = routing.SolveWithParameters(params)
+    wall = time.perf_counter() - started
+    seqs = [[] for _ in range(nt)]
+    if sol is not None:
+        for k in range(nt):
+            idx = routing.Start(k)
+            while not routing.IsEnd(idx):
+                node = manager.IndexToNode(idx)
+                if node < len(nodes):
+                    seqs[k].append((nodes[node], sol.Value(dim.CumulVar(idx)) - shift + model.setup))
+                idx = sol.Value(routing.NextVar(idx))
+    del routing_enums_pb2
+    return plan_from_starts(model, seqs, "ortools plain"), first.get("t"), wall
+
+
+ENGINES = {"ours": run_ours, "vroom": run_vroom, "ortools": run_ortools}
+
 
 if __name__ == "__main__":
     main()

@@ -151,10 +151,14 @@ class Model:
         any_date, slots, fixed = False, [], None
         if r.fixed_start is not None:
             fixed = local_to_minute(self.t0, dt.datetime.fromisoformat(r.fixed_start), zone)
+        start_date = self.instance.start_date
         for w in r.windows:
-            ws = local_to_minute(self.t0, dt.datetime.fromisoformat(w.start), zone)
-            we = local_to_minute(self.t0, dt.datetime.fromisoformat(w.end), zone)
-            for d in range(self.days):
+            wstart, wend = dt.datetime.fromisoformat(w.start), dt.datetime.fromisoformat(w.end)
+            ws = local_to_minute(self.t0, wstart, zone)
+            we = local_to_minute(self.t0, wend, zone)
+            first_day = max(0, (wstart.date() - start_date).days)
+            last_day = min(self.days - 1, (wend.date() - start_date).days)
+            for d in range(first_day, last_day + 1):
                 lo = max(ws, self.day_lo[zi][d]) + self.setup
                 hi = min(we, self.day_hi[zi][d]) - self.teardown - dur
                 if fixed is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import time
+from bisect import bisect_left, bisect_right
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -58,6 +59,17 @@ class Search:
         for d in range(m.days - 1, -1, -1):
             np.minimum(nxt[:, d], nxt[:, d + 1], out=nxt[:, d])
         self.next_lo = nxt
+        # first slot of each date (lo, hi), for the pre-ranking of candidates
+        lo_d = np.full((n, m.days + 2), inf, dtype=np.int64)
+        hi_d = np.full((n, m.days + 2), -inf, dtype=np.int64)
+        for i, slots in enumerate(m.slots):
+            for d, lo, hi in slots:
+                if lo < lo_d[i, d]:
+                    lo_d[i, d] = lo
+                if hi > hi_d[i, d]:
+                    hi_d[i, d] = hi
+        self.lo_d, self.hi_d = lo_d, hi_d
+        self.next_lo = np.concatenate([nxt, np.full((n, 2), inf, dtype=np.int64)], axis=1)
         self.dur = np.array(m.duration, dtype=np.int64)
         self.allowed = np.ones((nt, n), dtype=bool)
         for i, k in enumerate(m.allowed_teams):
@@ -200,8 +212,13 @@ class Search:
         mi = mins[idx]
         tt = max(t, 0)
         est = tt + mi + (mi // max(m.cap, 1)) * (1440 - m.cap)
-        day = np.clip(est // 1440 - 1, 0, m.days)
-        start = np.maximum(est + m.setup, self.next_lo[idx, day])
+        ready = est + m.setup
+        day = np.clip(ready // 1440 - 1, 0, m.days)
+        start = self.next_lo[idx, day + 2]
+        for shift in (1, 0):
+            d = day + shift
+            fits = self.hi_d[idx, d] >= ready
+            start = np.where(fits, np.maximum(self.lo_d[idx, d], ready), start)
         ok = start < self.INF
         idx, start = idx[ok], start[ok]
         score = (self.value[idx] % BIG_PRIORITY_BONUS) - m.km_weight * km[idx] - self.time_w * (
@@ -220,13 +237,13 @@ class Search:
                 return (st[1], k)
             k = min(active, key=ftime)
             st = self.states[k][front[k] - 1] if front[k] > 0 else self.initial(k)
-            cands = self.candidates(k, st, 40)
+            cands = self.candidates(k, st, 200)
             best = None
             t0 = max(st[1], 0)
             seq = self.seq[k]
             pos = front[k]
             for i, r in enumerate(cands):
-                if best is not None and i >= 8:
+                if (best is not None and i >= 8) or i >= 60:
                     break
                 got = self.try_insert(k, pos, r)
                 if got is None:
@@ -268,74 +285,121 @@ class Search:
             self.team_of[seq[i]] = -1
         return True
 
-    def lns_step(self):
-        m, rng = self.m, self.rng
-        teams = [k for k in range(m.nt) if self.seq[k]]
-        if not teams:
-            return False
-        k = rng.choice(teams)
-        seq = self.seq[k]
-        length = rng.randint(1, min(8, len(seq)))
-        a = rng.randrange(0, len(seq) - length + 1)
-        idxs = [i for i in range(a, a + length) if seq[i] not in self.locked]
-        if not idxs:
-            return False
-        removed = [seq[i] for i in idxs]
-        snapshot = ([s[:] for s in self.seq], [s[:] for s in self.states], self.team_of.copy())
-        before = self.objective()
-        if not self.remove(k, idxs):
-            self.seq, self.states, self.team_of = snapshot
-            return False
-        # candidates: the removed ones and the unserved requests nearest to them
-        pts = np.array(removed)
-        near = m.minutes[np.ix_(pts, np.arange(m.n))].min(axis=0)
-        mask = (self.team_of < 0) & self.has_slots & self.allowed[k]
+    def positions(self, k, r):
+        """Route positions of team k whose neighbours' dates are near r's possible dates."""
+        slots = self.m.slots[r]
+        if not slots:
+            return range(0)
+        dates = self.dates_of(k)
+        lo = bisect_left(dates, slots[0][0] - 1)
+        hi = bisect_right(dates, slots[-1][0] + 1)
+        return range(lo, min(len(dates), hi) + 1)
+
+    def dates_of(self, k):
+        return [st[2] for st in self.states[k]]
+
+    def targeted_insert(self, r, teams=None, tries=16):
+        """Best feasible insertion of r: date-compatible positions, cheapest km first."""
+        options = []
+        for k in (teams if teams is not None else range(self.m.nt)):
+            if not self.allowed[k, r]:
+                continue
+            seq = self.seq[k]
+            for pos in self.positions(k, r):
+                options.append((self.insert_delta_km(k, seq, pos, r), k, pos))
+        options.sort()
+        for dkm, k, pos in options[:tries]:
+            got = self.try_insert(k, pos, r)
+            if got is not None:
+                return dkm, k, pos, got
+        return None
+
+    def snapshot(self):
+        return [s[:] for s in self.seq], [s[:] for s in self.states], self.team_of.copy()
+
+    def restore(self, snap):
+        self.seq, self.states, self.team_of = snap
+
+    def repair(self, cands, teams=None):
+        """Greedy re-insertion: candidates by value - km cost of their best place, each re-placed in turn."""
+        m = self.m
+        ranked = []
+        for r in dict.fromkeys(cands):
+            got = self.targeted_insert(r, teams=teams)
+            if got is not None and self.value[r] - m.km_weight * got[0] > 0:
+                ranked.append((-(self.value[r] - m.km_weight * got[0]), r))
+        ranked.sort()
+        for _gain, r in ranked:
+            got = self.targeted_insert(r, teams=teams)
+            if got is not None and self.value[r] - m.km_weight * got[0] > 0:
+                self.insert(got[1], got[2], r, got[3])
+
+    def unserved_pool(self):
+        mask = (self.team_of < 0) & self.has_slots
         if self.excluded:
             mask[list(self.excluded)] = False
-        idx = np.flatnonzero(mask)
-        idx = idx[np.lexsort((idx, near[idx]))][:12].tolist()
-        cands = list(dict.fromkeys(removed + idx))
-        # another team passing nearby may take some of them
-        other = None
-        if m.nt > 1 and rng.random() < 0.5:
-            best_d = None
-            for k2 in range(m.nt):
-                if k2 == k or not self.seq[k2]:
-                    continue
-                arr = np.array(self.seq[k2])
-                d = m.minutes[np.ix_(pts, arr)].min(axis=0)
-                j = int(d.argmin())
-                if best_d is None or d[j] < best_d[0]:
-                    best_d = (d[j], k2, j)
-            if best_d is not None:
-                other = best_d[1:]
-        while cands:
-            lo, hi = max(0, a - 1), min(len(self.seq[k]), a + 2)
-            positions = {k: range(lo, hi + 1)}
-            teams = [k]
-            if other is not None:
-                k2, j = other
-                positions[k2] = range(max(0, j - 1), min(len(self.seq[k2]), j + 2) + 1)
-                teams.append(k2)
-            best = None
-            for r in cands:
-                got = self.best_insertion(r, teams=teams, positions=positions)
-                if got is None:
-                    continue
-                gain = self.value[r] - m.km_weight * got[0]
-                if best is None or gain > best[0]:
-                    best = (gain, r, got)
-            if best is None or best[0] <= 0:
-                break
-            _, r, (dkm, k2, pos, got) = best
-            self.insert(k2, pos, r, got)
-            if other is not None and k2 == other[0] and pos <= other[1]:
-                other = (other[0], other[1] + 1)
-            cands.remove(r)
+        return np.flatnonzero(mask)
+
+    def lns_step(self):
+        """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed)."""
+        m, rng = self.m, self.rng
+        before = self.objective()
+        snap = self.snapshot()
+        pool = self.unserved_pool()
+        if pool.size and rng.random() < 0.5:
+            picks = [int(pool[rng.randrange(pool.size)]) for _ in range(4)]
+            r = max(picks, key=lambda i: (self.value[i], -i))
+            got = self.targeted_insert(r)
+            if got is not None:
+                _dkm, k, pos, g = got
+                self.insert(k, pos, r, g)
+            else:
+                # eject a cheaper visit of a team that passes by at the right time, then re-place it
+                options = []
+                for k in range(m.nt):
+                    if not self.allowed[k, r]:
+                        continue
+                    seq = self.seq[k]
+                    for pos in self.positions(k, r):
+                        for j in (pos - 1, pos):
+                            if 0 <= j < len(seq) and seq[j] not in self.locked and self.value[seq[j]] < self.value[r]:
+                                options.append((self.insert_delta_km(k, seq, pos, r), k, j))
+                options.sort()
+                for _dkm, k, j in options[:6]:
+                    victim = self.seq[k][j]
+                    if not self.remove(k, [j]):
+                        continue
+                    got = self.targeted_insert(r, teams=[k])
+                    if got is not None:
+                        self.insert(got[1], got[2], r, got[3])
+                        self.repair([victim])
+                        break
+                    self.restore(snap)
+                    snap = self.snapshot()
+        else:
+            teams = [k for k in range(m.nt) if self.seq[k]]
+            if not teams:
+                return False
+            k = rng.choice(teams)
+            seq = self.seq[k]
+            length = rng.randint(1, min(8, len(seq)))
+            a = rng.randrange(0, len(seq) - length + 1)
+            idxs = [i for i in range(a, a + length) if seq[i] not in self.locked]
+            if not idxs:
+                return False
+            removed = [seq[i] for i in idxs]
+            if not self.remove(k, idxs):
+                self.restore(snap)
+                return False
+            pts = np.array(removed)
+            near = m.minutes[np.ix_(pts, np.arange(m.n))].min(axis=0)
+            pool = self.unserved_pool()
+            nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
+            self.repair(list(dict.fromkeys(removed + nearby)))
         after = self.objective()
         if after + 1e-9 >= before:
             return after > before + 1e-9
-        self.seq, self.states, self.team_of = snapshot
+        self.restore(snap)
         return False
 
 

@@ -15,6 +15,7 @@ OR-Tools types.  What makes them better than a plain OR-Tools model:
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import time
@@ -266,13 +267,11 @@ def _params(
 class _Route:
     """A route with cached earliest/latest service starts, so an insertion is checked in O(1)."""
 
-    __slots__ = ("nodes", "early", "late", "load", "length")
+    __slots__ = ("nodes", "path", "early", "late", "load", "length")
 
     def __init__(self, nodes, early, late, load, length):
         self.nodes, self.early, self.late, self.load, self.length = nodes, early, late, load, length
-
-    def copy(self) -> "_Route":
-        return _Route(self.nodes[:], self.early, self.late, self.load, self.length)
+        self.path = [0, *nodes, 0]
 
 
 class _Sisr:
@@ -336,26 +335,33 @@ class _Sisr:
 
     def best_insertion(self, routes: list[_Route], v: int):
         """Cheapest feasible (delta, route index, position) for customer v, or None."""
-        d, svc, ready, due = self.d, self.svc, self.ready, self.due
-        dv, rv, duev, sv, qv = d[v], ready[v], due[v], svc[v], self.demand[v]
+        d, svc = self.d, self.svc
+        dv, rv, duev, sv, qv, cap = d[v], self.ready[v], self.due[v], self.svc[v], self.demand[v], self.cap
         best, best_delta = None, None
+        need = rv + sv
         for ri, route in enumerate(routes):
-            if route.load + qv > self.cap:
+            if route.load + qv > cap:
                 continue
-            nodes, early, late = route.nodes, route.early, route.late
-            prev = 0
-            for k in range(len(nodes) + 1):
-                nxt = nodes[k] if k < len(nodes) else 0
-                a = early[k] + svc[prev] + d[prev][v]
+            early, late = route.early, route.late
+            path = route.path
+            # Both schedules are non-decreasing along a route, so only a slice of positions can
+            # fit v: after the next stop's latest start allows v's window, before v's window closes.
+            lo = bisect.bisect_left(late, need, 1) - 1
+            hi = bisect.bisect_right(early, duev, 0, len(path) - 1)
+            for k in range(lo, hi):
+                prev = path[k]
+                nxt = path[k + 1]
+                dpv = d[prev][v]
+                a = early[k] + svc[prev] + dpv
                 if a > duev:
-                    break  # later positions start even later
+                    break
                 if a < rv:
                     a = rv
-                if a + sv + dv[nxt] <= late[k + 1]:
-                    delta = d[prev][v] + dv[nxt] - d[prev][nxt]
+                dvn = dv[nxt]
+                if a + sv + dvn <= late[k + 1]:
+                    delta = dpv + dvn - d[prev][nxt]
                     if best_delta is None or delta < best_delta:
                         best_delta, best = delta, (ri, k)
-                prev = nxt
         return None if best is None else (best_delta, best[0], best[1])
 
     # -- objective: lower is better
