@@ -61,5 +61,9 @@ bench: bench-deps
 prod: venv
 	tools/prod.sh
 
+# Optimization workers: with REDIS_URL set, run this on as many machines as needed (WORKERS per machine).
+worker: venv
+	$(FLASK) worker --workers $${WORKERS:-1}
+
 clean:
 	rm -rf $(VENV) .pytest_cache
