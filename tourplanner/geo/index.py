@@ -41,23 +41,58 @@ class GeoIndex:
     zip_towns: dict[str, list]  # "US|AZ|tuba city" -> [lat, lon, name]: post-office towns under 500 people
 
     def nearest_town(self, lat: float, lon: float, country: str = "", region: str = "") -> tuple[Town, float]:
-        """The closest town (of a country or region, if given) and its distance in km."""
+        """The closest town (of a country or region, if given) and its distance in km.
+
+        Looks in rings of 1-degree cells around the point, widening until no unseen cell can hold
+        anything closer, so one look-up costs tens of microseconds instead of a scan of 25,000 towns.
+        """
+        import math
+
         import numpy as np
 
-        if not hasattr(self, "_points"):
-            self._points = np.radians([[t.lat, t.lon] for t in self.towns])
-            self._countries = np.array([t.country for t in self.towns])
-            self._regions = np.array([f"{t.country}|{t.region}" for t in self.towns])
-        p = self._points
-        la, lo = np.radians(lat), np.radians(lon)
-        a = np.sin((p[:, 0] - la) / 2) ** 2 + np.cos(la) * np.cos(p[:, 0]) * np.sin((p[:, 1] - lo) / 2) ** 2
-        km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-        if region:
-            km = np.where(self._regions == f"{country}|{region}", km, np.inf)
-        elif country:
-            km = np.where(self._countries == country, km, np.inf)
-        best = int(np.argmin(km))
-        return self.towns[best], float(km[best])
+        if not hasattr(self, "_cells"):
+            self._build_cells()
+        want = f"{country}|{region}" if region else country
+        best, best_km = None, math.inf
+        ci, cj = math.floor(lat), math.floor(lon)
+        for ring in range(0, 4):
+            cells = [(ci + di, cj + dj) for di in range(-ring, ring + 1) for dj in range(-ring, ring + 1)
+                     if max(abs(di), abs(dj)) == ring]
+            numbers = [self._cells[c] for c in cells if c in self._cells]
+            if numbers:
+                found = np.concatenate(numbers)
+                keys = self._regions[found] if region else self._countries[found]
+                if want:
+                    found = found[keys == want]
+                if len(found):
+                    km = _haversine_km(lat, lon, self._points[found, 0], self._points[found, 1])
+                    k = int(np.argmin(km))
+                    if km[k] < best_km:
+                        best, best_km = int(found[k]), float(km[k])
+            # anything in a cell further out is at least `ring` whole cells away
+            nearest_unseen = ring * 111.19 * math.cos(math.radians(min(89.0, abs(lat) + ring + 1)))
+            if best is not None and best_km <= nearest_unseen:
+                return self.towns[best], best_km
+        # far from every town (or a rare region): scan them all
+        found = np.arange(len(self.towns))
+        if want:
+            found = found[(self._regions if region else self._countries) == want]
+        km = _haversine_km(lat, lon, self._points[found, 0], self._points[found, 1])
+        k = int(np.argmin(km))
+        return self.towns[int(found[k])], float(km[k])
+
+    def _build_cells(self) -> None:
+        import math
+
+        import numpy as np
+
+        self._points = np.array([[t.lat, t.lon] for t in self.towns])
+        self._countries = np.array([t.country for t in self.towns])
+        self._regions = np.array([f"{t.country}|{t.region}" for t in self.towns])
+        cells: dict[tuple[int, int], list[int]] = {}
+        for number, town in enumerate(self.towns):
+            cells.setdefault((math.floor(town.lat), math.floor(town.lon)), []).append(number)
+        self._cells = {cell: np.array(numbers) for cell, numbers in cells.items()}
 
     def to_json(self) -> dict:
         return {
@@ -81,6 +116,15 @@ class GeoIndex:
             alternates=data["alternates"],
             zip_towns=data["zip_towns"],
         )
+
+
+def _haversine_km(lat, lon, lats, lons):
+    import numpy as np
+
+    la, lo = np.radians(lat), np.radians(lon)
+    p, q = np.radians(lats), np.radians(lons)
+    a = np.sin((p - la) / 2) ** 2 + np.cos(la) * np.cos(p) * np.sin((q - lo) / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def data_versions() -> dict[str, str]:
