@@ -175,7 +175,16 @@ def validate_row(row: dict, line: int, season: Season) -> tuple[RequestRow | Non
 
 def read_rows(text: str, season: Season) -> list[RequestRow]:
     """Parse and validate a whole file; raises CSVImportError listing every bad row and column."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _read_rows(text, season)
+    except csv.Error as exc:  # NUL bytes, a quote left open across the file, ...
+        raise CSVImportError([f"the file cannot be read as CSV: {exc}"]) from exc
+
+
+def _read_rows(text: str, season: Season) -> list[RequestRow]:
+    if "\x00" in text:
+        raise CSVImportError(["the file contains NUL bytes: it is not a text CSV"])
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header = reader.fieldnames or []
     problems = [f"header: unknown column {name!r}" for name in header if name not in COLUMNS]
     problems += [f"header: missing column {name!r}" for name in REQUIRED if name not in header]
