@@ -101,11 +101,11 @@ class MultiCheckboxField(SelectMultipleField):
 class AvailabilityRowForm(Form):
     """One row of availability: a date range, some weekdays, and hours in the venue's local time."""
 
-    first_date = DateField("From", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-01.")
-    last_date = DateField("To", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-26.")
+    first_date = DateField("First day", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-01.")
+    last_date = DateField("Last day", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-26.")
     weekdays = MultiCheckboxField("Days", choices=WEEKDAYS, default=["mon", "tue", "wed", "thu", "fri"])
-    start_time = TimeField("From", validators=[Optional()], invalid_value_message="Enter a time like 09:00.")
-    end_time = TimeField("Until", validators=[Optional()], invalid_value_message="Enter a time like 15:00.")
+    start_time = TimeField("Hours from", validators=[Optional()], invalid_value_message="Enter a time like 09:00.")
+    end_time = TimeField("Hours until", validators=[Optional()], invalid_value_message="Enter a time like 15:00.")
 
     def is_blank(self) -> bool:
         """A row with no dates and no hours was left empty on purpose; weekday boxes alone don't count."""
