@@ -410,9 +410,10 @@ def available_mask(request: RequestInfo, season: Season) -> np.ndarray:
     weekday = (season.start_date.weekday() + index) % 7
     mask = np.zeros(n, dtype=bool)
     for w in request.windows:
-        allowed = [WEEKDAYS.index(x.strip()) for x in (w.weekdays or "").split(",") if x.strip() in WEEKDAYS]
+        allowed = np.zeros(7, dtype=bool)
+        allowed[[WEEKDAYS.index(x.strip()) for x in (w.weekdays or "").split(",") if x.strip() in WEEKDAYS]] = True
         lo, hi = (w.first_date - season.start_date).days, (w.last_date - season.start_date).days
-        mask |= (index >= lo) & (index <= hi) & np.isin(weekday, allowed)
+        mask |= (index >= lo) & (index <= hi) & allowed[weekday]
     for day in request.blackouts:
         i = (day - season.start_date).days
         if 0 <= i < n:
@@ -420,24 +421,22 @@ def available_mask(request: RequestInfo, season: Season) -> np.ndarray:
     return mask
 
 
-def available_days(request: RequestInfo, season: Season) -> list[dt.date]:
-    """Days inside the season on which the venue's windows allow an event (blackouts removed)."""
-    return [season.start_date + dt.timedelta(days=int(i)) for i in np.flatnonzero(available_mask(request, season))]
-
-
-def describe_days(days: list[dt.date], season: Season) -> str:
+def describe_days(mask: np.ndarray, season: Season) -> str:
     """'available only on Sundays', 'available only on Wed Mar 3', 'available on 30 days (Mon-Fri)'."""
-    if not days:
-        return (f"no window inside the tour ({season.start_date:%b %-d} to {season.end_date:%b %-d, %Y})")
-    weekdays = sorted({d.weekday() for d in days})
-    if len(days) <= 2:
-        return "available only on " + " and ".join(f"{d:%a %b %-d}" for d in days)
+    index = np.flatnonzero(mask)
+    if not len(index):
+        return f"no window inside the tour ({season.start_date:%b %-d} to {season.end_date:%b %-d, %Y})"
+    weekdays = sorted(set(((season.start_date.weekday() + index) % 7).tolist()))
+    first = season.start_date + dt.timedelta(days=int(index[0]))
+    last = season.start_date + dt.timedelta(days=int(index[-1]))
+    if len(index) <= 2:
+        return "available only on " + " and ".join(f"{d:%a %b %-d}" for d in sorted({first, last}))
     if len(weekdays) == 1:
         return f"available only on {WEEKDAY_PLURAL[weekdays[0]]}"
     if len(weekdays) == 2:
         return f"available only on {WEEKDAY_PLURAL[weekdays[0]]} and {WEEKDAY_PLURAL[weekdays[1]]}"
-    span = f"{days[0]:%b %-d} to {days[-1]:%b %-d}"
-    return f"available on {len(days)} days ({', '.join(WEEKDAYS[i].title() for i in weekdays)}, {span})"
+    span = f"{first:%b %-d} to {last:%b %-d}"
+    return f"available on {len(index)} days ({', '.join(WEEKDAYS[i].title() for i in weekdays)}, {span})"
 
 
 def nice_km(km: float) -> int:
@@ -482,27 +481,33 @@ class TeamPositions:
         """For each place, the team that comes closest on one of its days (masks: places x season days)."""
         if not len(self.lats) or not len(lats):
             return [None] * len(lats)
-        km = road_km_many(np.asarray(lats, dtype=float), np.asarray(lons, dtype=float), self.lats, self.lons)
-        km = np.where(masks[:, self.day_idx], km, np.inf)
-        best = np.argmin(km, axis=1)
+        lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
+        # Choose by a flat-earth distance (a few cheap array operations), then measure the choice properly.
+        rad = np.radians
+        dlat = rad(lats)[:, None] - rad(self.lats)[None, :]
+        dlon = (rad(lons)[:, None] - rad(self.lons)[None, :]) * np.cos(rad(lats))[:, None]
+        flat = dlat * dlat + dlon * dlon
+        flat[~masks[:, self.day_idx]] = np.inf
+        best = np.argmin(flat, axis=1)
         out = []
         for row, col in enumerate(best):
-            if not np.isfinite(km[row, col]):
+            if not np.isfinite(flat[row, col]):
                 out.append(None)
                 continue
+            km = float(road_km_many(lats[row:row + 1], lons[row:row + 1], self.lats[col:col + 1],
+                                    self.lons[col:col + 1])[0, 0])
             out.append((self.teams[int(self.team_idx[col])],
-                        self.season.start_date + dt.timedelta(days=int(self.day_idx[col])), float(km[row, col])))
+                        self.season.start_date + dt.timedelta(days=int(self.day_idx[col])), km))
         return out
 
 
 def suggestion(request: RequestInfo, season: Season, mask: np.ndarray, near) -> str:
     """What the data says about serving it after all: its days, and the nearest team on one of them."""
-    days = [season.start_date + dt.timedelta(days=int(i)) for i in np.flatnonzero(mask)]
-    said = describe_days(days, season)
-    if not days or request.venue.lat is None:
+    said = describe_days(mask, season)
+    if not mask.any() or request.venue.lat is None:
         return said
-    off = days_off(season)
-    if all(d.weekday() in off for d in days):
+    weekdays = set(((season.start_date.weekday() + np.flatnonzero(mask)) % 7).tolist())
+    if weekdays <= days_off(season):
         said += " (rest days of the tour)"
     if near is None:
         return said
@@ -534,6 +539,18 @@ def unserved_rows(season: Season, unserved: list[Unserved], positions: TeamPosit
 
 
 # --- exports ---------------------------------------------------------------------------------------
+
+
+def preload_requests(season: Season) -> list[Request]:
+    """The season's requests with venue, windows and blackouts in three queries (hold on to the list).
+
+    requests_csv.export_requests reads these one request at a time; loaded here first, its 3,000 lazy
+    loads for 1,000 requests become none.
+    """
+    return list(db.session.scalars(
+        select(Request).where(Request.season_id == season.id)
+        .options(selectinload(Request.venue), selectinload(Request.windows), selectinload(Request.blackouts))
+    ))
 
 
 def itinerary_csv(season: Season, plan: Plan) -> str:

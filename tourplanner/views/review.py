@@ -127,6 +127,7 @@ def requests_csv(name: str):
     from ..requests_csv import export_requests
 
     season = review.season_named(name)
+    loaded = review.preload_requests(season)  # noqa: F841 (kept alive so the export finds them loaded)
     return download(export_requests(season), "text/csv", f"{season.name}-requests.csv")
 
 
