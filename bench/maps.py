@@ -56,35 +56,41 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def tour(n_stops: int, n_teams: int, seed: int):
-    """(teams, stops, sleeps): n_stops visits spread over n_teams vans, nearest unvisited town next."""
+    """(teams, stops, sleeps): n_stops visits over n_teams vans, each going on to one of the nearest free towns."""
+    import numpy as np
+
     rng = random.Random(seed)
     places = towns()
-    free = list(range(len(places)))
+    lat = np.radians([p["latitude"] for p in places])
+    lon = np.radians([p["longitude"] for p in places])
+    taken = np.zeros(len(places), dtype=bool)
     teams = [maps.TeamInfo(f"t{i}", f"Team {BASES[i % len(BASES)][0]}", COLOURS[i % len(COLOURS)]) for i in range(n_teams)]
     days = [START + dt.timedelta(days=d) for d in range(77) if (START + dt.timedelta(days=d)).weekday() != 6]
+    per_day = max(1, math.ceil(n_stops / (len(days) * n_teams)))
     stops, sleeps = [], []
     here = {t.key: BASES[i % len(BASES)][1:] for i, t in enumerate(teams)}
     for day in days:
         for team in teams:
-            for slot in range(3):
-                if len(stops) >= n_stops or not free:
+            for slot in range(per_day):
+                if len(stops) >= n_stops or taken.all():
                     break
-                pool = rng.sample(free, min(300, len(free)))
-                pick = min(pool, key=lambda i: km(here[team.key], (places[i]["latitude"], places[i]["longitude"])))
-                free.remove(pick)
+                a_lat, a_lon = map(math.radians, here[team.key])
+                dist = np.hypot(lat - a_lat, (lon - a_lon) * math.cos(a_lat))
+                dist[taken] = np.inf
+                pick = int(rng.choice(np.argsort(dist)[:3]))
+                taken[pick] = True
                 town = places[pick]
                 point = (town["latitude"], town["longitude"])
                 drive = km(here[team.key], point)
                 here[team.key] = point
-                zone = ZoneInfo(town["timezone"])
-                start = dt.datetime.combine(day, dt.time(9 + 4 * slot), zone)
+                start = dt.datetime.combine(day, dt.time(9 + 4 * slot), ZoneInfo(town["timezone"]))
                 stops.append(maps.Stop(
                     team=team.key, lat=point[0], lon=point[1], start=start, venue=f"{town['name']} High School",
                     town=town["name"], audience=rng.randint(50, 600), status="scheduled", ref=f"r{len(stops) + 1}",
                     link=f"/admin/requests/{len(stops) + 1}", drive_km=drive, drive_minutes=int(drive / 80 * 60),
                 ))
-            if any(s.team == team.key and s.start.date() == day for s in stops[-3:]):
-                sleeps.append(maps.Sleep(team.key, day, here[team.key][0] + 0.02, here[team.key][1] + 0.02,
+            if stops and stops[-1].team == team.key and stops[-1].start.date() == day:
+                sleeps.append(maps.Sleep(team.key, day, here[team.key][0] + 0.03, here[team.key][1] + 0.03,
                                          f"near {stops[-1].town}"))
     return teams, stops, sleeps
 
@@ -173,7 +179,7 @@ def browse(app, teams, stops, screenshots: Path | None) -> dict:
     profile = tempfile.mkdtemp(prefix="bench-maps-profile-")
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}", "--window-size=1280,860", "--hide-scrollbars",
+                f"--user-data-dir={profile}", "--window-size=1280,1000", "--hide-scrollbars",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-server=http://127.0.0.1:9"):
         options.add_argument(arg)
     browser = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
@@ -189,7 +195,7 @@ def browse(app, teams, stops, screenshots: Path | None) -> dict:
         browser.get(base + "/admin/seasons/bench/map")
         wait(browser, "return window.__drawMs !== undefined")
         result["page_load_s"] = round(time.perf_counter() - started, 2)
-        wait(browser, "return document.querySelectorAll('.leaflet-tourBackground-pane path').length > 100")
+        wait(browser, "return document.querySelectorAll('path.tour-outline').length > 60")
         time.sleep(0.5)
         result["draw_ms"] = round(browser.execute_script("return window.__drawMs"), 1)
         result["longest_task_ms"] = round(browser.execute_script("return window.__longest"), 1)
@@ -203,12 +209,12 @@ def browse(app, teams, stops, screenshots: Path | None) -> dict:
         if screenshots:
             screenshots.mkdir(parents=True, exist_ok=True)
             browser.get(base + "/admin/seasons/bench/map")
-            wait(browser, "return document.querySelectorAll('.leaflet-tourBackground-pane path').length > 100")
+            wait(browser, "return document.querySelectorAll('path.tour-outline').length > 60")
             time.sleep(1)
             shot(browser, screenshots / "season-map.png")
             team, day = busiest_day(stops)
             browser.get(f"{base}/admin/seasons/bench/teams/{team}/days/{day.isoformat()}/map")
-            wait(browser, "return document.querySelectorAll('.leaflet-tourBackground-pane path').length > 100")
+            wait(browser, "return document.querySelectorAll('path.tour-outline').length > 60")
             time.sleep(1)
             shot(browser, screenshots / "day-map.png")
     finally:
@@ -219,18 +225,15 @@ def browse(app, teams, stops, screenshots: Path | None) -> dict:
 
 
 def busiest_day(stops) -> tuple[str, dt.date]:
-    """A team's day with the most stops and the shortest drives: a good day map to show."""
+    """A team's day with the most stops and a day's drive of about 250 km: a good day map to show."""
     days: dict[tuple[str, dt.date], list] = {}
     for s in stops:
         days.setdefault((s.team, s.start.date()), []).append(s)
-    return max(days, key=lambda k: (len(days[k]), -sum(s.drive_km for s in days[k])))
+    return max(days, key=lambda k: (len(days[k]), -abs(250 - sum(s.drive_km for s in days[k]))))
 
 
 def shot(browser, path: Path) -> None:
-    from selenium.webdriver.common.by import By
-
-    map_box = browser.find_element(By.CSS_SELECTOR, ".tour-map")
-    browser.execute_script("arguments[0].scrollIntoView()", map_box)
+    browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(path))
     print(f"wrote {path}")
 

@@ -87,15 +87,15 @@ const clustered = [...document.querySelectorAll('.marker-cluster span')].reduce(
 return {stop: q('.tour-marker--stop') + clustered, sleep: q('.tour-marker--sleep'), start: q('.tour-marker--start'),
         dot: q('.tour-marker--dot'), unserved: q('.tour-marker--unserved'), town: q('.tour-marker--town'),
         lines: q('path.tour-line'), circles: q('path.tour-circle'),
-        background: q('.leaflet-tourBackground-pane path'), alerts: window.__alerts};
+        grid: q('path.tour-grid'), gridLabels: q('.tour-grid-label'), alerts: window.__alerts};
 """
 
 
 def load_map(base, browser, path, outlines=True):
     browser.get(base + path)
     wait_for(browser, "return document.querySelector('.folium-map[data-tour-markers]')")
-    if outlines:  # graticule (42 lines) + 69 state/province outlines fetched from the app
-        wait_for(browser, "return document.querySelectorAll('.leaflet-tourBackground-pane path').length > 100")
+    if outlines:  # 69 state/province outlines fetched from the app
+        wait_for(browser, "return document.querySelectorAll('path.tour-outline').length > 60")
     return browser.execute_script(COUNT)
 
 
@@ -128,6 +128,7 @@ def test_every_map_draws_routes_and_markers_offline_and_payloads_stay_text(live)
 
     day = load_map(base, browser, "/admin/seasons/spring-2027/teams/north/days/2027-02-01/map?plan=1")
     assert (day["start"], day["stop"], day["sleep"], day["lines"]) == (1, 1, 1, 2)
+    assert day["grid"] >= 4 and day["gridLabels"] >= 2  # a labelled grid at this zoom too: readable without tiles
     browser.find_element(By.CSS_SELECTOR, ".tour-marker--stop").click()
     popup = wait_for(browser, "return document.querySelector('.leaflet-popup-content')")
     assert PAYLOAD_VENUE in popup.text  # shown exactly as typed...

@@ -505,14 +505,16 @@ def day_map(
     if start is not None:
         text = _sleep_text(start, "Start")
         points.append([round(start.lat, 5), round(start.lon, 5)])
-        spec.markers.append({"p": points[-1], "kind": "start", "c": colour, "popup": text, "tip": text})
+        spec.markers.append({"p": points[-1], "kind": "start", "c": colour, "popup": text, "tip": text, "label": "left"})
     for number, stop in enumerate(route, start=1):
         spec.markers.append(_stop_marker(stop, team.name, number, colour, []))
+        # few stops: each carries a permanent label, so the day reads even without tiles
+        spec.markers[-1].update(label=True, tip=f"{number}. {escape_text(stop.venue)}, {stop.start:%H:%M}")
         points.append(spec.markers[-1]["p"])
     if tonight is not None:
         text = _sleep_text(tonight, "Sleep")
         points.append([round(tonight.lat, 5), round(tonight.lon, 5)])
-        spec.markers.append({"p": points[-1], "kind": "sleep", "c": colour, "popup": text, "tip": text})
+        spec.markers.append({"p": points[-1], "kind": "sleep", "c": colour, "popup": text, "tip": text, "label": "left"})
     for a, b in zip(points, points[1:]):
         spec.lines.append({"pts": [a, b], "c": colour, "tip": escape_text(team.name)})
     spec.legend = [{"c": colour, "label": f"{len(route)} stop(s), in order", "shape": "stop"}]

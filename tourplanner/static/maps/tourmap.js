@@ -6,33 +6,60 @@
 
   var BACKGROUND_PANE = "tourBackground";
 
-  /* A map still readable without tiles: a labelled 5-degree graticule and state/province outlines. */
+  /* Grid spacing in degrees for a zoom level: about five to ten lines across the view. */
+  function gridStep(zoom) {
+    if (zoom <= 3) { return 10; }
+    if (zoom <= 5) { return 5; }
+    if (zoom <= 6) { return 2; }
+    if (zoom <= 7) { return 1; }
+    if (zoom <= 9) { return 0.5; }
+    if (zoom <= 11) { return 0.1; }
+    return 0.02;
+  }
+
+  function degrees(value, step, positive, negative) {
+    var digits = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
+    return Math.abs(value).toFixed(digits) + "\u00b0" + (value >= 0 ? positive : negative);
+  }
+
+  /* A labelled latitude/longitude grid that follows the view, so any zoom has lines and numbers. */
+  function graticule(map) {
+    var group = L.layerGroup().addTo(map);
+    var style = {pane: BACKGROUND_PANE, color: "#8a94a6", weight: 0.8, opacity: 0.7, interactive: false,
+      className: "tour-grid"};
+    function label(at, text, anchor) {
+      L.marker(at, {pane: BACKGROUND_PANE, interactive: false, keyboard: false,
+        icon: L.divIcon({className: "tour-grid-label", html: text, iconSize: null, iconAnchor: anchor})}).addTo(group);
+    }
+    function draw() {
+      group.clearLayers();
+      var step = gridStep(map.getZoom());
+      var view = map.getBounds();
+      var b = view.pad(0.25);
+      var south = Math.max(-80, Math.floor(b.getSouth() / step) * step);
+      var north = Math.min(84, Math.ceil(b.getNorth() / step) * step);
+      var west = Math.max(-180, Math.floor(b.getWest() / step) * step);
+      var east = Math.min(180, Math.ceil(b.getEast() / step) * step);
+      var i, v;
+      for (i = 0; (v = south + i * step) <= north + 1e-9 && i < 200; i++) {
+        L.polyline([[v, west], [v, east]], style).addTo(group);
+        if (v > view.getSouth() && v < view.getNorth()) { label([v, view.getWest()], degrees(v, step, "N", "S"), [-4, 12]); }
+      }
+      for (i = 0; (v = west + i * step) <= east + 1e-9 && i < 200; i++) {
+        L.polyline([[south, v], [north, v]], style).addTo(group);
+        if (v > view.getWest() && v < view.getEast()) { label([view.getSouth(), v], degrees(v, step, "E", "W"), [-3, 28]); }
+      }
+    }
+    map.on("moveend", draw);
+    draw();
+  }
+
+  /* A map still readable without tiles: the graticule and state/province outlines served by the app. */
   function background(map, opts) {
     var pane = map.createPane(BACKGROUND_PANE);
     pane.style.zIndex = 250;
     pane.style.pointerEvents = "none";
-    var grid = L.layerGroup().addTo(map);
-    var lat, lon;
-    for (lat = 15; lat <= 85; lat += 5) {
-      L.polyline([[lat, -175], [lat, -45]], {
-        pane: BACKGROUND_PANE, color: "#8a94a6", weight: lat % 10 === 0 ? 1 : 0.5,
-        opacity: 0.7, interactive: false
-      }).addTo(grid);
-    }
-    for (lon = -175; lon <= -45; lon += 5) {
-      L.polyline([[15, lon], [85, lon]], {
-        pane: BACKGROUND_PANE, color: "#8a94a6", weight: lon % 10 === 0 ? 1 : 0.5,
-        opacity: 0.7, interactive: false
-      }).addTo(grid);
-    }
-    for (lat = 20; lat <= 80; lat += 10) {
-      for (lon = -170; lon <= -50; lon += 20) {
-        L.marker([lat, lon], {
-          pane: BACKGROUND_PANE, interactive: false, keyboard: false,
-          icon: L.divIcon({className: "tour-grid-label", html: lat + "\u00b0N " + (-lon) + "\u00b0W", iconSize: null})
-        }).addTo(grid);
-      }
-    }
+    map.whenReady(function () { graticule(map); });
     if (opts && opts.outlines && global.fetch) {
       global.fetch(opts.outlines, {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -40,7 +67,7 @@
           if (data) {
             L.geoJSON(data, {
               pane: BACKGROUND_PANE, interactive: false,
-              style: {color: "#4a5568", weight: 1, opacity: 0.8, fill: false}
+              style: {color: "#4a5568", weight: 1, opacity: 0.8, fill: false, className: "tour-outline"}
             }).addTo(map);
           }
         })
@@ -97,7 +124,12 @@
     var markers = (spec.markers || []).map(function (m) {
       var layer = L.marker(m.p, {icon: markerIcon(m), title: m.title || "", riseOnHover: true});
       if (m.popup) { layer.bindPopup(m.popup, {maxWidth: 320}); }
-      if (m.tip) { layer.bindTooltip(m.tip, {direction: "top", offset: [0, -10]}); }
+      if (m.tip) {
+        layer.bindTooltip(m.tip, m.label ?
+          {permanent: true, direction: m.label === "left" ? "left" : "right", offset: [m.label === "left" ? -12 : 12, 0],
+            className: "tour-label"} :
+          {direction: "top", offset: [0, -10]});
+      }
       bounds.extend(m.p);
       return {k: m.k || [], layer: layer};
     });
