@@ -438,17 +438,19 @@ class _Sisr:
         else:
             todo.sort(key=lambda c: self.d[0][c])
         left = []
+        d0 = self.d[0]
         for c in todo:
             found = self.best_insertion(routes, c)
-            if found is not None:
+            # A fresh route is an insertion too (vehicles are free): depot -> c -> depot.
+            if len(routes) < self.k and self._alone_ok(c) and (found is None or d0[c] + self.d[c][0] < found[0]):
+                routes.append(self.make_route([c]))
+                where[c] = len(routes) - 1
+            elif found is not None:
                 _, ri, k = found
                 nodes = routes[ri].nodes
                 routes[ri] = self.make_route(nodes[:k] + [c] + nodes[k:])
                 for x in routes[ri].nodes:
                     where[x] = ri
-            elif len(routes) < self.k and self._alone_ok(c):
-                routes.append(self.make_route([c]))
-                where[c] = len(routes) - 1
             else:
                 left.append(c)
         return left
