@@ -162,3 +162,34 @@ def test_token_paths_are_redacted_in_logs():
     assert redact_path("/r/abcDEF123_-x/confirm") == "/r/[token]/confirm"
     assert redact_path("/feeds/abcDEF.ics") == "/feeds/[token]"
     assert redact_path("/admin/") == "/admin/"
+
+
+def test_a_read_only_database_gets_a_clear_503_and_nothing_is_written(app_config, tmp_path, monkeypatch):
+    """A full disk or a read-only database: the user is told, the transaction is rolled back."""
+    from sqlalchemy import func
+
+    from tourplanner.models import Season
+
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+    path = tmp_path / "ro.sqlite"
+    writable = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with writable.app_context():
+        db.create_all()
+        create_user("coord@example.org", "correct horse battery")
+        db.engine.dispose()
+    read_only = create_app({**app_config, "SHOW_ERROR_PAGE": True, "PROPAGATE_EXCEPTIONS": False,
+                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///file:{path}?mode=ro&uri=true"})
+
+    @read_only.route("/write-test", methods=["POST"])
+    def write_test():
+        import datetime as dt
+
+        db.session.add(Season(name="x", start_date=dt.date(2027, 2, 1)))
+        db.session.commit()
+        return "saved"
+
+    with read_only.app_context():
+        response = read_only.test_client().post("/write-test")
+        assert response.status_code == 503
+        assert "nothing you sent was stored" in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(Season)) == 0

@@ -34,6 +34,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if uri.startswith("postgres://") or uri.startswith("postgresql://"):
         # Heroku-style URLs name no driver; psycopg 3 is the one we ship.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # After a database restart, pooled connections are dead: test each one before use.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]  # one limit across web processes
     check_production(app)
 
     install_sqlite_pragmas()

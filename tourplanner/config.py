@@ -30,6 +30,8 @@ class Config:
     MAIL_FROM = "tour@example.org"
     REDIS_URL = None  # set for Redis-backed optimization workers
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down: the forms keep working, limits fall back to memory
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
     PUBLIC_HOST = "localhost"  # used in calendar UIDs and feed links

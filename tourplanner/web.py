@@ -8,6 +8,7 @@ import re
 import time
 
 from flask import Flask, g, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -52,6 +53,17 @@ def handle_http_error(error: HTTPException):
     return render_template("error.html", error=error), error.code
 
 
+def handle_database_unavailable(error: Exception):
+    """The database is restarting, read-only or full: say so; the transaction was rolled back."""
+    from .extensions import db
+
+    db.session.rollback()
+    log.error("database unavailable on %s %s: %s", request.method, redact_path(request.path), type(error).__name__)
+    if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="Service Unavailable", message="The database is unavailable; nothing was saved."), 503
+    return render_template("unavailable.html"), 503, {"Retry-After": "30"}
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error on %s %s", request.method, redact_path(request.path))
     return render_template("error.html", error=None), 500
@@ -67,5 +79,6 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
     app.after_request(log_request)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     if not app.config.get("TESTING") or app.config.get("SHOW_ERROR_PAGE"):
         app.register_error_handler(Exception, handle_unexpected)
