@@ -325,3 +325,26 @@ def test_plan_page_links_the_maps_once_they_exist(coordinator, planned):
     html = coordinator.get("/admin/seasons/spring-2027/review").get_data(as_text=True)
     assert 'href="/admin/seasons/spring-2027/map?plan=1">Season map</a>' in html
     assert 'href="/admin/seasons/spring-2027/teams/west/map?plan=1">map</a>' in html
+
+
+def test_day_sheet_links_the_day_map(coordinator, planned):
+    html = coordinator.get("/admin/seasons/spring-2027/teams/central/days/2027-02-02").get_data(as_text=True)
+    assert 'href="/admin/seasons/spring-2027/teams/central/days/2027-02-02/map?plan=1">Map of the day</a>' in html
+
+
+def test_user_text_renders_as_text_on_every_review_page(coordinator, planned):
+    season, plan = planned
+    payload = "<script>alert(7)</script>`${x}`"
+    request = db.session.scalar(db.select(Request).where(Request.ref == "r1"))
+    request.venue.name = payload
+    request.notes = payload
+    request.contact_name = payload
+    unserved = db.session.scalar(db.select(Request).where(Request.ref == "u1"))
+    unserved.venue.city = payload
+    db.session.commit()
+    for url in ("/admin/seasons/spring-2027/review", "/admin/seasons/spring-2027/review/teams/central",
+                "/admin/seasons/spring-2027/review/weeks", "/admin/seasons/spring-2027/teams/central/days/2027-02-02"):
+        html = coordinator.get(url).get_data(as_text=True)
+        assert "<script>alert(7)" not in html, url
+    html = coordinator.get("/admin/seasons/spring-2027/teams/central/days/2027-02-02").get_data(as_text=True)
+    assert "&lt;script&gt;alert(7)&lt;/script&gt;" in html

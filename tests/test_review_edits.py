@@ -289,3 +289,27 @@ def test_visit_page_shows_the_visit_and_its_forms_and_is_for_coordinators_only(c
     assert "Team Central, Wednesday February 3, 2027, 10:00–11:30 CST (America/Chicago)" in html
     assert f'name="version" value="{blo.version}"' in html
     assert "Check and move" in html and "Drop from this plan" in html
+
+
+def test_edits_without_a_csrf_token_are_refused_and_write_nothing(app, coordinator, feasible):
+    season, plan = feasible
+    app.config["WTF_CSRF_ENABLED"] = True
+    before = snapshot(plan)
+    blo = visit_of(plan, "blo")
+    for action in POSTS:
+        response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{blo.id}/{action}",
+                                    data={"plan": 1, "version": blo.version, "date": "2027-02-04", "time": "10:00"})
+        assert response.status_code == 400, action
+    for path in ("replan", "copy"):
+        assert coordinator.post(f"/admin/seasons/{season.name}/review/{path}",
+                                data={"plan": 1, "from_date": "2027-02-01"}).status_code == 400
+    assert snapshot(plan) == before
+
+
+def test_a_move_with_an_unreadable_time_says_what_is_wrong(coordinator, feasible):
+    season, plan = feasible
+    before = snapshot(plan)
+    response = move(coordinator, season, plan, visit_of(plan, "blo"), date="2027-02-04", time="ten o'clock")
+    assert response.status_code == 422
+    assert "time must look like 14:30" in unescape(response.get_data(as_text=True))
+    assert snapshot(plan) == before

@@ -111,7 +111,8 @@ def day_sheet(name: str, slug: str, date: str):
     if plan is None:
         return no_plan(season)
     sheet = review.day_sheet(season, plan, team, day)
-    return render_template("review/day_sheet.html", season=season, plan=plan, team=team, **sheet)
+    day_map = link("maps.day_map", name=season.name, slug=team.slug, day=day.isoformat(), plan=plan.number)
+    return render_template("review/day_sheet.html", season=season, plan=plan, team=team, day_map=day_map, **sheet)
 
 
 # --- exports -----------------------------------------------------------------------------------------
