@@ -73,7 +73,7 @@ def locate_online(service, *, country: str, region: str, city: str, postal_code:
     ).scalar_one_or_none()
     if cached is not None:
         return Place(cached.lat, cached.lon, cached.precision, cached.tz, cached.country, cached.region,
-                     query, f"{name} (cached)")
+                     query, name)
     kwargs = {"exactly_one": True}
     if name == "nominatim" and country:
         kwargs["country_codes"] = country.lower()
