@@ -177,6 +177,10 @@ def test_request_map_colours_by_status_and_marks_unserved_with_reason():
     assert by_venue["B"]["kind"] == "unserved" and by_venue["B"]["c"] == maps.STATUS_COLOURS["unserved"]
     assert "not served: too_far (312 km from any route)" in by_venue["B"]["popup"]
     assert [item["label"] for item in spec["legend"]] == ["submitted (1)", "confirmed (1)", "unserved (1)"]
+    assert spec["lines"] == []
+    routed = spec_of(maps.request_map(pins, [(TEAMS[0], [(39, -89), (40.5, -88)]), (TEAMS[1], [(1, 1)])], assets=ASSETS))
+    assert len(routed["lines"]) == 1 and routed["lines"][0]["dash"] == "4 6"  # a one-point route draws nothing
+    assert routed["legend"][-1]["label"] == "route of North van"
 
 
 def test_coverage_points_hide_exact_places_unless_agreed():

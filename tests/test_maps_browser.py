@@ -136,7 +136,7 @@ def test_every_map_draws_routes_and_markers_offline_and_payloads_stay_text(live)
     assert browser.execute_script("return window.__alerts") == []
 
     requests = load_map(base, browser, "/admin/seasons/spring-2027/requests/map")
-    assert (requests["dot"], requests["unserved"]) == (7, 1)
+    assert (requests["dot"], requests["unserved"], requests["lines"]) == (7, 1, 1)
 
     nomads = load_map(base, browser, f"/feeds/{data['team_token']}/days/2027-02-01/map")
     assert (nomads["stop"], nomads["lines"]) == (1, 2)

@@ -169,6 +169,7 @@ def test_request_map_marks_unserved_with_reason(client, db_session):
     assert len(spec["markers"]) == len(VENUES)
     unserved = [m for m in spec["markers"] if m["kind"] == "unserved"]
     assert len(unserved) == 1 and "not served: too_far (400 km from any route)" in unserved[0]["popup"]
+    assert len(spec["lines"]) == 1  # plan 2's one route (north, two visits), for distance to the unserved
 
 
 def test_nomads_day_map_by_feed_token(client, db_session):

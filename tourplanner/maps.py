@@ -542,8 +542,14 @@ def request_popup(pin: RequestPin) -> str:
     return "<br>".join(lines)
 
 
-def request_map(pins: Iterable[RequestPin], *, assets: Optional[MapAssets] = None) -> MapParts:
-    """Requests for review, coloured by status; unserved ones marked with their reason; a layer per status."""
+def request_map(
+    pins: Iterable[RequestPin],
+    routes: Sequence[tuple[TeamInfo, Sequence[tuple[float, float]]]] = (),
+    *,
+    assets: Optional[MapAssets] = None,
+) -> MapParts:
+    """Requests for review, coloured by status; unserved ones marked with their reason; a layer per status;
+    the plan's routes as thin dashed lines, to see how far an unserved request is from one."""
     pins = list(pins)
     groups = sorted({_pin_group(p) for p in pins}, key=lambda g: list(STATUS_COLOURS).index(g) if g in STATUS_COLOURS else 99)
     index = {g: i for i, g in enumerate(groups)}
@@ -563,6 +569,12 @@ def request_map(pins: Iterable[RequestPin], *, assets: Optional[MapAssets] = Non
          "shape": "unserved" if g == "unserved" else "dot"}
         for g in groups
     ]
+    for i, (team, points) in enumerate(routes):
+        colour = safe_colour(team.colour, i)
+        if len(points) > 1:
+            pts = [[round(lat, 4), round(lon, 4)] for lat, lon in points]
+            spec.lines.append({"pts": pts, "c": colour, "w": 2, "dash": "4 6", "tip": escape_text(team.name)})
+            spec.legend.append({"c": colour, "label": f"route of {escape_text(team.name)}", "shape": "line"})
     return _render(spec, assets)
 
 

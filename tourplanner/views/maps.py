@@ -268,10 +268,11 @@ def request_map(name: str):
         select(Request).where(Request.season_id == season.id).options(joinedload(Request.venue))
     ).unique()
     link = request_links()
-    pins = []
+    pins, missing = [], 0
     for req in requests:
         venue = req.venue
         if venue.lat is None or venue.lon is None:
+            missing += 1
             continue
         unserved = reasons.get(req.id)
         pins.append(maps.RequestPin(
@@ -279,8 +280,13 @@ def request_map(name: str):
             audience=req.audience, link=link(req.id), reason=unserved.reason if unserved else "",
             detail=unserved.detail if unserved else "", precision=venue.geocode_precision,
         ))
-    parts = maps.request_map(pins, assets=map_assets())
-    return _page(f"Season {season.name}: requests", parts, season, plan)
+    routes = {}
+    for row in _visits(plan):
+        routes.setdefault(row.team_slug, []).append((row.lat, row.lon))
+    teams = [(_team_info(t), routes[t.slug]) for t in season.teams if t.slug in routes]
+    parts = maps.request_map(pins, teams, assets=map_assets())
+    note = f"{missing} request(s) have no location yet and are not on the map." if missing else ""
+    return _page(f"Season {season.name}: requests", parts, season, plan, note=note)
 
 
 # ---------------------------------------------------------------- Nomads: a day map under a feed token
