@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app tourplanner
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner_test
 
-.PHONY: run test test-sqlite test-postgres venv valhalla bench bench-deps system-deps prod worker clean
+.PHONY: js-deps run test test-sqlite test-postgres venv valhalla bench bench-deps system-deps prod worker clean
 
 venv: $(STAMP)
 
@@ -36,11 +36,16 @@ test: venv
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-test-sqlite: venv
+test-sqlite: venv js-deps
 	TEST_DATABASE=sqlite $(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 test-postgres: venv
 	TEST_DATABASE=postgresql TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m database tests
+
+# Mozilla ical.js (pinned in tests/js/package-lock.json) for the calendar-client tests; without npm they skip.
+js-deps:
+	if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund >/dev/null; \
+	else echo "npm not found: the ical.js tests will be skipped (required in CI)"; fi
 
 # Debian packages that the calendar-client and browser tests use (CI installs them; root needed).
 system-deps:

@@ -109,27 +109,43 @@ def utc_text(value: dt.datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-@pytest.fixture
-def tour_feed(app, tmp_path):
-    """The coordinators' feed of a two-team tour over ten zones and a DST change, and what it must say."""
-    feeds.clear_cache()
-    tour = make_tour(payload=PAYLOAD)
-    season = tour["season"]
-    feed = feeds.coordinators_feed(season, host="tour.test", now=NOW)
-    path = tmp_path / "all.ics"
-    path.write_bytes(feed.body)
-    screenings, derived, notes = feeds._plan_items(season, tour["plan"], list(season.teams), host="tour.test",
-                                                   now=NOW, prefix=True)
-    timed = {e.uid: (e.start.astimezone(UTC), e.end.astimezone(UTC)) for e in derived}
-    for v in tour["plan"].visits:  # screenings: straight from the Visit rows
-        timed[f"visit-{v.request_id}@tour.test"] = (v.start_dt, v.end_dt)
-    days = {n.uid: n.day for n in notes}
-    assert {v.request.venue.tz for v in tour["plan"].visits} == ZONES
-    dst = dt.datetime(2027, 3, 14, 10, tzinfo=UTC)
-    assert any(v.start_dt < dst for v in tour["plan"].visits) and any(v.start_dt > dst for v in tour["plan"].visits)
-    payload_uid = f"visit-{tour['visits'][0].request_id}@tour.test"
-    return {"path": path, "body": feed.body, "timed": timed, "days": days, "tour": tour, "payload_uid": payload_uid,
-            "texts": {e.uid: e for e in screenings}}
+@pytest.fixture(scope="module")
+def tour_feed(tmp_path_factory):
+    """The coordinators' feed of a two-team tour over ten zones and a DST change, and what it must say.
+
+    Built once per module in its own SQLite app: the clients read bytes, so the database kind does not matter.
+    """
+    from tourplanner import create_app
+    from tourplanner.extensions import db
+
+    tmp_path = tmp_path_factory.mktemp("clients")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'feeds.sqlite'}",
+                          "PUBLIC_HOST": "tour.test"})
+    with app.app_context():
+        db.create_all()
+        feeds.clear_cache()
+        tour = make_tour(payload=PAYLOAD)
+        season = tour["season"]
+        feed = feeds.coordinators_feed(season, host="tour.test", now=NOW)
+        path = tmp_path / "all.ics"
+        path.write_bytes(feed.body)
+        screenings, derived, notes = feeds._plan_items(season, tour["plan"], list(season.teams), host="tour.test",
+                                                       now=NOW, prefix=True)
+        timed = {e.uid: (e.start.astimezone(UTC), e.end.astimezone(UTC)) for e in derived}
+        for v in tour["plan"].visits:  # screenings: straight from the Visit rows
+            timed[f"visit-{v.request_id}@tour.test"] = (v.start_dt, v.end_dt)
+        days = {n.uid: n.day for n in notes}
+        assert {v.request.venue.tz for v in tour["plan"].visits} == ZONES
+        dst = dt.datetime(2027, 3, 14, 10, tzinfo=UTC)
+        assert any(v.start_dt < dst for v in tour["plan"].visits) and any(v.start_dt > dst for v in tour["plan"].visits)
+        payload_uid = f"visit-{tour['visits'][0].request_id}@tour.test"
+        season_days = (season.start_date, season.end_date)
+        db.session.remove()
+        db.engine.dispose()
+    return {"path": path, "body": feed.body, "timed": timed, "days": days, "season_days": season_days,
+            "payload_uid": payload_uid, "texts": {e.uid: e for e in screenings}}
 
 
 def check_times(got: dict, tour_feed):
@@ -297,9 +313,9 @@ def test_caldav_server_finds_each_screening_by_time_range(tour_feed, radicale):
     uploads = [(uid, text) for uid, text in one_event_calendars(tour_feed["body"]) if not uid.startswith("day-")]
     for _uid, text in uploads:
         calendar.save_event(text)
-    season = tour_feed["tour"]["season"]
-    everything = calendar.search(start=dt.datetime.combine(season.start_date, dt.time(), UTC),
-                                 end=dt.datetime.combine(season.end_date + dt.timedelta(days=1), dt.time(), UTC), event=True)
+    first, last = tour_feed["season_days"]
+    everything = calendar.search(start=dt.datetime.combine(first, dt.time(), UTC),
+                                 end=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), UTC), event=True)
     assert len(everything) == len(uploads)
 
     def found(start: dt.datetime, end: dt.datetime) -> set[str]:
