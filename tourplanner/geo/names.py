@@ -118,8 +118,11 @@ def region_countries(region: str) -> list[str]:
 
 
 def is_usable_alternate(name: str) -> bool:
-    """Alternate names worth indexing: Latin-script names, not IATA codes such as 'YMQ'."""
-    if len(name) < 3 or (name.isupper() and len(name) <= 4):
+    """Alternate names worth indexing: capitalised Latin-script names, not IATA codes such as 'YMQ'.
+
+    GeoNames' lower-case alternates are transliterations from other scripts ('bwstn' for Boston).
+    """
+    if len(name) < 3 or (name.isupper() and len(name) <= 4) or not name[0].isupper():
         return False
     if any(ch.isdigit() for ch in name):
         return False
