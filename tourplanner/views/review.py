@@ -42,21 +42,30 @@ def plan_number() -> int | None:
     return int(raw)
 
 
+class NoPlan(Exception):
+    """The season has no plan yet: the page says so (404) and points to the season page."""
+
+    def __init__(self, season):
+        self.season = season
+
+
+@bp.errorhandler(NoPlan)
+def no_plan(error: NoPlan):
+    return render_template("review/no_plan.html", season=error.season), 404
+
+
 def season_and_plan(name: str):
+    """The season named in the URL and its plan (?plan=N, else the latest)."""
     season = review.season_named(name)
     plan = review.plan_version(season, plan_number())
+    if plan is None:
+        raise NoPlan(season)
     return season, plan
-
-
-def no_plan(season):
-    return render_template("review/no_plan.html", season=season), 404
 
 
 @bp.route("/seasons/<name>/review")
 def plan(name: str):
     season, plan = season_and_plan(name)
-    if plan is None:
-        return no_plan(season)
     visits = review.plan_visits(plan)
     overnights = review.plan_overnights(plan)
     unserved = review.plan_unserved(plan)
@@ -79,8 +88,6 @@ def plan(name: str):
 @bp.route("/seasons/<name>/review/teams/<slug>")
 def team(name: str, slug: str):
     season, plan = season_and_plan(name)
-    if plan is None:
-        return no_plan(season)
     team = review.team_by_slug(season, slug)
     visits = review.plan_visits(plan, team.id)
     days = review.team_itinerary(season, team, visits, review.plan_overnights(plan, team.id))
@@ -93,8 +100,6 @@ def team(name: str, slug: str):
 @bp.route("/seasons/<name>/review/weeks")
 def weeks(name: str):
     season, plan = season_and_plan(name)
-    if plan is None:
-        return no_plan(season)
     grid = review.week_grid(season, review.plan_visits(plan), review.plan_overnights(plan))
     return render_template("review/weeks.html", season=season, plan=plan, weeks=grid)
 
@@ -109,7 +114,7 @@ def day_sheet(name: str, slug: str, date: str):
         abort(404)
     plan = review.sheet_plan(season, plan_number())
     if plan is None:
-        return no_plan(season)
+        raise NoPlan(season)
     sheet = review.day_sheet(season, plan, team, day)
     day_map = link("maps.day_map", name=season.name, slug=team.slug, day=day.isoformat(), plan=plan.number)
     return render_template("review/day_sheet.html", season=season, plan=plan, team=team, day_map=day_map, **sheet)
@@ -137,8 +142,6 @@ def plan_json(name: str):
     import json
 
     season, plan = season_and_plan(name)
-    if plan is None:
-        return no_plan(season)
     body = json.dumps(review.plan_dict(season, plan), indent=2, ensure_ascii=False)
     return download(body, "application/json", f"{season.name}-plan-{plan.number}.json")
 
@@ -146,8 +149,6 @@ def plan_json(name: str):
 @bp.route("/seasons/<name>/export/itinerary.csv")
 def itinerary_csv(name: str):
     season, plan = season_and_plan(name)
-    if plan is None:
-        return no_plan(season)
     return download(review.itinerary_csv(season, plan), "text/csv", f"{season.name}-itinerary-{plan.number}.csv")
 
 
@@ -178,8 +179,6 @@ def edit_plan_of(name: str):
 @bp.route("/seasons/<name>/review/visits/<int:visit_id>")
 def visit(name: str, visit_id: int):
     season, plan = season_and_plan(name)
-    if plan is None:
-        return no_plan(season)
     v = review.visit_in(plan, visit_id)
     return render_template("review/visit.html", season=season, plan=plan, visit=v, event=review.local_event(v))
 
