@@ -29,7 +29,7 @@ _MAX_KM_FROM_TOWN = 300
 # Towns on a border that GeoNames files under one side only: (country, side typed, name) -> side filed.
 _STRADDLING = {("CA", "SK", "lloydminster"): "AB", ("US", "AR", "texarkana"): "TX", ("US", "VA", "bristol"): "TN"}
 
-_US_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
+_US_ZIP = re.compile(r"^(\d{5})(?:[- ]?(\d{4}))?$")
 _CA_POSTAL = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(?:(\d[ABCEGHJ-NPRSTV-Z]\d))?$")
 
 
@@ -80,25 +80,28 @@ def _check_coordinates(lat, lon) -> tuple[float, float]:
 def parse_postal_code(country: str, postal_code: str) -> str:
     """The canonical code ('85004', 'H2X 1Y4' or an FSA 'H2X'), or GeocodeError saying the expected format."""
     raw = (postal_code or "").strip()
+    other = guess_country(raw)
+    hint = f" ({raw} looks like a {'US ZIP' if other == 'US' else 'Canadian postal'} code: is the country right?)"
     if country == "US":
         match = _US_ZIP.match(raw)
         if not match:
-            raise GeocodeError(f"ZIP code {raw!r} is malformed: a US ZIP code has 5 digits (85004) or 9 (85004-1234)")
+            raise GeocodeError(f"ZIP code {raw!r} is malformed: a US ZIP code has 5 digits (85004) or 9 (85004-1234)"
+                               + (hint if other == "CA" else ""))
         return match.group(1)
-    compact = raw.upper().replace(" ", "").replace("-", "")
-    match = _CA_POSTAL.match(compact)
+    match = _CA_POSTAL.match(raw.upper().replace(" ", "").replace("-", ""))
     if not match:
-        raise GeocodeError(f"postal code {raw!r} is malformed: a Canadian postal code looks like A1A 1A1 (e.g. H2X 1Y4)")
+        raise GeocodeError(f"postal code {raw!r} is malformed: a Canadian postal code looks like A1A 1A1 (e.g. H2X 1Y4)"
+                           + (hint if other == "US" else ""))
     return f"{match.group(1)} {match.group(2)}" if match.group(2) else match.group(1)
 
 
 def guess_country(postal_code: str = "", region: str = "") -> str:
     """US or CA from the shape of a postal code or the region name; '' when it could be either."""
-    compact = (postal_code or "").strip().upper().replace(" ", "")
-    if compact:
-        if _US_ZIP.match(compact.replace("-", "")) or _US_ZIP.match(compact):
+    code = (postal_code or "").strip().upper()
+    if code:
+        if _US_ZIP.match(code):
             return "US"
-        if _CA_POSTAL.match(compact):
+        if _CA_POSTAL.match(code.replace(" ", "").replace("-", "")):
             return "CA"
     countries = region_countries(region) if region else []
     return countries[0] if len(countries) == 1 else ""
@@ -177,7 +180,7 @@ def _zip_place(index: GeoIndex, zip5: str, region: str) -> Place | None:
     return _place(lat, lon, "zip", "US", state, f"ZIP {zip5}, {city.title() if city.isupper() else city}, {state}")
 
 
-def _fsa_place(index: GeoIndex, fsa: str, region: str, town: Town | None) -> Place | None:
+def _fsa_place(index: GeoIndex, fsa: str, town: Town | None) -> Place | None:
     row = index.fsas.get(fsa)
     if row is None:
         return None
@@ -240,13 +243,13 @@ def locate_offline(
     fsa = code[:3] if code and country_code == "CA" else ""
     # An urban FSA is a few kilometres across, finer than a city centre: it stands in for the full code.
     if fsa and fsa[1] != "0":
-        found = _fsa_place(index, fsa, region_code, town)
+        found = _fsa_place(index, fsa, town)
         if found:
             return found
     if town:
         return _place(town.lat, town.lon, "city", country_code, town.region, _town_label(town))
     if fsa:
-        found = _fsa_place(index, fsa, region_code, None)
+        found = _fsa_place(index, fsa, None)
         if found:
             return found
     raise PlaceNotFound(_not_found_message(country_code, region_code, city, code))
