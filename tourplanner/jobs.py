@@ -60,7 +60,7 @@ def setting(app: Flask, key: str):
 
 def make_huey(app: Flask):
     """The app's huey: Redis when REDIS_URL is set, else a SQLite file in the instance folder."""
-    from huey import RedisHuey, SqliteHuey
+    from huey import RedisHuey, SqliteHuey, crontab
 
     name = app.config.get("HUEY_NAME") or os.environ.get("TOURPLANNER_HUEY_NAME") or DEFAULTS["HUEY_NAME"]
     if app.config.get("REDIS_URL"):
@@ -73,7 +73,12 @@ def make_huey(app: Flask):
         with app.app_context():
             run_job(job_id)
 
+    def reap_jobs() -> None:
+        with app.app_context():
+            reap_stale_jobs()
+
     huey.solve_job = huey.task(name="solve_job")(solve_job)
+    huey.reap_jobs = huey.periodic_task(crontab(minute="*"), name="reap_jobs")(reap_jobs)
     return huey
 
 

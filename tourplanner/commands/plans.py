@@ -109,5 +109,5 @@ def worker_command(workers: int, worker_type: str):
     db.session.remove()
     db.engine.dispose()  # forked workers must not share connections
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    huey.create_consumer(workers=workers, worker_type=worker_type, periodic=False,
-                         check_worker_health=True).run()
+    # periodic: every minute, jobs of workers that vanished (killed, machine gone) are marked failed
+    huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True, check_worker_health=True).run()
