@@ -307,7 +307,7 @@ def _render(spec: _Spec, assets: Optional[MapAssets], size: str = "") -> MapPart
     nonce = f' nonce="{escape_text(assets.nonce)}"' if assets.nonce else ""
     size_class = f" tour-map--{size}" if size else ""
     body = (
-        f'<div class="tour-map{size_class}">{root.html.render()}</div>\n'
+        f'<div class="tour-map{size_class}" role="region" aria-label="Map">{root.html.render()}</div>\n'
         f"<script{nonce}>\n{root.script.render()}\n</script>"
     )
     return MapParts(head=Markup(head), body=Markup(body), markers=len(spec.markers), lines=len(spec.lines))
