@@ -186,11 +186,17 @@ def test_nomads_day_map_by_feed_token(client, db_session):
     changed = data["team_token"][:-1] + ("A" if data["team_token"][-1] != "A" else "B")
     for bad in (changed, data["revoked_token"], "short", "x" * 43):
         assert client.get(f"/feeds/{bad}/days/2027-02-08/map").status_code == 404
+    from tourplanner.web import redact_path
+
+    assert data["team_token"] not in redact_path(f"/feeds/{data['team_token']}/days/2027-02-08/map")  # not logged
 
 
 def test_home_page_coverage_map_shows_towns_and_nothing_private(client, db_session):
     seed_tour(db_session)
-    page = client.get("/").text
+    response = client.get("/")
+    page = response.text
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert f'<script nonce="{nonce}">' in page  # the map's one inline script may run, nothing else
     spec = spec_of(page)
     labels = " ".join(m["popup"] for m in spec["markers"])
     assert "Springfield, IL" in labels and "Grace Church" in labels  # Grace Church agreed to be shown
