@@ -11,15 +11,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Plan, Season
-
-
-def _season(name: str) -> Season:
-    season = db.session.scalar(select(Season).where(Season.name == name))
-    if season is None:
-        names = ", ".join(db.session.scalars(select(Season.name).order_by(Season.name))) or "none"
-        raise click.ClickException(f"no season named {name!r} (seasons: {names})")
-    return season
+from ..models import Plan
+from .season import find_season
 
 
 def kpi_summary(plan: Plan) -> str:
@@ -40,7 +33,7 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
     """Plan a season here and now: rows -> instance -> solve -> check -> a saved draft plan."""
     from .. import jobs
 
-    season = _season(season_name)
+    season = find_season(season_name)
     previous_id = None
     if from_version is not None:
         previous = db.session.scalar(select(Plan).where(Plan.season_id == season.id, Plan.number == from_version))
@@ -74,7 +67,7 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
 @with_appcontext
 def export_plan_command(season_name: str, output: Path, published: bool, number: int | None):
     """Write a season's plan JSON (formats.md section 3): the latest version unless told otherwise."""
-    season = _season(season_name)
+    season = find_season(season_name)
     if published:
         plan = season.published_plan()
     elif number is not None:

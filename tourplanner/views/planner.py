@@ -231,51 +231,38 @@ def season_setup(name: str):
 
 @bp.route("/seasons/<name>/teams/new", methods=["GET", "POST"])
 def team_new(name: str):
-    season = season_named(name)
-    form = TeamForm()
-    if form.validate_on_submit():
-        place, label = locate_base(form)
-        if place is not None:
-            try:
-                team = planning.save_team(
-                    season, None, name=form.name.data, slug=form.slug.data, colour=form.colour.data, place=place,
-                    base_name=label, region_hint=form.region_hint.data or "",
-                    members=planning.parse_members(form.members.data))
-            except planning.PlanningError as exc:
-                db.session.rollback()
-                form.name.errors = list(form.name.errors) + [str(exc)]
-            else:
-                flash(f"Team {team.name} added, starting from {team.base_name}.")
-                return redirect(url_for("planner.season_setup", name=season.name))
-    status = 200 if request.method == "GET" else 400
-    return render_template("planner/team_form.html", form=form, season=season, team=None), status
+    return team_form(season_named(name), None)
 
 
 @bp.route("/seasons/<name>/teams/<slug>/edit", methods=["GET", "POST"])
 def team_edit(name: str, slug: str):
     season = season_named(name)
-    team = team_of(season, slug)
+    return team_form(season, team_of(season, slug))
+
+
+def team_form(season: Season, team: Team | None):
+    """Add a team (team=None) or edit one; the base is geocoded only when it is new or moved."""
     form = TeamForm()
-    if request.method == "GET":
+    if request.method == "GET" and team is not None:
         form.fill(team)
     elif form.validate_on_submit():
-        moved = bool(form.base_city.data or form.base_postal_code.data) or (
+        moved = team is None or bool(form.base_city.data or form.base_postal_code.data) or (
             form.base_lat.data, form.base_lon.data) != (team.base_lat, team.base_lon)
         place, label = locate_base(form) if moved else (None, team.base_name)
         if place is not None or not moved:
             try:
-                planning.save_team(
+                saved = planning.save_team(
                     season, team, name=form.name.data, slug=form.slug.data, colour=form.colour.data, place=place,
                     base_name=label, region_hint=form.region_hint.data or "",
                     members=planning.parse_members(form.members.data), version=form.version.data)
             except planning.EditConflict:
                 db.session.rollback()
-                return conflict(f"Team {team.name}", url_for("planner.team_edit", name=name, slug=slug))
+                return conflict(f"Team {team.name}", url_for("planner.team_edit", name=season.name, slug=team.slug))
             except planning.PlanningError as exc:
                 db.session.rollback()
                 form.members.errors = list(form.members.errors) + [str(exc)]
             else:
-                flash(f"Team {team.name} saved.")
+                flash(f"Team {saved.name} saved, starting from {saved.base_name}.")
                 return redirect(url_for("planner.season_setup", name=season.name))
     status = 200 if request.method == "GET" else 400
     return render_template("planner/team_form.html", form=form, season=season, team=team), status
