@@ -17,12 +17,11 @@ from typing import Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from . import ical, review
 from .extensions import db
-from .models import FeedToken, Plan, Request, Season, Team, TeamMember, Visit, hash_token, new_token, tokens_match
+from .models import FeedToken, Plan, Request, Season, Team, TeamMember, Venue, Visit, hash_token, new_token, tokens_match
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -148,9 +147,8 @@ def venue_feed(request: Request, *, host: str, now: dt.datetime) -> Feed:
     def build(plan: Optional[Plan]) -> Feed:
         visit = None
         if plan is not None:
-            visit = db.session.scalar(
-                select(Visit).where(Visit.plan_id == plan.id, Visit.request_id == request.id)
-                .options(joinedload(Visit.team)))
+            found = feed_visits(plan, list(season.teams), request_id=request.id)
+            visit = found[0] if found else None
         events = [] if visit is None or _gone(visit, now) else [venue_event(visit, host=host, season=season)]
         return _feed(info, events, [], fallback=plan.published_dt if plan else request.updated_dt)
 
@@ -160,10 +158,46 @@ def venue_feed(request: Request, *, host: str, now: dt.datetime) -> Feed:
 # --- screenings, drives and day notes -----------------------------------------------------------------
 
 
-def event_status(visit: Visit) -> str:
-    if visit.cancelled or visit.request.status == "cancelled":
+@dataclasses.dataclass(slots=True)
+class FeedVisit:
+    """A visit as feeds read it (models.Visit's attribute names), from one query without ORM objects."""
+
+    id: int
+    team_id: int
+    start_dt: dt.datetime
+    end_dt: dt.datetime
+    order: int
+    cancelled: bool
+    sequence: int
+    changed_dt: dt.datetime
+    drive_minutes_before: int
+    drive_km_before: float
+    request_status: str
+    request: review.RequestInfo
+    team: Team
+
+
+def feed_visits(plan: Plan, teams: list[Team], request_id: int | None = None) -> list[FeedVisit]:
+    """A plan's visits (cancelled ones too) of some teams, with request, venue and status, by team and start."""
+    by_id = {t.id: t for t in teams}
+    query = (
+        select(Visit.id, Visit.team_id, Visit.start_dt, Visit.end_dt, Visit.order, Visit.cancelled, Visit.sequence,
+               Visit.changed_dt, Visit.drive_minutes_before, Visit.drive_km_before, Request.status,
+               *review.REQUEST_COLUMNS)
+        .join(Request, Visit.request_id == Request.id).join(Venue, Request.venue_id == Venue.id)
+        .where(Visit.plan_id == plan.id, Visit.team_id.in_(list(by_id)))
+        .order_by(Visit.team_id, Visit.start_dt)
+    )
+    if request_id is not None:
+        query = query.where(Visit.request_id == request_id)
+    return [FeedVisit(*row[:11], request=review._request_info(row[11:]), team=by_id[row[1]])
+            for row in db.session.execute(query)]
+
+
+def event_status(visit: FeedVisit) -> str:
+    if visit.cancelled or visit.request_status == "cancelled":
         return "cancelled"
-    return "confirmed" if visit.request.status == "confirmed" else "tentative"
+    return "confirmed" if visit.request_status == "confirmed" else "tentative"
 
 
 STATUS_WORDS = {
@@ -179,11 +213,11 @@ def address(venue, *, street: bool = True) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
-def _zone_name(visit: Visit) -> str:
+def _zone_name(visit: FeedVisit) -> str:
     return visit.request.venue.tz or visit.team.base_tz
 
 
-def screening_event(visit: Visit, *, host: str, season: Season, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
+def screening_event(visit: FeedVisit, *, host: str, season: Season, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
     """A Visit as the team sees it: address, contact, notes, status and a link to the day sheet."""
     request, venue = visit.request, visit.request.venue
     rules = season.effective_rules
@@ -215,7 +249,7 @@ def screening_event(visit: Visit, *, host: str, season: Season, day_sheet: str =
     )
 
 
-def venue_event(visit: Visit, *, host: str, season: Season) -> ical.CalendarEvent:
+def venue_event(visit: FeedVisit, *, host: str, season: Season) -> ical.CalendarEvent:
     """The same screening as the venue sees it: no contact, notes, street or coordinates."""
     venue = visit.request.venue
     status = event_status(visit)
@@ -279,7 +313,7 @@ def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "") -> Opt
     )
 
 
-def _gone(visit: Visit, now: dt.datetime) -> bool:
+def _gone(visit: FeedVisit, now: dt.datetime) -> bool:
     """A cancelled screening leaves the feeds once its date has passed."""
     return event_status(visit) == "cancelled" and visit.end_dt < now
 
@@ -288,24 +322,20 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
                 screenings: bool = True):
     """Screenings, drives and day notes of some teams in one plan (drives and notes not yet stamped).
 
-    Without `screenings` (an older plan, read only for the history of drives and nights) no screening
-    is built.
+    Without `screenings` (an older plan, read only for the history of drives and nights) none is built.
     """
-    team_ids = [t.id for t in teams]
-    visits = list(db.session.scalars(
-        select(Visit).where(Visit.plan_id == plan.id, Visit.team_id.in_(team_ids)).order_by(Visit.team_id, Visit.start_dt)
-        .options(joinedload(Visit.request).joinedload(Request.venue), joinedload(Visit.team))).unique())
+    visits = feed_visits(plan, teams)
     overnights = review.plan_overnights(plan)
     sheets = _day_sheets(season, host) if screenings else None
     found, derived_events, notes = [], [], []
     for team in teams:
         mark = f"[{team.name}] " if prefix else ""
         mine = [v for v in visits if v.team_id == team.id]
-        live = [v for v in mine if event_status(v) != "cancelled"]
         if screenings:
             for visit in mine:
                 if not _gone(visit, now):
                     found.append(screening_event(visit, host=host, season=season, day_sheet=sheets(team, visit), prefix=mark))
+        live = [v for v in mine if event_status(v) != "cancelled"]
         for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
             for event in day.events:
                 drive = drive_event(event, host=host, season=season, prefix=mark)
@@ -315,10 +345,6 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
             if note is not None:
                 notes.append(note)
     return found, derived_events, notes
-
-
-def _unstamped(item):
-    return dataclasses.replace(item, sequence=0, last_modified=EPOCH)
 
 
 def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *, host: str, now: dt.datetime,
@@ -332,14 +358,14 @@ def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *
                            Plan.published_dt <= plan.published_dt, Plan.id != plan.id)
         .order_by(Plan.published_dt.desc(), Plan.number.desc())))
     ordinal = len(history)  # the current plan's position (0 = first published)
-    pending = {item.uid: _unstamped(item) for item in items}
+    pending = {item.uid: item for item in items}  # built unstamped (sequence 0, EPOCH), so comparable as they are
     since: dict[str, int] = {uid: ordinal for uid in pending}
     for position, older in zip(range(ordinal - 1, -1, -1), history):
         if not pending:
             break
         _none, old_events, old_notes = _plan_items(season, older, teams, host=host, now=EPOCH, prefix=prefix,
                                                    screenings=False)
-        old = {i.uid: _unstamped(i) for i in old_events + old_notes}
+        old = {i.uid: i for i in old_events + old_notes}
         for uid in list(pending):
             if old.get(uid) == pending[uid]:
                 since[uid] = position
@@ -373,7 +399,7 @@ def _day_sheets(season: Season, host: str):
     """A function giving the absolute link to the coordinators' day sheet of a visit's local date ("" if none)."""
     adapter = current_app.url_map.bind(host)
 
-    def link(team: Team, visit: Visit) -> str:
+    def link(team: Team, visit: FeedVisit) -> str:
         day = visit.start_dt.astimezone(review.zone(_zone_name(visit))).date()
         try:
             path = adapter.build("review.day_sheet", {"name": season.name, "slug": team.slug, "date": day.isoformat()})
