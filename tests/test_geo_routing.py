@@ -7,6 +7,7 @@ run on 127.0.0.1. Nothing touches the internet.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import socket
@@ -205,3 +206,76 @@ def test_bad_engine_settings_are_named(kw, message):
 
 def test_road_matrix_type_is_the_optimizers():
     assert RoadMatrix.__module__ == "tourplanner.optimize.travel"
+
+
+class FakeOSRM:
+    """An OSRM /table endpoint on 127.0.0.1 that answers with great-circle metres at 25 m/s."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, unquote, urlsplit
+
+        asked = self.asked = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urlsplit(self.path)  # not urlparse: it cuts the path at the first ";"
+                coords = [tuple(map(float, c.split(","))) for c in unquote(url.path).split("/")[-1].split(";")]
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                asked.append((url.path.split("/")[1:4], query))
+                src = [coords[int(i)] for i in query["sources"].split(";")]
+                dst = [coords[int(i)] for i in query["destinations"].split(";")]
+                metres = [[great_circle_km((a[1], a[0]), (b[1], b[0])) * 1000 for b in dst] for a in src]
+                body = {"code": "Ok", "distances": metres, "durations": [[m / 25 for m in row] for row in metres]}
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_osrm_table_requests_are_batched_and_parsed():
+    fake = FakeOSRM()
+    try:
+        ids, lats, lons = points()
+        matrix = road_matrix(RoutingEngine(fake.url, "osrm", batch=3), ids, lats, lons)
+    finally:
+        fake.close()
+    assert len(fake.asked) == 4  # 4 points in blocks of 3: (3+1) x (3+1)
+    assert fake.asked[0][0] == ["table", "v1", "driving"]
+    assert fake.asked[0][1]["annotations"] == "duration,distance"
+    ab = great_circle_km(TOWNS["A"], TOWNS["B"])
+    assert matrix.km[0, 1] == pytest.approx(ab, abs=0.001)
+    assert matrix.minutes[0, 1] == pytest.approx(ab * 1000 / 25 / 60, abs=0.001)
+    assert matrix.km[2, 3] == pytest.approx(great_circle_km(TOWNS["C"], TOWNS["D"]), abs=0.001)
+
+
+def test_configured_engine_comes_from_the_app_settings(app):
+    fake = FakeOSRM()
+    app.config.update(ROUTING_URL=fake.url, ROUTING_ENGINE="osrm")
+    try:
+        ids, lats, lons = points()
+        matrix, used = road_matrix_or_none(ids, lats, lons)
+    finally:
+        fake.close()
+    assert used == f"road times from osrm at {fake.url}"
+    assert matrix.ids == tuple(ids)
+    assert len(list((Path(app.instance_path) / "routing-cache").glob("*.npz"))) == 1
+
+
+def test_no_engine_configured_means_the_default_model(app):
+    ids, lats, lons = points()
+    assert road_matrix_or_none(ids, lats, lons) == (None, "default travel model (no routing engine configured)")
