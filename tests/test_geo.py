@@ -169,3 +169,24 @@ def test_damaged_index_file_is_rebuilt_not_trusted(tmp_path):
     assert read_index(path) is None
     path.write_text("not json")
     assert read_index(path) is None
+
+
+@pytest.mark.parametrize(
+    "lat, lon, january, july",
+    [
+        (33.4484, -112.0740, "-07:00", "-07:00"),  # Phoenix: no DST
+        (36.1350, -111.2399, "-07:00", "-06:00"),  # Tuba City: DST, unlike the rest of Arizona
+        (47.5615, -52.7126, "-03:30", "-02:30"),  # St. John's
+        (50.4452, -104.6189, "-06:00", "-06:00"),  # Regina
+        (49.0955, -116.5135, "-07:00", "-07:00"),  # Creston
+        (53.2780, -110.0050, "-07:00", "-06:00"),  # Lloydminster (SK side) keeps Alberta time with DST
+        (58.8050, -122.6970, "-07:00", "-07:00"),  # Fort Nelson
+    ],
+)
+def test_local_noon_offsets_at_hard_places(lat, lon, january, july):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone_at(lat, lon))
+    offsets = [dt.datetime(2027, m, 15, 12, tzinfo=zone).strftime("%z") for m in (1, 7)]
+    assert [f"{o[:3]}:{o[3:]}" for o in offsets] == [january, july]
