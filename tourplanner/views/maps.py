@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -324,23 +325,42 @@ def nomad_day_map(token: str, day: str | None = None):
 # ---------------------------------------------------------------- the home page
 
 
-def public_coverage_map():
-    """The home page's map: towns reached by the current seasons' published plans, nothing private."""
+COVERAGE_TTL_S = 60
+_coverage_cache: dict[str, tuple[float, list[maps.CoveragePoint]]] = {}
+
+
+def _public_plans() -> list[Plan]:
+    """The published plans of the current and coming seasons, else of the latest season that has one."""
     today = now_utc().date()
     seasons = db.session.scalars(select(Season).order_by(Season.start_date.desc())).all()
-    current = [s for s in seasons if s.end_date >= today and s.published_plan()]
-    if not current:
-        current = [s for s in seasons if s.published_plan()][:1]
-    venues = []
-    for season in current:
-        for v in _visits(season.published_plan()):
-            venues.append(maps.PublicVenue(
-                lat=v.lat, lon=v.lon, city=v.city, region=v.region, country=v.country,
-                name=v.venue_name if v.show_on_public_map else "", show_point=v.show_on_public_map,
-            ))
-    if not venues:
-        return None
-    return maps.coverage_map(maps.coverage_points(venues), assets=map_assets())
+    plans = [(s, s.published_plan()) for s in seasons]
+    current = [p for s, p in plans if p is not None and s.end_date >= today]
+    return current or [p for _, p in plans if p is not None][:1]
+
+
+def _coverage_points() -> list[maps.CoveragePoint]:
+    """Towns reached, read at most once a minute per app (the home page is the busiest public page)."""
+    plans = _public_plans()
+    key = f"{current_app.config['SQLALCHEMY_DATABASE_URI']}|" + ",".join(f"{p.id}@{p.published_dt}" for p in plans)
+    cached = _coverage_cache.get(key)
+    if cached and time.monotonic() - cached[0] < COVERAGE_TTL_S:
+        return cached[1]
+    venues = [
+        maps.PublicVenue(lat=v.lat, lon=v.lon, city=v.city, region=v.region, country=v.country,
+                         name=v.venue_name if v.show_on_public_map else "", show_point=v.show_on_public_map)
+        for plan in plans for v in _visits(plan)
+    ]
+    points = maps.coverage_points(venues)
+    if len(_coverage_cache) > 16:
+        _coverage_cache.clear()
+    _coverage_cache[key] = (time.monotonic(), points)
+    return points
+
+
+def public_coverage_map():
+    """The home page's map: towns reached by the current seasons' published plans, nothing private."""
+    points = _coverage_points()
+    return maps.coverage_map(points, assets=map_assets()) if points else None
 
 
 @bp.app_context_processor
