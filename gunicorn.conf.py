@@ -12,4 +12,5 @@ graceful_timeout = 20
 accesslog = None  # the app writes its own access log, with token paths redacted
 errorlog = "-"
 loglevel = "info"
+preload_app = True  # wsgi.py warms the geocoder index once, before forking
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

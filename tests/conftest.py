@@ -29,6 +29,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_configure(config):
     config.addinivalue_line("markers", "database: uses the app database (run on SQLite and PostgreSQL)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "serial: restarts shared services; runs alone after the parallel suite")
 
 
 def need(condition: bool, why: str) -> None:
