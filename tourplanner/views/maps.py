@@ -21,7 +21,7 @@ import datetime as dt
 import secrets
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
@@ -142,14 +142,22 @@ def _town(venue) -> str:
     return ", ".join(x for x in (venue.city, venue.region) if x)
 
 
+def _zone(name: str) -> dt.tzinfo:
+    """A venue's zone; a name the zone database does not know shows UTC rather than failing the page."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
 def _stops(rows, with_links: bool = True) -> list[maps.Stop]:
     """Visit rows as map stops, in the venue's own time zone."""
     link = request_links() if with_links else (lambda request_id: "")
-    zones: dict[str, ZoneInfo] = {}
+    zones: dict[str, dt.tzinfo] = {}
     stops = []
     for row in rows:
         name = row.tz or row.base_tz
-        zone = zones.get(name) or zones.setdefault(name, ZoneInfo(name))
+        zone = zones.get(name) or zones.setdefault(name, _zone(name))
         stops.append(maps.Stop(
             team=row.team_slug, lat=row.lat, lon=row.lon, start=row.start_dt.astimezone(zone),
             venue=row.venue_name, town=_town(row), audience=row.audience, status=row.status, ref=row.ref,
