@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("--rebuild", action="store_true", help="time a fresh build from the package data")
+    parser.add_argument("--repeat", type=int, default=3, help="runs over the same addresses")
     args = parser.parse_args()
     path = args.index or default_index_path()
 
@@ -70,28 +71,34 @@ def main() -> None:
 
     queries = addresses(index, args.n, args.seed)
     locate(index_path=path, **queries[0])  # the first call pays for lazy imports
-    by_precision: dict[str, int] = {}
-    failed = 0
-    t = time.perf_counter()
-    for query in queries:
-        try:
-            place = locate(index_path=path, **query)
-            by_precision[place.precision] = by_precision.get(place.precision, 0) + 1
-        except GeocodeError:
-            failed += 1
-    elapsed = time.perf_counter() - t
-    rows.append((f"geocode {args.n} addresses (with time zone)", elapsed))
+    runs = []
+    for _ in range(args.repeat):
+        by_precision: dict[str, int] = {}
+        failed = 0
+        t = time.perf_counter()
+        for query in queries:
+            try:
+                place = locate(index_path=path, **query)
+                by_precision[place.precision] = by_precision.get(place.precision, 0) + 1
+            except GeocodeError:
+                failed += 1
+        runs.append(time.perf_counter() - t)
+    # the first run also builds the nearest-town cells and warms tzfpy's zone polygons
+    rows.append((f"geocode {args.n} addresses, first run", runs[0]))
+    if len(runs) > 1:
+        rows.append((f"geocode {args.n} addresses, best of next {len(runs) - 1}", min(runs[1:])))
+    elapsed = runs[0]
 
     print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}, "
           f"index {path.stat().st_size / 1e6:.1f} MB at {path}")
     print(f"{'step':<46} {'seconds':>8}")
     for name, seconds in rows:
         print(f"{name:<46} {seconds:>8.3f}")
-    print(f"{'per address (ms)':<46} {elapsed / args.n * 1000:>8.3f}")
+    print(f"{'per address, first run (ms)':<46} {elapsed / args.n * 1000:>8.3f}")
     mix = ", ".join(f"{k} {v}" for k, v in sorted(by_precision.items()))
     print(f"results: {mix}; not found {failed}")
-    target = "MET" if elapsed < 1.0 else "MISSED"
-    print(f"target under 1 s for 1,000 addresses: {target}")
+    target = "MET" if elapsed < 1.0 * args.n / 1000 else "MISSED"
+    print(f"target under 1 s per 1,000 addresses (first run): {target}")
 
 
 if __name__ == "__main__":
