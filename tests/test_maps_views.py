@@ -9,7 +9,6 @@ import re
 import pytest
 
 from tourplanner import maps
-from tourplanner.extensions import db
 from tourplanner.models import (
     FeedToken, Overnight, Plan, Request, Season, Team, TeamMember, UnservedRequest, Venue, Visit, new_token, now_utc,
 )
