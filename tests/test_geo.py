@@ -57,6 +57,11 @@ def test_locate_urban_fsa_label(index_path):
         "fsa", "FSA H2X, Montréal, QC (area centre)", False)
 
 
+def test_zip_settles_a_town_name_shared_by_many_states(index_path):
+    place = locate(country="US", city="Springfield", postal_code="62701", index_path=index_path)
+    assert (place.precision, place.region, place.label) == ("zip", "IL", "ZIP 62701, Springfield, IL")
+
+
 def test_locate_given_coordinates(index_path):
     place = locate(country="US", region="AZ", city="Tuba City", lat=36.135, lon=-111.24, index_path=index_path)
     assert (place.precision, place.source, place.tz) == ("given", "given", "America/Denver")

@@ -13,25 +13,25 @@ def locate(*, country, region="", city="", postal_code="", street="", lat=None, 
     index = load_index(index_path or default_index_path())
     if lat is not None or lon is not None:
         return locate_offline(index, country=country, region=region, city=city, lat=lat, lon=lon)
-    from .online import configured_service, locate_online
+    from .online import configured_service
 
     service = configured_service()
     fields = dict(country=country, region=region, city=city, postal_code=postal_code)
     if service and (street or "").strip():
-        place = _online(service, index, fields, street)
+        place = _online(service, fields, street)
         if place:
             return place
     try:
         return locate_offline(index, **fields)
     except PlaceNotFound:
         if service:
-            place = _online(service, index, fields, street or "")
+            place = _online(service, fields, street or "")
             if place:
                 return place
         raise
 
 
-def _online(service, index, fields: dict, street: str) -> Place | None:
+def _online(service, fields: dict, street: str) -> Place | None:
     from .names import normalize_country, normalize_region
     from .online import locate_online
     from .place import guess_country, parse_postal_code
@@ -57,7 +57,6 @@ def holiday_calendar(country: str, region: str = "", years=None):
     subdiv = normalize_region(code, region) if region else None
     if region and not subdiv:
         raise GeocodeError(f"{region!r} is not a state or province of {code}")
-    calendar = holidays.country_holidays(code, subdiv=subdiv, years=years)
-    if code == "CA" and not subdiv:
-        calendar = holidays.country_holidays(code, years=years, categories=("government", "public"))
-    return calendar
+    if code == "CA" and not subdiv:  # without a province only the federal (government) holidays are complete
+        return holidays.country_holidays(code, years=years, categories=("government", "public"))
+    return holidays.country_holidays(code, subdiv=subdiv, years=years)

@@ -233,20 +233,20 @@ def locate_offline(
             f"postal code {code} belongs to {'/'.join(CA_POSTAL_LETTER[code[0]])}, not {region_code}: "
             "check the postal code or the province"
         )
-    towns = find_towns(index, country_code, region_code, city) if city and city.strip() else []
-    town = _pick_town(towns, country_code, region_code, city) if towns else None
-
     if code and country_code == "US":
         found = _zip_place(index, code, region_code)
         if found:
             return found
+    towns = find_towns(index, country_code, region_code, city) if city and city.strip() else []
     fsa = code[:3] if code and country_code == "CA" else ""
     # An urban FSA is a few kilometres across, finer than a city centre: it stands in for the full code.
     if fsa and fsa[1] != "0":
-        found = _fsa_place(index, fsa, town)
+        named = towns[0] if towns and (region_code or len({t.region for t in towns}) == 1) else None
+        found = _fsa_place(index, fsa, named)
         if found:
             return found
-    if town:
+    if towns:
+        town = _pick_town(towns, country_code, region_code, city)
         return _place(town.lat, town.lon, "city", country_code, town.region, _town_label(town))
     if fsa:
         found = _fsa_place(index, fsa, None)
