@@ -57,6 +57,18 @@ def test_locate_urban_fsa_label(index_path):
         "fsa", "FSA H2X, Montréal, QC (area centre)", False)
 
 
+@pytest.mark.parametrize(
+    "country, typed, code",
+    [("CA", "Nouvelle-Écosse", "NS"), ("CA", "Colombie-Britannique", "BC"), ("CA", "Île-du-Prince-Édouard", "PE"),
+     ("CA", "Terre-Neuve-et-Labrador", "NL"), ("CA", "P.Q.", "QC"), ("CA", "Yukon Territory", "YT"),
+     ("US", "new york", "NY"), ("US", "Calif.", "CA"), ("US", "mt", "MT"), ("US", "D.C.", "DC")],
+)
+def test_region_names_in_english_and_french(country, typed, code):
+    from tourplanner.geo.names import normalize_region
+
+    assert normalize_region(country, typed) == code
+
+
 def test_zip_settles_a_town_name_shared_by_many_states(index_path):
     place = locate(country="US", city="Springfield", postal_code="62701", index_path=index_path)
     assert (place.precision, place.region, place.label) == ("zip", "IL", "ZIP 62701, Springfield, IL")

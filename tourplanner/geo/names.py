@@ -95,7 +95,7 @@ def _region_lookup() -> dict[str, dict[str, str]]:
     for country, regions in REGIONS.items():
         names = {code.lower(): code for code in regions}
         names.update({normalize_place(name): code for code, name in regions.items()})
-        names.update(_EXTRA_REGION_NAMES[country])
+        names.update({normalize_place(name): code for name, code in _EXTRA_REGION_NAMES[country].items()})
         table[country] = names
     return table
 
