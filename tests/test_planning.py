@@ -265,11 +265,29 @@ def test_publish_refuses_a_plan_whose_request_was_cancelled_since(small_season):
     assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.sequence > 0)) == 0
 
 
-def test_publish_sends_mail_through_the_outbox(small_season, app, tmp_path):
-    app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")
-    v1 = solve_and_save(small_season)
-    result = planning.publish(v1)
-    files = sorted((tmp_path / "outbox").glob("*.eml"))
-    assert len(files) == 3 and sorted(result.emailed) == ["r1", "r2", "r3"]
+def wait_for_files(folder, count, timeout=30.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.glob("*.eml"))
+        if len(files) >= count:
+            return files
+        time.sleep(0.1)
+    raise AssertionError(f"{folder} has {len(list(folder.glob('*.eml')))} emails, expected {count}")
+
+
+def test_publish_queues_the_venue_emails_and_a_worker_sends_them(small_season, app, tmp_path):
+    from tourplanner import jobs
+
+    app.config.update(MAIL_OUTBOX=str(tmp_path / "outbox"), REDIS_URL=None, HUEY_NAME="mail-test")
+    try:
+        v1 = solve_and_save(small_season)
+        db.session.commit()  # SQLite: hold no transaction while the worker thread writes
+        result = planning.publish(v1)
+        assert sorted(result.queued) == ["r1", "r2", "r3"] and result.emailed == []
+        files = wait_for_files(tmp_path / "outbox", 3)
+    finally:
+        jobs.stop_embedded_worker(app)
     text = b"".join(f.read_bytes() for f in files).decode()
     assert "Proposed screening date: Lincoln High School" in text

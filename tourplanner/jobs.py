@@ -77,7 +77,12 @@ def make_huey(app: Flask):
         with app.app_context():
             reap_stale_jobs()
 
+    def send_mail_batch(messages: list[dict]) -> None:
+        with app.app_context():
+            send_messages(messages)
+
     huey.solve_job = huey.task(name="solve_job")(solve_job)
+    huey.send_mail_batch = huey.task(name="send_mail_batch")(send_mail_batch)
     huey.reap_jobs = huey.periodic_task(crontab(minute="*"), name="reap_jobs")(reap_jobs)
     return huey
 
@@ -252,6 +257,27 @@ def reap_stale_jobs(now=None, app: Flask | None = None) -> int:
     if stale:
         db.session.commit()
     return len(stale)
+
+
+def queue_mail(messages: list[dict]) -> None:
+    """Hand emails ({to, subject, body, ref}) to a worker: a publish never waits for the mail server."""
+    app = current_app._get_current_object()
+    get_huey(app).send_mail_batch(messages)
+    start_embedded_worker(app)
+
+
+def send_messages(messages: list[dict]) -> int:
+    """Send queued emails one by one; a failed one is logged and does not stop the others."""
+    from .mail import send_mail
+
+    sent = 0
+    for m in messages:
+        try:
+            send_mail(m["to"], m["subject"], m["body"])
+            sent += 1
+        except Exception:
+            log.exception("email about request %s could not be sent", m.get("ref", "?"))
+    return sent
 
 
 # ---------------------------------------------------------------- running a job (in a worker)

@@ -348,7 +348,8 @@ class PublishResult:
     new: list[str] = field(default_factory=list)  # request refs with a first date
     changed: list[str] = field(default_factory=list)  # refs whose time, team or place changed
     cancelled: list[str] = field(default_factory=list)  # refs that lost their date
-    emailed: list[str] = field(default_factory=list)
+    emailed: list[str] = field(default_factory=list)  # sent during publish (a mailer was given)
+    queued: list[str] = field(default_factory=list)  # handed to the job queue, sent by a worker
     email_failures: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -457,23 +458,36 @@ def _places(plan: Plan | None) -> dict[str, tuple[float, float]]:
 
 
 def _send_emails(notify, result: PublishResult, mailer) -> None:
-    if mailer is None:
-        try:
-            from .mail import send_mail as mailer
-        except ImportError:
-            log.warning("tourplanner.mail is missing: %d venue email(s) not sent", len(notify))
-            return
+    """Tell venues about new, changed and withdrawn dates: through `mailer` now, or queued for a worker.
+
+    Queued by default, so that publishing a season (hundreds of emails over SMTP) never holds a web
+    request; if the queue is unreachable the emails are sent here instead.
+    """
+    messages = []
     for visit, kind in notify:
         request = visit.request
-        if not request.contact_email:
-            continue
-        subject, body = venue_email(visit, kind)
+        if request.contact_email:
+            subject, body = venue_email(visit, kind)
+            messages.append({"ref": request.ref, "to": request.contact_email, "subject": subject, "body": body})
+    if not messages:
+        return
+    if mailer is None:
+        from . import jobs
+
         try:
-            mailer(request.contact_email, subject, body)
-            result.emailed.append(request.ref)
+            jobs.queue_mail(messages)
+            result.queued = [m["ref"] for m in messages]
+            return
+        except Exception:
+            log.exception("could not queue %d venue email(s); sending them now", len(messages))
+        from .mail import send_mail as mailer
+    for m in messages:
+        try:
+            mailer(m["to"], m["subject"], m["body"])
+            result.emailed.append(m["ref"])
         except Exception as exc:  # the publish stands; the coordinator sees who was not told
-            log.exception("email to the venue of request %s failed", request.ref)
-            result.email_failures.append((request.ref, str(exc)))
+            log.exception("email to the venue of request %s failed", m["ref"])
+            result.email_failures.append((m["ref"], str(exc)))
 
 
 def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
@@ -554,10 +568,8 @@ class EditConflict(Exception):
 
 def objective_defaults() -> dict:
     """The optimizer's documented objective weights (what an empty season setting means)."""
-    try:
-        from .optimize.instance import DEFAULT_WEIGHTS
-    except ImportError:  # optimizer not installed yet: the weights it documents in formats/README
-        DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.3}
+    from .optimize.instance import DEFAULT_WEIGHTS
+
     return dict(DEFAULT_WEIGHTS)
 
 

@@ -204,7 +204,8 @@ def season_new():
         else:
             flash(f"Season {season.name} created. Add its teams next.")
             return redirect(url_for("planner.season_setup", name=season.name))
-    return render_template("planner/season_form.html", form=form, season=None), 200 if request.method == "GET" else 400
+    return render_template("planner/season_form.html", form=form, season=None,
+                           weights=planning.objective_defaults()), 200 if request.method == "GET" else 400
 
 
 @bp.route("/seasons/<name>/setup", methods=["GET", "POST"])
@@ -226,7 +227,8 @@ def season_setup(name: str):
             flash(f"Season {season.name} saved.")
             return redirect(url_for("planner.season_setup", name=season.name))
     status = 200 if request.method == "GET" else 400
-    return render_template("planner/season_form.html", form=form, season=season), status
+    return render_template("planner/season_form.html", form=form, season=season,
+                           weights=planning.objective_defaults()), status
 
 
 @bp.route("/seasons/<name>/teams/new", methods=["GET", "POST"])
@@ -402,7 +404,8 @@ def plan_publish(plan_id: int):
         flash(f"Version {plan.number} is the published version already.")
     else:
         flash(f"Published version {plan.number}: {len(result.new)} new, {len(result.changed)} changed, "
-              f"{len(result.cancelled)} withdrawn; {len(result.emailed)} venue(s) emailed.")
+              f"{len(result.cancelled)} withdrawn; {len(result.emailed) + len(result.queued)} venue(s) "
+              f"{'being ' if result.queued else ''}emailed.")
     for ref, error in result.email_failures:
         flash(f"Email to the venue of request {ref} failed: {error}", "error")
     return redirect(url_for("planner.plans", name=plan.season.name))
