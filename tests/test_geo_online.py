@@ -120,3 +120,13 @@ def test_flask_geocode_prints_one_json_line_per_query(app, runner):
     assert lines[2] == {"query": "8500", "error": "ZIP code '8500' is malformed: a US ZIP code has 5 digits "
                                                   "(85004) or 9 (85004-1234)"}
     assert result.exit_code == 1
+
+
+def test_flask_geo_index_reports_a_current_index(app, runner):
+    from tourplanner.geo.index import load_index, user_cache_path
+
+    load_index(user_cache_path())  # make sure the machine-wide copy exists
+    app.config["GEO_INDEX_PATH"] = str(user_cache_path())
+    result = runner.invoke(args=["geo-index"])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"{user_cache_path()} is current (")

@@ -30,3 +30,21 @@ def geocode_command(queries):
     db.session.commit()  # keeps answers cached from an online provider
     if failed:
         raise SystemExit(1)
+
+
+@click.command("geo-index")
+@click.option("--rebuild", is_flag=True, help="Build from the package data even if a current index exists.")
+@with_appcontext
+def geo_index_command(rebuild):
+    """Build the offline geocoding index into the instance folder now (else the first geocode does)."""
+    import time
+
+    from ..geo.index import build_index, default_index_path, read_index, write_index
+
+    path = default_index_path()
+    started = time.perf_counter()
+    if rebuild or read_index(path) is None:
+        write_index(build_index(), path)
+        click.echo(f"built {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
+    else:
+        click.echo(f"{path} is current ({path.stat().st_size / 1e6:.1f} MB)")
