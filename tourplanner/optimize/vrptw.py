@@ -2,15 +2,23 @@
 
 Both solvers work on whole numbers (scale distances x10 to keep the DIMACS one-decimal truncation
 exact), take a time limit and a seed, and return plain frozen dataclasses; only this module touches
-OR-Tools types.  What makes them better than a plain OR-Tools model:
+OR-Tools types.  What makes them better than a plain OR-Tools model (guided local search):
 
-- VRPTW: OR-Tools' iterated local search with SISR ruin-and-recreate (string removals, simulated
-  annealing acceptance) instead of guided local search, started from the best of several first
-  solutions, and restarted from the best solution with other seeds (seed = a permutation of the
-  customers in the model, which changes every tie-break) while the budget lasts.
-- Orienteering: a prize-per-time insertion heuristic, then OR-Tools local search with disjunction
-  penalties = scaled prizes, then a ruin-and-recreate loop of our own (remove a string of visits,
-  refill with the best prize-per-time insertions, keep if not worse), and OR-Tools again from the best.
+- A ruin-and-recreate search of our own, SISR (Christiaens & Vanden Berghe 2020): remove strings of
+  nearby customers from a few routes, reinsert them greedily in a random order at their cheapest
+  feasible position (a fresh route is one of the positions), accept by simulated annealing.  Each
+  route caches its earliest and latest service starts, so an insertion is checked in O(1) and only
+  the positions whose times can fit are scanned.
+- VRPTW: SISR for 95 % of the budget, then OR-Tools guided local search from the best routes
+  (ReadAssignmentFromRoutes + SolveFromAssignmentWithParameters) for the rest.
+- Orienteering: a prize-per-time insertion heuristic, SISR where every unserved customer is offered
+  for insertion after each ruin (prize first, distance second), then OR-Tools local search with
+  disjunction penalties = scaled prizes from the best routes.
+- OR-Tools' built-in iterated local search (use_iterated_local_search, 9.15) was tried first: on
+  this build it stops after the first descent, so it is not used.
+
+Reproducible runs: `max_iterations` fixes the number of SISR moves (the time limit then only caps
+it) and the OR-Tools polish becomes a plain descent, which ends by itself.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -175,11 +183,6 @@ class _Model:
             def demand_cb(i):
                 return demand[m.IndexToNode(i)]
 
-            # Ruin-and-recreate leaves visits unperformed for a moment, which needs disjunctions;
-            # the penalty exceeds any total distance, so a final solution always serves everyone.
-            drop_penalty = int(d.max()) * n + 1
-            for pos in range(1, n):
-                routing.AddDisjunction([m.NodeToIndex(pos)], drop_penalty)
             self._callbacks += (demand_cb,)
             dem_idx = routing.RegisterUnaryTransitCallback(demand_cb)
             routing.AddDimensionWithVehicleCapacity(
@@ -207,12 +210,10 @@ class _Model:
         self.routing.CloseModelWithParameters(self._params_for_close)
         return self.routing.ReadAssignmentFromRoutes(rows, True)
 
-    def search(self, params, initial_routes=None, on_solution=None):
+    def search(self, params, initial_routes=None):
         """Solve with params, optionally from initial routes; return routes or None."""
         self._params_for_close = params
         routing = self.routing
-        if on_solution is not None:
-            routing.AddAtSolutionCallback(lambda: on_solution(routing.CostVar().Max()))
         if initial_routes:
             start = self.assignment_from(initial_routes)
             if start is None:
@@ -226,31 +227,13 @@ class _Model:
 def _params(
     time_limit_s: float,
     first: int = FSS.PATH_CHEAPEST_ARC,
-    meta: str = "ils",
+    meta: str = "gls",
     solution_limit: int | None = None,
-    sisr_visits: int = 10,
 ):
-    """Search parameters: 'ils' (SISR ruin-and-recreate), 'gls', or 'descent'."""
+    """Search parameters: guided local search ('gls') or plain descent ('descent')."""
     p = pywrapcp.DefaultRoutingSearchParameters()
     p.first_solution_strategy = first
-    if meta == "ils":
-        p.use_iterated_local_search = True
-        p.local_search_metaheuristic = LSM.GREEDY_DESCENT
-        ils = p.iterated_local_search_parameters
-        rr = ils.ruin_recreate_parameters
-        del rr.ruin_strategies[:]
-        sisr = rr.ruin_strategies.add().sisr
-        sisr.max_removed_sequence_size = 10
-        sisr.avg_num_removed_visits = sisr_visits
-        sisr.bypass_factor = 0.01
-        rr.recreate_strategy.heuristic = FSS.LOCAL_CHEAPEST_INSERTION
-        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
-        sa.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
-        sa.automatic_temperatures = False
-        sa.initial_temperature = 100
-        sa.final_temperature = 1
-        ils.improve_perturbed_solution = True
-    elif meta == "gls":
+    if meta == "gls":
         p.local_search_metaheuristic = LSM.GUIDED_LOCAL_SEARCH
     else:
         p.local_search_metaheuristic = LSM.GREEDY_DESCENT
