@@ -10,20 +10,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import datetime as dt
-import re
 import threading
 from collections import OrderedDict
-from typing import Iterable, Optional
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from . import ical, review
+from .intake import TOKEN_SHAPE  # secrets.token_urlsafe(32): 43 URL-safe characters
 from .extensions import db
 from .models import FeedToken, Plan, Request, Season, Team, TeamMember, Venue, Visit, hash_token, new_token, tokens_match
 
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 CACHE_SIZE = 256
 
@@ -51,16 +50,6 @@ def token_row(token: str) -> Optional[FeedToken]:
     if row is None or row.revoked_dt is not None or not tokens_match(token, row.token_hash):
         return None
     return row
-
-
-def venue_request(token: str) -> Optional[Request]:
-    """The request behind a venue's private status link (same 404 rules as feed tokens)."""
-    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
-        return None
-    request = db.session.scalar(select(Request).where(Request.status_token_hash == hash_token(token)))
-    if request is None or not tokens_match(token, request.status_token_hash):
-        return None
-    return request
 
 
 def live_tokens(season: Season, **target) -> list[FeedToken]:
@@ -479,7 +468,3 @@ def export(season: Season, *, host: str, now: dt.datetime, team: Team | None = N
     if request is not None:
         return venue_feed(request, host=host, now=now)
     return coordinators_feed(season, host=host, now=now)
-
-
-def teams_of(season: Season) -> Iterable[Team]:
-    return list(season.teams)

@@ -17,9 +17,10 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import feeds
+from .. import feeds, intake
 from ..extensions import db
 from ..models import FeedToken, Season, Team, TeamMember, now_utc
+from .intake import RedactTokens
 
 bp = Blueprint("feeds", __name__)
 log = logging.getLogger(__name__)
@@ -36,21 +37,10 @@ REFRESH_NOTES = {
 }
 
 
-class RedactFeedTokens(logging.Filter):
+class RedactFeedTokens(RedactTokens):
     """Request lines name the path; a feed or venue link's token must never reach the logs."""
 
     pattern = re.compile(r"(/(?:feeds|r)/)[^/\s?\"']+")
-
-    def _clean(self, value):
-        return self.pattern.sub(r"\1[token]", value) if isinstance(value, str) else value
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._clean(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(self._clean(a) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: self._clean(v) for k, v in record.args.items()}
-        return True
 
 
 @bp.record_once
@@ -86,7 +76,7 @@ def feed(token: str):
 
 @bp.route("/r/<token>/event.ics")
 def venue_event(token: str):
-    req = feeds.venue_request(token)
+    req = intake.request_for_token(token)
     if req is None:
         abort(404)
     result = feeds.venue_feed(req, host=_host(), now=now_utc())
