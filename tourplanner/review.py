@@ -54,13 +54,13 @@ def zone(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or "UTC")
 
 
-def road_km_many(lats, lons, to_lats, to_lons) -> np.ndarray:
-    """Road km from each of several points to each of many (a matrix), by the optimizer's travel model."""
+def road_km(lats, lons, to_lats, to_lons) -> np.ndarray:
+    """Road km between points (numpy broadcasting), by the optimizer's travel model."""
     try:
         from .optimize.travel import CIRCUITY, great_circle_km
     except ImportError:  # the optimizer is not installed: plain great circle x a typical circuity
         CIRCUITY, great_circle_km = 1.25, _great_circle_km
-    return great_circle_km(lats[:, None], lons[:, None], to_lats[None, :], to_lons[None, :]) * CIRCUITY
+    return great_circle_km(lats, lons, to_lats, to_lons) * CIRCUITY
 
 
 def _great_circle_km(lat1, lon1, lat2, lon2):
@@ -489,25 +489,20 @@ class TeamPositions:
         flat = dlat * dlat + dlon * dlon
         flat[~masks[:, self.day_idx]] = np.inf
         best = np.argmin(flat, axis=1)
-        out = []
-        for row, col in enumerate(best):
-            if not np.isfinite(flat[row, col]):
-                out.append(None)
-                continue
-            km = float(road_km_many(lats[row:row + 1], lons[row:row + 1], self.lats[col:col + 1],
-                                    self.lons[col:col + 1])[0, 0])
-            out.append((self.teams[int(self.team_idx[col])],
-                        self.season.start_date + dt.timedelta(days=int(self.day_idx[col])), km))
-        return out
+        rows = np.arange(len(best))
+        km = road_km(lats, lons, self.lats[best], self.lons[best])
+        found = np.isfinite(flat[rows, best])
+        return [(self.teams[int(self.team_idx[c])], self.season.start_date + dt.timedelta(days=int(self.day_idx[c])),
+                 float(k)) if ok else None for c, k, ok in zip(best, km, found)]
 
 
-def suggestion(request: RequestInfo, season: Season, mask: np.ndarray, near) -> str:
+def suggestion(request: RequestInfo, season: Season, mask: np.ndarray, near, off: set[int]) -> str:
     """What the data says about serving it after all: its days, and the nearest team on one of them."""
     said = describe_days(mask, season)
     if not mask.any() or request.venue.lat is None:
         return said
     weekdays = set(((season.start_date.weekday() + np.flatnonzero(mask)) % 7).tolist())
-    if weekdays <= days_off(season):
+    if weekdays <= off:
         said += " (rest days of the tour)"
     if near is None:
         return said
@@ -525,6 +520,7 @@ def unserved_rows(season: Season, unserved: list[Unserved], positions: TeamPosit
     nearest = dict(zip((id(u) for u in placed), positions.nearest(
         [u.request.venue.lat for u in placed], [u.request.venue.lon for u in placed], masks)))
     mask_of = dict(zip((id(u) for u in placed), masks))
+    off = days_off(season)
     rows = []
     for u in unserved:
         mask = mask_of.get(id(u))
@@ -532,7 +528,7 @@ def unserved_rows(season: Season, unserved: list[Unserved], positions: TeamPosit
             "unserved": u, "request": u.request, "venue": u.request.venue,
             "reason": REASONS.get(u.reason, u.reason.replace("_", " ")), "code": u.reason, "detail": u.detail,
             "suggestion": suggestion(u.request, season, mask if mask is not None else available_mask(u.request, season),
-                                     nearest.get(id(u))),
+                                     nearest.get(id(u)), off),
         })
     rows.sort(key=lambda r: (-r["request"].priority, -r["request"].audience, r["request"].ref))
     return rows
@@ -942,7 +938,7 @@ def drop_visit(season: Season, plan: Plan, visit: Visit, version) -> None:
     commit_or_conflict()
 
 
-def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: int = 8, seed: int = 1,
+def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: int = 4, seed: int = 1,
                  enqueue: bool = True):
     """Pin every visit before from_date (pins already set stay), then queue a re-plan from this version.
 

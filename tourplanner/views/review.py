@@ -242,7 +242,7 @@ def replan(name: str):
                                message=f"from date must look like 2027-03-01, got {request.form.get('from_date')!r}"), 422
     try:
         job = review.start_replan(season, plan, from_date,
-                                  time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 8))
+                                  time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 4))
     except review.Conflict as error:
         return conflict(error)
     except (review.EditRefused, JobError, ValueError) as error:
