@@ -10,6 +10,7 @@ __all__ = ["GeocodeError", "Place", "PlaceNotFound", "holiday_calendar", "locate
 
 def locate(*, country, region="", city="", postal_code="", street="", lat=None, lon=None, index_path=None) -> Place:
     """A venue's point: given coordinates, else the online provider for a street (when configured), else offline."""
+    country, region, city, postal_code, street = (str(v or "").strip() for v in (country, region, city, postal_code, street))
     index = load_index(index_path or default_index_path())
     if lat is not None or lon is not None:
         return locate_offline(index, country=country, region=region, city=city, lat=lat, lon=lon)
@@ -17,7 +18,7 @@ def locate(*, country, region="", city="", postal_code="", street="", lat=None, 
 
     service = configured_service()
     fields = dict(country=country, region=region, city=city, postal_code=postal_code)
-    if service and (street or "").strip():
+    if service and street:
         place = _online(service, fields, street)
         if place:
             return place
@@ -25,7 +26,7 @@ def locate(*, country, region="", city="", postal_code="", street="", lat=None, 
         return locate_offline(index, **fields)
     except PlaceNotFound:
         if service:
-            place = _online(service, fields, street or "")
+            place = _online(service, fields, street)
             if place:
                 return place
         raise
@@ -40,7 +41,7 @@ def _online(service, fields: dict, street: str) -> Place | None:
     if not country:
         return None
     region = normalize_region(country, fields["region"]) if fields["region"] else ""
-    code = parse_postal_code(country, fields["postal_code"]) if fields["postal_code"].strip() else ""
+    code = parse_postal_code(country, fields["postal_code"]) if fields["postal_code"] else ""
     return locate_online(service, country=country, region=region, city=fields["city"], postal_code=code,
                          street=street)
 
