@@ -12,9 +12,11 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Objective weights (optional season rules). A served request is worth
 #   audience_weight * audience + priority_weight * priority ** 2
 # and every driven km costs km_weight. With the defaults a 100-person event with priority 3 is worth
-# 100 + 50*9 = 550 "points", so the tour drives up to ~1,800 km extra for it (km_weight 0.3): value
-# decides what is served, driving decides the order and the team. Priority 5 is always served first.
-DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.3}
+# 100 + 50*9 = 550 "points", so the tour drives up to ~5,500 km extra for it (km_weight 0.1): value
+# decides what is served, driving decides the order and the team. On top, the solver charges the
+# team-time a drive takes when the season has fewer event slots than requests (solve.py). Priority 5
+# and fixed-start pins are always served first when feasible.
+DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.1}
 
 
 class InstanceError(ValueError):

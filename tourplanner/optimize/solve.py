@@ -15,6 +15,7 @@ exact forward schedule (model.py); the search only proposes orders:
 """
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from bisect import bisect_left, bisect_right
@@ -83,6 +84,10 @@ class Search:
         mean_top = float(base[:capacity].mean()) if base.size else 0.0
         scarcity = min(1.0, base.size / capacity)
         self.time_w = mean_top * m.max_events / 1440.0 * scarcity
+        # Cost of a leg in value units: km at the season's km_weight, plus the team-time the drive takes
+        # (an event lost when the season is short of room; nearly free when it has room for everyone).
+        self.drive_w = 0.25 * self.time_w * scarcity  # measured on bench/tour.py: 1.0 drove too little
+        self.cost_list = (m.km_weight * m.km + self.drive_w * m.minutes).tolist()
 
     # ---- exact schedule ------------------------------------------------------------------------------
     def initial(self, k):
@@ -139,8 +144,16 @@ class Search:
             p = r
         return km
 
-    def insert_delta_km(self, k, seq, pos, r):
-        kl = self.m.km_list
+    def route_cost(self, k):
+        cost, p, cl = 0.0, self.m.n + k, self.cost_list
+        for r in self.seq[k]:
+            cost += cl[p][r]
+            p = r
+        return cost
+
+    def insert_delta(self, k, seq, pos, r):
+        """Extra leg cost (value units) of putting r at pos of team k's route."""
+        kl = self.cost_list
         prev = seq[pos - 1] if pos > 0 else self.m.n + k
         if pos < len(seq):
             nxt = seq[pos]
@@ -160,7 +173,7 @@ class Search:
 
     def objective(self):
         served = self.team_of >= 0
-        return float(self.value[served].sum()) - self.m.km_weight * sum(self.route_km(k) for k in range(self.m.nt))
+        return float(self.value[served].sum()) - sum(self.route_cost(k) for k in range(self.m.nt))
 
     # ---- construction --------------------------------------------------------------------------------
     def best_insertion(self, r, teams=None, positions=None):
@@ -172,7 +185,7 @@ class Search:
             seq = self.seq[k]
             rng = positions[k] if positions is not None else range(len(seq) + 1)
             for pos in rng:
-                dkm = self.insert_delta_km(k, seq, pos, r)
+                dkm = self.insert_delta(k, seq, pos, r)
                 if best is not None and dkm >= best[0]:
                     continue
                 got = self.try_insert(k, pos, r)
@@ -249,9 +262,9 @@ class Search:
                 if got is None:
                     continue
                 new_st = got[1][0][0]
-                score = (self.value[r] % BIG_PRIORITY_BONUS) - m.km_weight * self.insert_delta_km(k, seq, pos, r) \
+                score = (self.value[r] % BIG_PRIORITY_BONUS) - self.insert_delta(k, seq, pos, r) \
                     - self.time_w * (new_st[1] - t0)
-                worth = (self.value[r] % BIG_PRIORITY_BONUS) - m.km_weight * self.insert_delta_km(k, seq, pos, r)
+                worth = (self.value[r] % BIG_PRIORITY_BONUS) - self.insert_delta(k, seq, pos, r)
                 if worth > 0 and (best is None or score > best[0]):
                     best = (score, r, got)
             if best is not None:
@@ -306,7 +319,7 @@ class Search:
                 continue
             seq = self.seq[k]
             for pos in self.positions(k, r):
-                options.append((self.insert_delta_km(k, seq, pos, r), k, pos))
+                options.append((self.insert_delta(k, seq, pos, r), k, pos))
         options.sort()
         for dkm, k, pos in options[:tries]:
             got = self.try_insert(k, pos, r)
@@ -326,12 +339,12 @@ class Search:
         ranked = []
         for r in dict.fromkeys(cands):
             got = self.targeted_insert(r, teams=teams)
-            if got is not None and self.value[r] - m.km_weight * got[0] > 0:
-                ranked.append((-(self.value[r] - m.km_weight * got[0]), r))
+            if got is not None and self.value[r] - got[0] > 0:
+                ranked.append((-(self.value[r] - got[0]), r))
         ranked.sort()
         for _gain, r in ranked:
             got = self.targeted_insert(r, teams=teams)
-            if got is not None and self.value[r] - m.km_weight * got[0] > 0:
+            if got is not None and self.value[r] - got[0] > 0:
                 self.insert(got[1], got[2], r, got[3])
 
     def unserved_pool(self):
@@ -339,6 +352,38 @@ class Search:
         if self.excluded:
             mask[list(self.excluded)] = False
         return np.flatnonzero(mask)
+
+    def make_room(self, r):
+        """Eject a short stretch of a team passing r at the right time, put r in, re-place the rest."""
+        m, rng = self.m, self.rng
+        options = []
+        for k in range(m.nt):
+            if not self.allowed[k, r]:
+                continue
+            seq = self.seq[k]
+            for pos in self.positions(k, r):
+                options.append((self.insert_delta(k, seq, pos, r), k, pos))
+        if not options:
+            return
+        options.sort()
+        _dkm, k, pos = options[rng.randrange(min(3, len(options)))]
+        length = rng.randint(1, 6)
+        seq = self.seq[k]
+        lo = max(0, pos - (length + 1) // 2)
+        idxs = [i for i in range(lo, min(len(seq), lo + length)) if seq[i] not in self.locked]
+        if not idxs:
+            return
+        removed = [seq[i] for i in idxs]
+        if not self.remove(k, idxs):
+            return
+        got = self.targeted_insert(r, teams=[k], tries=32)
+        if got is None:
+            return
+        self.insert(got[1], got[2], r, got[3])
+        near = m.minutes[r, :m.n]
+        pool = self.unserved_pool()
+        nearby = pool[np.lexsort((pool, near[pool]))][:8].tolist()
+        self.repair(removed + nearby)
 
     def lns_step(self):
         """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed)."""
@@ -354,28 +399,7 @@ class Search:
                 _dkm, k, pos, g = got
                 self.insert(k, pos, r, g)
             else:
-                # eject a cheaper visit of a team that passes by at the right time, then re-place it
-                options = []
-                for k in range(m.nt):
-                    if not self.allowed[k, r]:
-                        continue
-                    seq = self.seq[k]
-                    for pos in self.positions(k, r):
-                        for j in (pos - 1, pos):
-                            if 0 <= j < len(seq) and seq[j] not in self.locked and self.value[seq[j]] < self.value[r]:
-                                options.append((self.insert_delta_km(k, seq, pos, r), k, j))
-                options.sort()
-                for _dkm, k, j in options[:6]:
-                    victim = self.seq[k][j]
-                    if not self.remove(k, [j]):
-                        continue
-                    got = self.targeted_insert(r, teams=[k])
-                    if got is not None:
-                        self.insert(got[1], got[2], r, got[3])
-                        self.repair([victim])
-                        break
-                    self.restore(snap)
-                    snap = self.snapshot()
+                self.make_room(r)
         else:
             teams = [k for k in range(m.nt) if self.seq[k]]
             if not teams:
@@ -488,8 +512,6 @@ def _start_from_previous(search: Search, previous: Plan):
             r = index.get(v.request)
             if r is None or not search.allowed[k, r] or search.team_of[r] >= 0 or not m.slots[r]:
                 continue
-            import datetime as dt
-
             minute = int((dt.datetime.fromisoformat(v.start) - m.t0).total_seconds() // 60)
             original = m.slots[r], m.slot_hi[r]
             pinned = [(d, max(lo, minute), min(hi, minute)) for d, lo, hi in m.slots[r] if lo <= minute <= hi]
@@ -514,7 +536,9 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
           matrix=None, steps: int | None = None) -> Plan:
     """Plan the season: which requests, which team, which day and time, where each team sleeps."""
     clock = time.perf_counter()
-    deadline = clock + max(0.0, float(time_limit_s))
+    # leave room for building and checking the plan at the end (about 1 s per 1,000 requests here)
+    reserve = min(0.25 * float(time_limit_s), 0.2 + 0.001 * len(instance.requests) + 0.05 * float(time_limit_s))
+    deadline = clock + max(0.0, float(time_limit_s) - reserve)
     rng = random.Random(seed)
     model = Model(instance, matrix=matrix)
     search = Search(model, rng)
@@ -561,8 +585,6 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
                 if got is None:
                     dropped += 1
                     continue
-                import datetime as dt
-
                 minute = int((dt.datetime.fromisoformat(v.start) - model.t0).total_seconds() // 60)
                 if got[0] != route.team or got[1] != minute:
                     moved += 1
