@@ -10,7 +10,8 @@ __all__ = ["GeocodeError", "Place", "PlaceNotFound", "holiday_calendar", "locate
 
 def locate(*, country, region="", city="", postal_code="", street="", lat=None, lon=None, index_path=None) -> Place:
     """A venue's point: given coordinates, else the online provider for a street (when configured), else offline."""
-    country, region, city, postal_code, street = (str(v or "").strip() for v in (country, region, city, postal_code, street))
+    texts = (country, region, city, postal_code, street)
+    country, region, city, postal_code, street = (str(v or "").strip() for v in texts)  # forms give None
     index = load_index(index_path or default_index_path())
     if lat is not None or lon is not None:
         return locate_offline(index, country=country, region=region, city=city, lat=lat, lon=lon)
