@@ -360,3 +360,22 @@ def test_tokens_never_reach_the_request_log(app, tour, fixed_now, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "/feeds/[token]" in text
     assert token not in text and venue not in text and token[:-1] not in text
+
+
+def test_issue_and_revoke_need_the_csrf_token(app, client, tour):
+    login(client)
+    token = issue(tour, team=tour["teams"]["west"])
+    row = db.session.scalar(select(FeedToken))
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "coordinators"}).status_code == 400
+    assert client.post(f"/admin/seasons/spring-2027/feeds/{row.id}/revoke").status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 1
+    assert feeds.token_row(token) is not None
+
+
+def test_unknown_feed_kind_is_refused(client, tour):
+    login(client)
+    response = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "everyone"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 0

@@ -391,3 +391,31 @@ def test_icaljs_reads_every_us_and_canadian_vtimezone_like_zoneinfo(tmp_path):
            for e in json.loads(run.stdout)["events"]}
     wrong = {uid: (got.get(uid), want) for uid, want in expected.items() if got.get(uid) != want}
     assert not wrong, f"{len(wrong)} of {len(expected)} differ, e.g. {list(wrong.items())[:3]}"
+
+
+def test_icaljs_check_sees_the_rdate_shift_calendar_md_warns_about(tmp_path):
+    """The check above can fail: icalendar's add_missing_timezones() writes DST changes as RDATE lists,
+    and ical.js 2.2.1 puts summer events in Toronto, Edmonton and St. John's an hour off."""
+    need(icaljs_ready(), "node and ical.js missing: run `npm ci --prefix tests/js` (make test does)")
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("VERSION", "2.0")
+    cal.add("PRODID", "-//tourplanner//test//EN")
+    expected = {}
+    for tzid in ("America/Toronto", "America/Edmonton", "America/St_Johns"):
+        start = dt.datetime(2027, 3, 20, 10, tzinfo=ZoneInfo(tzid))
+        event = Event()
+        event.add("UID", f"{tzid}@rdate.test")
+        event.add("DTSTAMP", NOW)
+        event.add("DTSTART", start)
+        event.add("DTEND", start + dt.timedelta(hours=1))
+        cal.add_component(event)
+        expected[f"{tzid}@rdate.test"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cal.add_missing_timezones()
+    path = tmp_path / "rdate.ics"
+    path.write_bytes(cal.to_ical())
+    assert b"RDATE" in path.read_bytes()
+    run = subprocess.run(["node", str(JS_DIR / "events.mjs"), str(path)], capture_output=True, text=True, timeout=120)
+    got = {e["uid"]: e["start"] for e in json.loads(run.stdout)["events"]}
+    assert got != expected  # the same events from ical.py's RRULE zones are right (tests above)
