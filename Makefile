@@ -28,6 +28,7 @@ valhalla:
 
 run: venv
 	$(FLASK) db upgrade
+	$(FLASK) geo-index
 	$(FLASK) demo --if-missing
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
