@@ -11,6 +11,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tourplanner.extensions import db
@@ -338,6 +340,10 @@ def test_proposed_date_shows_in_the_venues_own_time_zone(client, proposed):
     assert f"{local:%A, %B} {local.day}, {local.year} , 10:00–11:30" in text
     assert "MST" in text and "America/Phoenix" in text and "Team: West Coast" in text
     assert "Confirm this date" in text and "Ask for another date" in text
+    calendar = re.search(r'href="(/r/[^"]+/event\.ics)"', response.get_data(as_text=True)).group(1)
+    assert calendar == f"/r/{token}/event.ics"
+    ics = client.get(calendar)
+    assert ics.status_code == 200 and b"BEGIN:VEVENT" in ics.data and b"Central High School" in ics.data
     assert "Change when you can host us" not in text  # no edits once a date is proposed
     for name, value in {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}.items():
         assert response.headers[name] == value
@@ -455,3 +461,24 @@ def test_ref_is_unique_in_the_season(app, season):
 
     refs = {new_ref(season) for _ in range(200)}
     assert len(refs) == 200 and all(re.fullmatch(r"W[A-Z2-9]{5}", r) for r in refs)
+
+
+FUZZ_FIELDS = ["venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region", "city",
+               "postal_code", "street", "audience", "duration_minutes", "notes", "blackouts", "website", "add_row",
+               "windows-0-first_date", "windows-0-last_date", "windows-0-weekdays", "windows-0-start_time",
+               "windows-0-end_time", "windows-1-first_date", "windows-1-end_time", "windows-11-first_date",
+               "windows-99-end_time"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(values=st.dictionaries(
+    st.sampled_from(FUZZ_FIELDS),
+    st.one_of(st.text(max_size=300), st.sampled_from(["", " ", "2027-02-30", "25:99", "-1", "1e309", "\x00", "QC", "CA",
+                                                      "J3B 1A1", "A" * 5000, "mon", "<script>"])),
+    max_size=12))
+def test_random_answers_never_break_the_form(client, season, values):
+    """Any mix of answers gets the thank-you page or the form back with messages, never an error page."""
+    response = client.post("/request", data=form_data(season, **values))
+    assert response.status_code in (200, 422), (response.status_code, values)
+    if response.status_code == 422:
+        assert 'class="errors"' in response.get_data(as_text=True)
