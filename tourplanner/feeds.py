@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from typing import Optional
 
@@ -406,24 +407,26 @@ def public_url(host: str, path: str) -> str:
 
 # --- cache ---------------------------------------------------------------------------------------------
 
-_cache: "OrderedDict[tuple, Feed]" = OrderedDict()
+_cache: "OrderedDict[tuple, tuple[float, Feed]]" = OrderedDict()
 _cache_lock = threading.Lock()
 
 
 def _cached(key: tuple, season: Season, team_ids: Optional[list[int]], now: dt.datetime, build, *,
             request_id: int | None = None) -> Feed:
-    """A feed is rebuilt only when the published plan, a visit or request in it, or a team changes."""
+    """A feed is rebuilt when the published plan, a visit, request or team in it changes, and at the latest
+    after FEED_CACHE_SECONDS (venue rows carry no version, so a corrected address shows up by then)."""
     plan = season.published_plan()
     version = _plan_version(season, plan, team_ids, request_id, now)
     full_key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), *key, version)
+    max_age = current_app.config.get("FEED_CACHE_SECONDS", 600)
     with _cache_lock:
         hit = _cache.get(full_key)
-        if hit is not None:
+        if hit is not None and time.monotonic() - hit[0] < max_age:
             _cache.move_to_end(full_key)
-            return hit
+            return hit[1]
     feed = build(plan)
     with _cache_lock:
-        _cache[full_key] = feed
+        _cache[full_key] = (time.monotonic(), feed)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return feed
