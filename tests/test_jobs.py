@@ -140,7 +140,7 @@ def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded,
     assert "planner/job.js" in page
     info = wait_for(coordinator, job_id, lambda i: i["finished"])
     assert info["status"] == "succeeded", info
-    assert (info["plan_number"], info["served"], info["percent"]) == (1, 3, 100)
+    assert (info["plan_number"], info["served"], info["requests"], info["percent"]) == (1, 3, 3, 100)
     page = coordinator.get(f"/admin/jobs/{job_id}").get_data(as_text=True)
     assert "Result: version 1" in page and 'http-equiv="refresh"' not in page
     plan = db.session.get(Plan, info["plan_id"])

@@ -69,6 +69,7 @@ def test_plan_season_shows_live_progress_without_reload_then_the_result(served):
             ? {served: served, percent: bar.value, status: document.querySelector('[data-field=status]').textContent}
             : null;""", timeout=60)
     assert progress["status"] == "running"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-field=of]").text == "of 3"
 
     # When the job is done the page shows the result (a fresh load of the job page).
     wait_for(browser, "return document.body.textContent.includes('Result: version 1')", timeout=60)

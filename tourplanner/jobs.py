@@ -294,6 +294,7 @@ class _Heartbeat(threading.Thread):
         super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
         self.engine, self.job_id, self.interval, self.echo = engine, job_id, interval, echo
         self.latest: dict = {}
+        self.base: dict = {}  # what the solver does not report, e.g. how many requests there are
         self.cancel = threading.Event()
         self.done = threading.Event()
         self._written: dict | None = None
@@ -301,7 +302,7 @@ class _Heartbeat(threading.Thread):
     def progress(self, info: dict):
         """The solver's progress callback: cheap, never raises; False asks the solver to stop."""
         try:
-            self.latest = dict(info)
+            self.latest = {**self.base, **info}
         except Exception:  # OR-Tools would swallow it and go on with garbage
             pass
         return False if self.cancel.is_set() else None
@@ -412,6 +413,7 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
             return "failed", {"error": f"the plan to re-plan from ({params['previous_plan_id']}) is gone"}
         previous = OptPlan.from_dict(json.loads(previous_row.plan_json))
     season_id = season.id
+    heartbeat.base = {"requests": len(instance.requests)}
     # Nothing of the session may stay open while the solver runs: on SQLite every transaction holds
     # the write lock (BEGIN IMMEDIATE), and other writers would wait for the whole solve.
     db.session.commit()
@@ -470,7 +472,7 @@ def job_status(job: Job, now=None) -> dict:
         "drive_km": p.get("drive_km"),
         "elapsed_s": round(elapsed, 1),
         "time_limit_s": limit,
-        "time_left_s": None if job.status != "running" else round(max(0.0, limit - elapsed), 1),
+        "time_left_s": 0.0 if job.status in FINISHED else round(max(0.0, limit - elapsed), 1),
         "percent": percent,
         "note": p.get("note", ""),
         "error": job.error,

@@ -19,6 +19,7 @@
     var bar = field("percent");
     if (bar) { bar.value = info.percent; bar.textContent = info.percent + " %"; }
     set("served", number(info.served));
+    set("of", info.requests ? " of " + number(info.requests) : "");
     set("audience", number(info.audience));
     set("drive_km", number(info.drive_km));
     set("elapsed_s", number(info.elapsed_s));
