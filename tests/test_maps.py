@@ -247,4 +247,4 @@ def test_two_thousand_stops_build_fast():
     parts = maps.season_map(TEAMS, stops, season_start=START, assets=ASSETS)
     elapsed = time.perf_counter() - started
     assert parts.markers == 2000
-    assert elapsed < 3.0  # bench/maps.py measures the real figure (well under 1 s); this catches regressions
+    assert elapsed < 5.0  # bench/maps.py measures the real figure (well under 1 s); this catches regressions

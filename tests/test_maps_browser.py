@@ -71,7 +71,7 @@ def login(base, browser):
     wait_for(browser, "return !location.pathname.startsWith('/login')")
 
 
-def wait_for(browser, script, timeout=15.0):
+def wait_for(browser, script, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = browser.execute_script(script)

@@ -100,6 +100,11 @@ class MapAssets:
     tile_url: str = OSM_TILES
     tile_attribution: str = OSM_ATTRIBUTION
     nonce: str = ""
+    version: str = ""  # of our own files, so a browser's cached copy is dropped when they change
+
+    @property
+    def _v(self) -> str:
+        return f"?v={self.version}" if self.version else ""
 
     @property
     def js(self) -> list[tuple[str, str]]:
@@ -116,7 +121,7 @@ class MapAssets:
     def tour_js(self) -> list[tuple[str, str]]:
         return [
             ("markercluster", f"{self.base}/markercluster/leaflet.markercluster.js"),
-            ("tourmap", f"{self.base}/tour/tourmap.js"),
+            ("tourmap", f"{self.base}/tour/tourmap.js{self._v}"),
         ]
 
     @property
@@ -124,12 +129,12 @@ class MapAssets:
         return [
             ("markercluster_css", f"{self.base}/markercluster/MarkerCluster.css"),
             ("markercluster_default_css", f"{self.base}/markercluster/MarkerCluster.Default.css"),
-            ("tourmap_css", f"{self.base}/tour/tourmap.css"),
+            ("tourmap_css", f"{self.base}/tour/tourmap.css{self._v}"),
         ]
 
     @property
     def outlines_url(self) -> str:
-        return f"{self.base}/tour/outlines.geojson"
+        return f"{self.base}/tour/outlines.geojson{self._v}"
 
 
 @dataclass(frozen=True)

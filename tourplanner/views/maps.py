@@ -18,6 +18,7 @@ because Leaflet and the numbered stop icons use style attributes (a style cannot
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import time
 from pathlib import Path
@@ -44,6 +45,9 @@ ASSET_DIRS = {
     "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
     "tour": Path(__file__).resolve().parent.parent / "static" / "maps",
 }
+ASSET_VERSION = hashlib.sha256(
+    b"".join((ASSET_DIRS["tour"] / name).read_bytes() for name in ("tourmap.js", "tourmap.css", "outlines.geojson"))
+).hexdigest()[:10]
 TOKEN_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
@@ -66,6 +70,7 @@ def map_assets() -> maps.MapAssets:
         tile_url=config.get("MAP_TILE_URL", maps.OSM_TILES) or "",
         tile_attribution=config.get("MAP_TILE_ATTRIBUTION", maps.OSM_ATTRIBUTION),
         nonce=g.map_nonce,
+        version=ASSET_VERSION,
     )
 
 
