@@ -29,6 +29,10 @@ from .model import BIG_PRIORITY_BONUS, Model
 from .plan import Night, Plan, Route, Unserved, Visit, plan_kpis
 
 ENGINE = "tourplanner day-aware greedy + LNS"
+
+
+def _date_of(state):
+    return state[2]
 NO_TIME = -10 ** 7
 
 
@@ -87,7 +91,8 @@ class Search:
         # Cost of a leg in value units: km at the season's km_weight, plus the team-time the drive takes
         # (an event lost when the season is short of room; nearly free when it has room for everyone).
         self.drive_w = 0.25 * self.time_w * scarcity  # measured on bench/tour.py: 1.0 drove too little
-        self.cost_list = (m.km_weight * m.km + self.drive_w * m.minutes).tolist()
+        self.cost = m.km_weight * m.km + self.drive_w * m.minutes
+        self.cost_list = self.cost.tolist()
 
     # ---- exact schedule ------------------------------------------------------------------------------
     def initial(self, k):
@@ -303,28 +308,41 @@ class Search:
         slots = self.m.slots[r]
         if not slots:
             return range(0)
-        dates = self.dates_of(k)
-        lo = bisect_left(dates, slots[0][0] - 1)
-        hi = bisect_right(dates, slots[-1][0] + 1)
-        return range(lo, min(len(dates), hi) + 1)
+        states = self.states[k]
+        lo = bisect_left(states, slots[0][0] - 1, key=_date_of)
+        hi = bisect_right(states, slots[-1][0] + 1, key=_date_of)
+        return range(lo, min(len(states), hi) + 1)
 
-    def dates_of(self, k):
-        return [st[2] for st in self.states[k]]
-
-    def targeted_insert(self, r, teams=None, tries=16):
-        """Best feasible insertion of r: date-compatible positions, cheapest km first."""
-        options = []
+    def insertion_options(self, r, teams=None):
+        """(extra cost, team, position) of every date-compatible place for r, cheapest first."""
+        costs, ks, ps = [], [], []
+        cost = self.cost
         for k in (teams if teams is not None else range(self.m.nt)):
             if not self.allowed[k, r]:
                 continue
-            seq = self.seq[k]
-            for pos in self.positions(k, r):
-                options.append((self.insert_delta(k, seq, pos, r), k, pos))
-        options.sort()
-        for dkm, k, pos in options[:tries]:
+            span = self.positions(k, r)
+            if not span:
+                continue
+            ext = np.array([self.m.n + k] + self.seq[k] + [-1])
+            pos = np.arange(span.start, span.stop)
+            prev, nxt = ext[pos], ext[pos + 1]
+            has = nxt >= 0
+            nx = np.where(has, nxt, 0)
+            costs.append(cost[prev, r] + np.where(has, cost[r, nx] - cost[prev, nx], 0.0))
+            ks.append(np.full(pos.size, k))
+            ps.append(pos)
+        if not costs:
+            return []
+        c, k, p = np.concatenate(costs), np.concatenate(ks), np.concatenate(ps)
+        order = np.lexsort((p, k, c))
+        return list(zip(c[order].tolist(), k[order].tolist(), p[order].tolist()))
+
+    def targeted_insert(self, r, teams=None, tries=16):
+        """Best feasible insertion of r: date-compatible positions, cheapest first."""
+        for dcost, k, pos in self.insertion_options(r, teams)[:tries]:
             got = self.try_insert(k, pos, r)
             if got is not None:
-                return dkm, k, pos, got
+                return dcost, k, pos, got
         return None
 
     def snapshot(self):
@@ -356,16 +374,9 @@ class Search:
     def make_room(self, r):
         """Eject a short stretch of a team passing r at the right time, put r in, re-place the rest."""
         m, rng = self.m, self.rng
-        options = []
-        for k in range(m.nt):
-            if not self.allowed[k, r]:
-                continue
-            seq = self.seq[k]
-            for pos in self.positions(k, r):
-                options.append((self.insert_delta(k, seq, pos, r), k, pos))
+        options = self.insertion_options(r)
         if not options:
             return
-        options.sort()
         _dkm, k, pos = options[rng.randrange(min(3, len(options)))]
         length = rng.randint(1, 6)
         seq = self.seq[k]
