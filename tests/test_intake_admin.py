@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tourplanner.auth import create_user
 from tourplanner.extensions import db
 from tourplanner.intake import rotate_token
-from tourplanner.models import Request, Season, Venue
+from tourplanner.models import Request, Season
 from test_intake import outbox, page_text, season_start  # noqa: F401  (shared helpers)
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, now_utc, tokens_match
+from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, tokens_match
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) gives

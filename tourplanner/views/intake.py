@@ -120,9 +120,14 @@ def _mail_receipt(outcome: intake.Outcome, link: str | None) -> None:
         subject = f"We updated your screening request {req.ref}"
     else:
         subject = f"Your screening request {req.ref} arrived"
-    body = render_template("intake/mail_receipt.txt", outcome=outcome, req=req, link=link,
-                           windows=[intake.describe_window(w) for w in req.windows])
-    try_send_mail(address(req.contact_name, req.contact_email), subject, body)
+    mail_venue(req, subject, "intake/mail_receipt.txt", outcome=outcome, link=link,
+               windows=[intake.describe_window(w) for w in req.windows])
+
+
+def mail_venue(req, subject: str, template: str, **context) -> bool:
+    """Email the venue's contact a text template; False when the mail could not go (it is logged)."""
+    body = render_template(template, req=req, **context)
+    return try_send_mail(address(req.contact_name, req.contact_email), subject, body)
 
 
 @bp.errorhandler(CSRFError)

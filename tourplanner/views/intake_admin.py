@@ -9,8 +9,8 @@ from sqlalchemy import select
 from .. import intake
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
-from ..mail import address, try_send_mail
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
+from .intake import mail_venue
 
 bp = Blueprint("intake_admin", __name__, url_prefix="/admin/requests")
 EDIT_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "audience",
@@ -84,9 +84,8 @@ def decide(request_id: int):
     except intake.IntakeError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".detail", request_id=req.id), 303)
-    body = render_template("intake/mail_decision.txt", req=req, approved=action == "approve", message=form.message.data)
     subject = f"Your screening request {req.ref}: " + ("accepted" if action == "approve" else "declined")
-    sent = try_send_mail(address(req.contact_name, req.contact_email), subject, body)
+    sent = mail_venue(req, subject, "intake/mail_decision.txt", approved=action == "approve", message=form.message.data)
     flash(f"{req.ref} {'approved' if action == 'approve' else 'declined'}"
           + ("; the venue was emailed." if sent else "; the email could not be sent (see the log)."), "ok")
     return redirect(url_for(".detail", request_id=req.id), 303)
@@ -136,8 +135,7 @@ def new_link(request_id: int):
     req = _request_or_404(request_id)
     token = intake.rotate_token(req)
     link = url_for("intake.status", token=token, _external=True)
-    body = render_template("intake/mail_new_link.txt", req=req, link=link)
-    sent = try_send_mail(address(req.contact_name, req.contact_email), f"A new link for your screening request {req.ref}", body)
+    sent = mail_venue(req, f"A new link for your screening request {req.ref}", "intake/mail_new_link.txt", link=link)
     flash("A new private link was made; the old one no longer works."
           + (" It was emailed to the venue." if sent else " The email could not be sent (see the log)."), "ok")
     return redirect(url_for(".detail", request_id=req.id), 303)
