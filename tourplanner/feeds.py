@@ -207,10 +207,9 @@ def _zone_name(visit: FeedVisit) -> str:
     return visit.request.venue.tz or visit.team.base_tz
 
 
-def screening_event(visit: FeedVisit, *, host: str, season: Season, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
+def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
     """A Visit as the team sees it: address, contact, notes, status and a link to the day sheet."""
     request, venue = visit.request, visit.request.venue
-    rules = season.effective_rules
     zone = review.zone(_zone_name(visit))
     setup = (visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])).astimezone(zone)
     teardown = (visit.end_dt + dt.timedelta(minutes=rules["teardown_minutes"])).astimezone(zone)
@@ -255,12 +254,11 @@ def venue_event(visit: FeedVisit, *, host: str, season: Season) -> ical.Calendar
     )
 
 
-def drive_event(event: review.Event, *, host: str, season: Season, prefix: str = "") -> Optional[ical.CalendarEvent]:
+def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = "") -> Optional[ical.CalendarEvent]:
     """The leg before a screening as its own event, ending when setup begins (clipped to the day's start)."""
     visit, venue = event.visit, event.venue
     if not event.drive_minutes:
         return None
-    rules = season.effective_rules
     zone = review.zone(_zone_name(visit))
     arrive = visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])
     leave = arrive - dt.timedelta(minutes=event.drive_minutes)
@@ -316,6 +314,7 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
     """
     visits = feed_visits(plan, teams)
     overnights = review.plan_overnights(plan)
+    rules = season.effective_rules
     sheets = _day_sheets(season, host) if screenings else None
     found, derived_events, notes = [], [], []
     for team in teams:
@@ -324,11 +323,11 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
         if screenings:
             for visit in mine:
                 if not _gone(visit, now):
-                    found.append(screening_event(visit, host=host, season=season, day_sheet=sheets(team, visit), prefix=mark))
+                    found.append(screening_event(visit, host=host, rules=rules, day_sheet=sheets(team, visit), prefix=mark))
         live = [v for v in mine if event_status(v) != "cancelled"]
         for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
             for event in day.events:
-                drive = drive_event(event, host=host, season=season, prefix=mark)
+                drive = drive_event(event, host=host, rules=rules, prefix=mark)
                 if drive is not None:
                     derived_events.append(drive)
             note = day_note(day, team, host=host, prefix=mark)
