@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import pytest
+from fake_json_server import FakeJSONServer
 
 from tourplanner.extensions import db
 from tourplanner.geo import GeocodeError, locate
@@ -19,74 +17,53 @@ ANSWERS = {  # what the fake Nominatim knows, by the start of the query
 }
 
 
-class FakeNominatim(BaseHTTPRequestHandler):
-    asked: list = []
-
-    def do_GET(self):
-        query = parse_qs(urlparse(self.path).query)
-        self.asked.append({k: v[0] for k, v in query.items()})
-        text = query.get("q", [""])[0]
-        hits = [answer for prefix, answer in ANSWERS.items() if text.startswith(prefix)]
-        body = json.dumps(hits).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+def nominatim_answer(path: str, query: dict) -> list:
+    return [answer for prefix, answer in ANSWERS.items() if query.get("q", "").startswith(prefix)]
 
 
 @pytest.fixture
 def nominatim():
-    """A fake Nominatim on a free port; .asked lists the queries it received."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
-    FakeNominatim.asked = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, FakeNominatim.asked
-    server.shutdown()
-    server.server_close()
+    """A fake Nominatim on a free port; its .asked lists the queries it received."""
+    fake = FakeJSONServer(nominatim_answer)
+    yield fake
+    fake.close()
 
 
 @pytest.fixture
 def app_config(app_config, nominatim):
-    server, _ = nominatim
     return {
         **app_config,
         "GEOCODER": "nominatim",
         "GEOCODER_USER_AGENT": "tourplanner-tests (ops@example.org)",
-        "GEOCODER_OPTIONS": {"domain": f"127.0.0.1:{server.server_port}", "scheme": "http"},
+        "GEOCODER_OPTIONS": {"domain": f"127.0.0.1:{nominatim.port}", "scheme": "http"},
         "GEOCODER_MIN_DELAY_S": 0,
     }
 
 
 def test_street_address_goes_online_and_is_cached(app, nominatim):
-    _, asked = nominatim
     place = locate(country="US", region="IL", city="Springfield", postal_code="62701", street="1 Main St")
     assert (place.lat, place.lon, place.precision, place.source, place.tz) == (
         39.801, -89.644, "address", "nominatim", "America/Chicago")
-    assert asked[0]["q"] == "1 Main St, Springfield, Illinois 62701, United States"
-    assert asked[0]["countrycodes"] == "us"
+    (path, asked), = nominatim.asked
+    assert path == "/search"
+    assert asked["q"] == "1 Main St, Springfield, Illinois 62701, United States"
+    assert asked["countrycodes"] == "us"
     db.session.commit()
     row = db.session.execute(db.select(GeocodeResult)).scalar_one()
     assert (row.source, row.precision, row.region, row.tz) == ("nominatim", "address", "IL", "America/Chicago")
     again = locate(country="US", region="IL", city="Springfield", postal_code="62701", street="1 Main St")
-    assert (again.lat, again.precision, again.source, len(asked)) == (39.801, "address", "nominatim", 1)  # cached
+    assert (again.lat, again.precision, again.source, len(nominatim.asked)) == (39.801, "address", "nominatim", 1)
 
 
 def test_offline_answer_needs_no_provider(app, nominatim):
-    _, asked = nominatim
     place = locate(country="US", region="IL", city="Springfield")
-    assert (place.source, place.precision, asked) == ("offline", "city", [])
+    assert (place.source, place.precision, nominatim.asked) == ("offline", "city", [])
 
 
 def test_provider_is_asked_when_offline_data_has_no_such_town(app, nominatim):
-    _, asked = nominatim
     place = locate(country="US", region="IL", city="Tinytown")
     assert (place.lat, place.precision, place.source) == (40.1, "city", "nominatim")
-    assert len(asked) == 1
+    assert len(nominatim.asked) == 1
 
 
 def test_street_unknown_online_falls_back_to_offline(app, nominatim):
@@ -95,10 +72,8 @@ def test_street_unknown_online_falls_back_to_offline(app, nominatim):
 
 
 def test_provider_down_falls_back_to_offline(app, nominatim):
-    server, _ = nominatim
-    server.shutdown()
-    server.server_close()
-    app.config["GEOCODER_OPTIONS"] = {"domain": f"127.0.0.1:{server.server_port}", "scheme": "http", "timeout": 2}
+    nominatim.close()
+    app.config["GEOCODER_OPTIONS"] = {"domain": f"127.0.0.1:{nominatim.port}", "scheme": "http", "timeout": 2}
     place = locate(country="US", postal_code="85004", street="200 W Washington St")
     assert (place.source, place.precision) == ("offline", "zip")
 
