@@ -215,6 +215,9 @@ def test_date_outside_the_tour_is_refused_and_the_form_keeps_what_was_typed(clie
     ({"windows-0-first_date": "", "windows-0-last_date": "", "windows-0-start_time": "", "windows-0-end_time": ""},
      "windows-0-first_date", "at least one stretch of days"),
     ({"blackouts": "Feb 30"}, "blackouts", "not dates we can read"),
+    ({"windows-0-weekdays": ["sun"]}, "windows-0-weekdays", "The team rests on Sundays"),
+    ({"windows-0-first_date": "2027-13-01"}, "windows-0-first_date", "Enter a date like"),
+    ({"windows-0-start_time": "9h"}, "windows-0-start_time", "Enter a time like"),
 ])
 def test_each_bad_answer_gets_a_plain_message_next_to_its_field(client, season, over, field_id, expected):
     response = client.post("/request", data=form_data(season, **over))
@@ -268,6 +271,18 @@ def test_duplicate_merges_into_the_earlier_request_and_its_link_keeps_working(ap
     assert db.session.scalar(select(func.count()).select_from(Venue)) == 1
     assert client.get(link).status_code == 200
     assert [m["Subject"] for m in outbox(app)][-1].startswith("We updated your screening request")
+
+
+def test_a_repeat_after_a_date_was_proposed_changes_nothing(app, client, season):
+    client.post("/request", data=form_data(season))
+    req = db.session.scalar(select(Request))
+    req.status = "scheduled"
+    db.session.commit()
+    response = client.post("/request", data=form_data(season, audience="999"))
+    assert "a date has already been proposed" in page_text(response) and 'class="private-link"' not in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (requests_count(), req.audience, req.status) == (1, 300, "scheduled")
+    assert len(outbox(app)) == 1  # only the first receipt
 
 
 def test_honeypot_gets_the_thank_you_page_and_stores_nothing(app, client, season):

@@ -94,6 +94,7 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
     rules = season.effective_rules
     needed = duration_minutes + int(rules.get("setup_minutes", 0)) + int(rules.get("teardown_minutes", 0))
     first, last = season.start_date, season.end_date
+    days_off = set(rules.get("days_off") or ())
     windows: list[AvailabilityWindow] = []
     ok = True
     for row in form.windows:
@@ -135,6 +136,10 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
                     f"{needed - duration_minutes} minutes to set up and pack up, {_hours(needed)} in all.")
                 ok = False
         chosen = [d for d in WEEKDAY_CODES if d in sub.weekdays.data]
+        if not set(chosen) - days_off:
+            sub.weekdays.errors.append(f"The team rests on {_day_names(days_off)}; tick at least one other day.")
+            ok = False
+            continue
         if ok and not sub.errors and not _has_weekday(sub.first_date.data, sub.last_date.data, chosen):
             sub.weekdays.errors.append("None of these days of the week falls between the two dates.")
             ok = False
@@ -161,6 +166,12 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
         form.blackouts.errors = list(form.blackouts.errors) + ["List at most 100 dates."]
         ok = False
     return (windows, days) if ok else None
+
+
+def _day_names(days) -> str:
+    names = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays", "fri": "Fridays",
+             "sat": "Saturdays", "sun": "Sundays"}
+    return " and ".join(names[d] for d in WEEKDAY_CODES if d in days)
 
 
 def _minutes(t: dt.time) -> int:
