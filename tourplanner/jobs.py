@@ -81,7 +81,9 @@ def make_huey(app: Flask):
         with app.app_context():
             send_messages(messages)
 
-    huey.solve_job = huey.task(name="solve_job")(solve_job)
+    # Retries only matter before a job is claimed (database briefly unreachable or locked): run_job
+    # itself turns every later error into a failed job, and a claimed job is never claimed twice.
+    huey.solve_job = huey.task(name="solve_job", retries=3, retry_delay=10)(solve_job)
     huey.send_mail_batch = huey.task(name="send_mail_batch")(send_mail_batch)
     huey.reap_jobs = huey.periodic_task(crontab(minute="*"), name="reap_jobs")(reap_jobs)
     return huey
@@ -103,7 +105,8 @@ def __getattr__(name: str):
         app = create_app()
         with app.app_context():
             reap_stale_jobs()
-        return get_huey(app)
+        globals()["huey"] = get_huey(app)  # built once per process
+        return globals()["huey"]
     raise AttributeError(name)
 
 
