@@ -249,3 +249,41 @@ def test_configured_engine_comes_from_the_app_settings(app):
 def test_no_engine_configured_means_the_default_model(app):
     ids, lats, lons = points()
     assert road_matrix_or_none(ids, lats, lons) == (None, "default travel model (no routing engine configured)")
+
+
+def test_instance_road_matrix_is_accepted_by_the_optimizer():
+    from tourplanner.geo.routing import instance_road_matrix
+    from tourplanner.optimize import Instance, check
+    from tourplanner.optimize.plan import Plan
+
+    def request(rid, town):
+        lat, lon = TOWNS[town]
+        return {"id": rid, "name": f"School {town}", "type": "high_school", "lat": lat, "lon": lon,
+                "tz": "America/Regina", "country": "CA", "region": "SK", "audience": 100,
+                "duration_minutes": 60, "priority": 3,
+                "windows": [{"start": "2027-02-02T09:00", "end": "2027-02-02T15:00"}]}
+
+    base = {"lat": TOWNS["A"][0], "lon": TOWNS["A"][1], "tz": "America/Regina"}
+    instance = Instance.from_dict({
+        "name": "tiny", "start_date": "2027-02-01", "days": 7, "rules": {},
+        "teams": [{"id": "prairie", "name": "Prairie", "start": base, "end": base}],
+        "requests": [request("r1", "B"), request("r2", "C")],
+    })
+    fake = FakeJSONServer(osrm_table)
+    try:
+        matrix, used = instance_road_matrix(instance, RoutingEngine(fake.url, "osrm"))
+    finally:
+        fake.close()
+    assert used == f"road times from osrm at {fake.url}"
+    assert matrix.ids == ("r1", "r2", "start:prairie", "end:prairie")
+    # one visit to B, driven from the base at A: 14.29 km at the fake's 25 m/s = 9.5 -> 10 minutes
+    plan = Plan.from_dict({
+        "instance": "tiny", "status": "feasible", "solver": {"time_limit_s": 1, "seed": 1, "wall_s": 0.1},
+        "routes": [{"team": "prairie", "visits": [
+            {"request": "r1", "start": "2027-02-02T09:30:00-06:00", "end": "2027-02-02T10:30:00-06:00",
+             "drive_minutes_before": 10, "drive_km_before": 14.3}], "nights": []}],
+        "unserved": [{"request": "r2", "reason": "dropped_for_value", "detail": ""}],
+        "kpis": {"served": 1, "requests": 2, "audience": 100, "drive_km": 14.3, "drive_minutes": 10},
+    })
+    assert check(instance, plan, matrix=matrix) == []
+    assert check(instance, plan) != []  # the default model (circuity, speeds) disagrees with the road figures

@@ -140,3 +140,20 @@ def road_matrix_or_none(ids: list[str], lats, lons, engine: RoutingEngine | None
     except RoutingError as exc:
         log.warning("routing engine failed: %s", exc)
         return None, f"routing engine failed ({exc}): using the default travel model"
+
+
+def instance_points(instance) -> tuple[list[str], list[float], list[float]]:
+    """The optimizer's point ids for an Instance: request ids, then start:<team> and end:<team> (if any)."""
+    ids, lats, lons = [], [], []
+    for request in instance.requests:
+        ids.append(request.id), lats.append(request.lat), lons.append(request.lon)
+    for team in instance.teams:
+        for kind, place in (("start", team.start), ("end", team.end)):
+            if place is not None:
+                ids.append(f"{kind}:{team.id}"), lats.append(place.lat), lons.append(place.lon)
+    return ids, lats, lons
+
+
+def instance_road_matrix(instance, engine: RoutingEngine | None = None) -> tuple[RoadMatrix | None, str]:
+    """Road times over every point of an Instance for solve(matrix=...), or None and why not."""
+    return road_matrix_or_none(*instance_points(instance), engine=engine)
