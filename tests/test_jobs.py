@@ -269,7 +269,7 @@ def test_redis_worker_life_cycle_killed_worker_fails_the_job_and_it_can_be_rerun
     assert plan_count() == 1
 
     # A worker killed mid-job: the job turns failed once its heartbeat is stale, nothing is stored.
-    doomed, _ = submit(coordinator, season, time_limit_s=5, seed=2)
+    doomed, _ = submit(coordinator, season, time_limit_s=8, seed=2)  # long enough to be killed mid-solve
     wait_for(coordinator, doomed, lambda i: i["status"] == "running" and i["served"] is not None, timeout=60)
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)
