@@ -379,3 +379,34 @@ def test_unknown_feed_kind_is_refused(client, tour):
     response = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "everyone"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 0
+
+
+def test_planning_publish_of_a_moved_visit_reaches_the_feed_as_one_change(tour):
+    """The real publish path (planning.publish) sets SEQUENCE/DTSTAMP; the feed shows exactly that one change."""
+    from tourplanner import planning
+    from tourplanner.models import Overnight, Plan, Visit
+
+    season, old = tour["season"], tour["plan"]
+    before = feed_bytes(tour)
+    moved = [v for v in tour["visits"] if v.team.slug == "west"][0]
+    draft = Plan(season=season, number=2, status="draft")
+    db.session.add(draft)
+    for v in list(old.visits):
+        if v.cancelled:
+            continue  # publish carries it over as cancelled by itself
+        shift = dt.timedelta(hours=1) if v.request_id == moved.request_id else dt.timedelta(0)
+        draft.visits.append(Visit(request_id=v.request_id, team_id=v.team_id, start_dt=v.start_dt + shift,
+                                  end_dt=v.end_dt + shift, order=v.order, drive_minutes_before=v.drive_minutes_before,
+                                  drive_km_before=v.drive_km_before))
+    for o in list(old.overnights):
+        draft.overnights.append(Overnight(team_id=o.team_id, day=o.day, lat=o.lat, lon=o.lon, town=o.town))
+    db.session.commit()
+    published = dt.datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    planning.publish(draft, now=published, mailer=lambda *args: None)
+    after = feed_bytes(tour)
+    uid = f"visit-{moved.request_id}@tour.test"
+    assert set(changed_uids(before, after)) == {uid}
+    event = components(after)[uid]
+    assert event["SEQUENCE"] == moved.sequence + 1 and event.decoded("DTSTAMP") == published
+    east = feeds.team_feed(season, tour["teams"]["east"], host="tour.test", now=NOW).body
+    assert "STATUS:CANCELLED" in east.decode()  # the carried-over cancellation is still there
