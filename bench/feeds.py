@@ -72,6 +72,7 @@ def build(n_events: int, n_plans: int):
     for number in range(2, n_plans + 1):  # re-publishes that move one screening each
         published += dt.timedelta(days=3)
         new = Plan(season=season, number=number, status="published", published_dt=published)
+        db.session.add(new)
         for i, v in enumerate(list(plan.visits)):
             moved = i == number
             new.visits.append(Visit(request_id=v.request_id, team_id=v.team_id,
@@ -81,7 +82,6 @@ def build(n_events: int, n_plans: int):
                                     drive_minutes_before=v.drive_minutes_before, drive_km_before=v.drive_km_before))
         for o in plan.overnights:
             new.overnights.append(Overnight(team_id=o.team_id, day=o.day, lat=o.lat, lon=o.lon, town=o.town))
-        db.session.add(new)
         db.session.commit()
         plan = new
     return season, team
