@@ -152,8 +152,8 @@ def test_a_team_is_added_with_coordinates_and_members_keep_their_rows_on_edit(ap
     version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
     response = client.post("/admin/seasons/march/teams/west-coast/edit", data={
         "name": "West Coast", "slug": "west-coast", "colour": "#ff8800", "base_country": "US",
-        "base_lat": "33.8358", "base_lon": "-118.3406", "members": "Ana R. <ANA@example.org>\nCy <cy@example.org>",
-        "version": version})
+        "base_lat": "33.8358", "base_lon": "-118.3406", "region_hint": "CA, OR",
+        "members": "Ana R. <ANA@example.org>\nCy <cy@example.org>", "version": version})  # only members change
     assert response.status_code == 302
     db.session.expire_all()
     members = db.session.scalars(select(TeamMember).where(TeamMember.team_id == team.id).order_by(TeamMember.id)).all()

@@ -574,8 +574,13 @@ def objective_defaults() -> dict:
 
 
 def _check_version(row, version) -> None:
+    """Refuse a save based on an older version; every accepted save bumps the version (even of a row
+    whose own columns did not change, e.g. only a team's members), so the next stale save is caught."""
+    from sqlalchemy.orm.attributes import flag_modified
+
     if version is not None and str(row.version) != str(version):
         raise EditConflict()
+    flag_modified(row, "name")
 
 
 def _commit_or_conflict() -> None:
