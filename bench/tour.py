@@ -16,6 +16,7 @@ import random
 import resource
 import sys
 import time
+from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -119,13 +120,43 @@ def row(engine, size, plan: Plan | None, violations, first, wall, note=""):
 
 
 def print_table(rows):
-    cols = ["requests", "engine", "served", "audience", "km", "km_per_event", "violations", "first_s", "wall_s"]
+    cols = ["requests", "engine", "served", "audience", "km", "km_per_event", "violations", "first_s", "wall_s",
+            "peak_mb"]
     head = "| " + " | ".join(cols) + " |"
     print(head)
     print("|" + "---|" * len(cols))
     for r in rows:
-        print("| " + " | ".join("-" if r[c] is None else str(r[c]) for c in cols) + " |"
+        print("| " + " | ".join("-" if r.get(c) is None else str(r[c]) for c in cols) + " |"
               + (f" {r['note']}" if r.get("note") else ""))
+    print()
+    for r in rows:
+        if r.get("violated"):
+            print(f"- {r['engine']} at {r['requests']}: " + ", ".join(f"{k} {v}" for k, v in r["violated"].items()))
+
+
+def _child(engine, data, time_limit, seed, conn):
+    instance = Instance.from_dict(data)
+    plan, first, wall = ENGINES[engine](instance, time_limit, seed)
+    conn.send((plan.to_dict(), first, wall, peak_mb()))
+    conn.close()
+
+
+def run_isolated(engine, data, time_limit, seed):
+    """Run one engine in a fresh process, so that its peak memory is its own."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(engine, data, time_limit, seed, child))
+    proc.start()
+    child.close()
+    try:
+        plan, first, wall, peak = parent.recv()
+    except EOFError:
+        proc.join()
+        raise RuntimeError(f"{engine} exited with code {proc.exitcode}") from None
+    proc.join()
+    return Plan.from_dict(plan), first, wall, peak
 
 
 def main(argv=None):
@@ -142,14 +173,15 @@ def main(argv=None):
         data = make_instance(size, args.seed, all_towns)
         instance = Instance.from_dict(data)
         for engine in args.engines.split(","):
-            runner = ENGINES[engine]
             try:
-                plan, first, wall = runner(instance, args.time_limit, args.seed)
+                plan, first, wall, peak = run_isolated(engine, data, args.time_limit, args.seed)
             except Exception as exc:  # a baseline that fails is a row, not a crash
                 rows.append(row(engine, size, None, None, None, 0.0, note=f"failed: {exc}"))
                 continue
             violations = check(instance, plan)
             rows.append(row(engine, size, plan, violations, first, wall))
+            rows[-1]["peak_mb"] = round(peak)
+            rows[-1]["violated"] = dict(sorted(Counter(v.rule for v in violations).items()))
             print(f"# {engine} {size}: {rows[-1]}", file=sys.stderr, flush=True)
             if args.save:
                 os.makedirs(args.save, exist_ok=True)
@@ -158,7 +190,7 @@ def main(argv=None):
                 with open(os.path.join(args.save, f"plan-{size}-{engine}.json"), "w") as fh:
                     json.dump(plan.to_dict(), fh)
     print(f"# {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, time limit {args.time_limit:g} s, "
-          f"seed {args.seed}, peak memory {peak_mb():.0f} MB")
+          f"seed {args.seed}; peak_mb is each engine's own process (ru_maxrss)")
     print_table(rows)
 
 

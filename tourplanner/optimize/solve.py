@@ -31,6 +31,9 @@ from .plan import Night, Plan, Route, Unserved, Visit, plan_kpis
 ENGINE = "tourplanner day-aware greedy + LNS"
 
 
+THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's value at first, 0 at the end
+
+
 def _date_of(state):
     return state[2]
 NO_TIME = -10 ** 7
@@ -396,8 +399,10 @@ class Search:
         nearby = pool[np.lexsort((pool, near[pool]))][:8].tolist()
         self.repair(removed + nearby)
 
-    def lns_step(self):
-        """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed)."""
+    def lns_step(self, threshold=0.0):
+        """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed).
+
+        Kept when the objective drops by no more than `threshold` (threshold accepting, cooling to 0)."""
         m, rng = self.m, self.rng
         before = self.objective()
         snap = self.snapshot()
@@ -432,7 +437,7 @@ class Search:
             nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
             self.repair(list(dict.fromkeys(removed + nearby)))
         after = self.objective()
-        if after + 1e-9 >= before:
+        if after + 1e-9 >= before - threshold:
             return after > before + 1e-9
         self.restore(snap)
         return False
@@ -577,12 +582,24 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     report("constructed", force=True)
     done = 0
     improved = 0
+    base = search.value[search.has_slots] % BIG_PRIORITY_BONUS
+    start_threshold = THRESHOLD_SHARE * float(base.mean()) if base.size else 0.0
+    best_value, best = search.objective(), search.snapshot()
+    lns_start = time.perf_counter()
     while not stop["asked"] and (steps is None or done < steps) and (steps is not None or time.perf_counter() < deadline):
         if steps is not None and time.perf_counter() >= deadline + 10 * max(1.0, time_limit_s):
             break  # a step budget far beyond the time limit: stop anyway
-        improved += bool(search.lns_step())
+        if steps is not None:
+            left = 1.0 - done / max(1, steps)
+        else:
+            left = max(0.0, 1.0 - (time.perf_counter() - lns_start) / max(1e-9, deadline - lns_start))
+        improved += bool(search.lns_step(threshold=start_threshold * left))
         done += 1
+        value = search.objective()
+        if value > best_value + 1e-9:
+            best_value, best = value, search.snapshot()
         report("improve")
+    search.restore(best)
 
     moved = dropped = 0
     if previous is not None:
