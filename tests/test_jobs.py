@@ -152,9 +152,18 @@ def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded,
     # The same input again gives the same plan, at once.
     again, _ = submit(coordinator, season)
     info = job_info(coordinator, again)
-    assert (info["status"], info["plan_id"]) == ("succeeded", plan.id)
+    assert (info["status"], info["plan_id"], info["served"], info["requests"]) == ("succeeded", plan.id, 3, 3)
     assert "same input as version 1" in info["note"]
     assert plan_count() == 1
+
+    # Re-planning from version 1 is another input: a second version that says where it came from.
+    replan, _ = submit(coordinator, season, previous_plan=plan.id)
+    info = wait_for(coordinator, replan, lambda i: i["finished"])
+    assert (info["status"], info["plan_number"]) == ("succeeded", 2)
+    second = db.session.get(Plan, info["plan_id"])
+    assert (second.note, second.solver["previous_plan"], second.solver["params"]["previous_plan_id"]) == (
+        "re-planned from version 1", 1, plan.id)
+    db.session.rollback()
 
 
 def test_a_rejected_plan_fails_the_job_and_leaves_the_published_plan_and_feeds(embedded, season, coordinator,

@@ -190,8 +190,7 @@ def submit_job(season: Season, params: dict, *, enqueue: bool = True) -> Job:
     if existing is not None:
         now = now_utc()
         job = Job(season=season, status="succeeded", params=params, input_hash=digest, plan=existing,
-                  progress={"phase": "done", "note": f"same input as version {existing.number}: no new plan"},
-                  started_dt=now, finished_dt=now, heartbeat_dt=now)
+                  progress=reused_progress(existing), started_dt=now, finished_dt=now, heartbeat_dt=now)
         db.session.add(job)
         db.session.commit()
         return job
@@ -216,6 +215,13 @@ def submit_job(season: Season, params: dict, *, enqueue: bool = True) -> Job:
         return job
     start_embedded_worker(app)
     return job
+
+
+def reused_progress(plan: Plan) -> dict:
+    """The figures of the plan an identical input made before."""
+    k = plan.kpis or {}
+    figures = {key: k[key] for key in ("served", "requests", "audience", "drive_km") if key in k}
+    return {**figures, "phase": "done", "note": f"same input as version {plan.number}: no new plan"}
 
 
 def cancel_job(job: Job) -> None:
@@ -404,8 +410,7 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
     existing = plan_for_input(season, digest)
     if existing is not None:
         job.status, job.plan, job.input_hash, job.finished_dt = "succeeded", existing, digest, now_utc()
-        job.progress = {**(job.progress or {}), "phase": "done",
-                        "note": f"same input as version {existing.number}: no new plan"}
+        job.progress = reused_progress(existing)
         db.session.commit()
         return "succeeded", {}
     previous_row = None
