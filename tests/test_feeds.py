@@ -151,6 +151,8 @@ def test_venue_event_is_its_one_event_without_contact_data(client, tour, fixed_n
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"  # like the venue's other private pages
+    assert response.headers["X-Robots-Tag"] == "noindex"
     assert utc_times(response.data) == {f"visit-{visit.request_id}@tour.test": (visit.start_dt, visit.end_dt)}
     text = response.data.decode()
     for secret in (*CONTACT.values(), STREET, "Gym door", "GEO:", visit.request.venue.postal_code):

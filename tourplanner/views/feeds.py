@@ -4,7 +4,7 @@ Feeds send `Cache-Control: private, no-cache, max-age=0` rather than `no-store`:
 the last ETag and ask with If-None-Match, and a 304 only makes sense for a response that may be
 kept. `private` keeps shared caches (proxies, CDNs) from storing a response whose URL is a secret,
 and `no-cache` makes every copy revalidate, so a revoked link stops at once. The HTML page that
-shows a freshly issued token gets `no-store`.
+shows a freshly issued token, and a venue's one-off event.ics under /r/, get `no-store`.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ def _calendar_response(feed: feeds.Feed, filename: str, *, attachment: bool = Fa
     response.last_modified = feed.last_modified
     disposition = "attachment" if attachment else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers.update(FEED_HEADERS)
     return response.make_conditional(request)
 
 
@@ -85,8 +84,12 @@ def venue_event(token: str):
 
 @bp.after_request
 def _token_headers(response):
-    """Every answer under a secret link (404s too) stays out of caches, indexes and Referers."""
-    if request.endpoint in ("feeds.feed", "feeds.venue_event") or request.path.startswith("/feeds/"):
+    """Every answer under a secret link (404s too) stays out of caches, indexes and Referers.
+
+    The venue's event.ics lives under the venue's private /r/ pages and is a one-off "add to calendar"
+    download, so it gets their `no-store`; subscribed feeds revalidate (see the module docstring).
+    """
+    if request.endpoint == "feeds.feed":
         response.headers.update(FEED_HEADERS)
     elif request.endpoint and request.endpoint.startswith("feeds."):
         response.headers.update(TOKEN_PAGE_HEADERS)
