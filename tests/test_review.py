@@ -348,3 +348,21 @@ def test_user_text_renders_as_text_on_every_review_page(coordinator, planned):
         assert "<script>alert(7)" not in html, url
     html = coordinator.get("/admin/seasons/spring-2027/teams/central/days/2027-02-02").get_data(as_text=True)
     assert "&lt;script&gt;alert(7)&lt;/script&gt;" in html
+
+
+def test_suggestion_says_when_the_nearest_team_has_no_room_that_day(coordinator, planned):
+    season, plan = planned
+    near_peoria = Request(
+        season=season, ref="u3", venue=venue("Pekin Church", "Pekin", "IL", 40.5675, -89.6407, "America/Chicago",
+                                             kind="church"),
+        contact_email="u3@example.org", status="approved",
+        windows=[weekday_window(season, first=dt.date(2027, 2, 2), last=dt.date(2027, 2, 3), days="tue,wed")])
+    db.session.add(near_peoria)
+    plan.unserved.append(UnservedRequest(request=near_peoria, reason="dropped_for_value"))
+    db.session.commit()
+    html = coordinator.get("/admin/seasons/spring-2027/review").get_data(as_text=True)
+    row = {r[0]: r for r in table_rows(html, "unserved")[1:]}["u3"]
+    # Tue Feb 2: Central is in Peoria (20 km) with its two events; Wed Feb 3 it drives to Toronto.
+    assert row[6] == ("available only on Tue Feb 2 and Wed Feb 3; team Central is within 20 km on Tuesday "
+                      "February 2 but has 2 events that day; team Central is within 20 km on Wednesday "
+                      "February 3 (1 event that day)")

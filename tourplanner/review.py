@@ -476,11 +476,23 @@ class TeamPositions:
         self.team_idx = arr[:, 0].astype(int)
         self.day_idx = arr[:, 1].astype(int)
         self.lats, self.lons = arr[:, 2], arr[:, 3]
+        self.events = np.zeros((len(self.teams), n_days), dtype=int)  # events per team and day
+        for v in visits:
+            if v.team_id in tindex:
+                day = (v.start_dt.astimezone(zone(v.request.venue.tz)).date() - season.start_date).days
+                if 0 <= day < n_days:
+                    self.events[tindex[v.team_id], day] += 1
+        limit = int(season.effective_rules.get("max_events_per_day", 2))
+        self.full = self.events[self.team_idx, self.day_idx] >= limit  # per point: no room that day
 
-    def nearest(self, lats, lons, masks: np.ndarray) -> list[tuple[Team, dt.date, float] | None]:
-        """For each place, the team that comes closest on one of its days (masks: places x season days)."""
+    def nearest(self, lats, lons, masks: np.ndarray) -> list[tuple]:
+        """For each place: the nearest team position on one of its days, and the nearest with room that day.
+
+        masks: places x season days. Each answer is (closest, closest_with_room), each either None or
+        (team, day, road km, events the team has that day).
+        """
         if not len(self.lats) or not len(lats):
-            return [None] * len(lats)
+            return [(None, None)] * len(lats)
         lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
         # Choose by a flat-earth distance (a few cheap array operations), then measure the choice properly.
         rad = np.radians
@@ -488,12 +500,27 @@ class TeamPositions:
         dlon = (rad(lons)[:, None] - rad(self.lons)[None, :]) * np.cos(rad(lats))[:, None]
         flat = dlat * dlat + dlon * dlon
         flat[~masks[:, self.day_idx]] = np.inf
-        best = np.argmin(flat, axis=1)
-        rows = np.arange(len(best))
-        km = road_km(lats, lons, self.lats[best], self.lons[best])
-        found = np.isfinite(flat[rows, best])
-        return [(self.teams[int(self.team_idx[c])], self.season.start_date + dt.timedelta(days=int(self.day_idx[c])),
-                 float(k)) if ok else None for c, k, ok in zip(best, km, found)]
+        answers = []
+        for grid in (flat, np.where(self.full[None, :], np.inf, flat)):
+            best = np.argmin(grid, axis=1)
+            km = road_km(lats, lons, self.lats[best], self.lons[best])
+            found = np.isfinite(grid[np.arange(len(lats)), best])
+            answers.append([
+                (self.teams[int(self.team_idx[c])], self.season.start_date + dt.timedelta(days=int(self.day_idx[c])),
+                 float(k), int(self.events[self.team_idx[c], self.day_idx[c]])) if ok else None
+                for c, k, ok in zip(best, km, found)])
+        return list(zip(*answers))
+
+
+FAR_KM = 1500
+
+
+def _team_near(near, off: set[int]) -> str:
+    team, day, km, events = near
+    said = f"team {team.name} is within {nice_km(km):,} km on {day:%A %B %-d}"
+    if day.weekday() in off:
+        return said
+    return f"{said} ({'no event' if not events else f'{events} event' + ('s' if events > 1 else '')} that day)"
 
 
 def suggestion(request: RequestInfo, season: Season, mask: np.ndarray, near, off: set[int]) -> str:
@@ -504,12 +531,16 @@ def suggestion(request: RequestInfo, season: Season, mask: np.ndarray, near, off
     weekdays = set(((season.start_date.weekday() + np.flatnonzero(mask)) % 7).tolist())
     if weekdays <= off:
         said += " (rest days of the tour)"
-    if near is None:
-        return said
-    team, day, km = near
-    if km > 1500:
-        return f"{said}; no team comes within 1,500 km on those days"
-    return f"{said}; team {team.name} is within {nice_km(km):,} km on {day:%A %B %-d}"
+    closest, with_room = near or (None, None)
+    if closest is None or closest[2] > FAR_KM:
+        return f"{said}; no team comes within {FAR_KM:,} km on those days"
+    if closest is with_room or with_room == closest:
+        return f"{said}; {_team_near(closest, off)}"
+    team, day, km, events = closest
+    said = f"{said}; team {team.name} is within {nice_km(km):,} km on {day:%A %B %-d} but has {events} events that day"
+    if with_room is not None and with_room[2] <= FAR_KM:
+        said += f"; {_team_near(with_room, off)}"
+    return said
 
 
 def unserved_rows(season: Season, unserved: list[Unserved], positions: TeamPositions) -> list[dict]:
