@@ -300,3 +300,27 @@ def test_redis_worker_life_cycle_killed_worker_fails_the_job_and_it_can_be_rerun
     assert (info["plan_number"], plan_count()) == (2, 2)
     assert published_state(season) == published  # a job makes a draft; only publishing changes what venues see
     assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.cancelled)) == 0
+
+
+def test_reaper_fails_jobs_with_a_stale_heartbeat_or_a_hung_solve_and_leaves_live_ones(app, season):
+    now = dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.timezone.utc)
+    ago = lambda s: now - dt.timedelta(seconds=s)  # noqa: E731
+    rows = {
+        "dead": Job(season=season, status="running", params={"time_limit_s": 60}, worker="vm:41:Worker-1",
+                    started_dt=ago(50), heartbeat_dt=ago(31)),
+        "hung": Job(season=season, status="running", params={"time_limit_s": 60}, worker="vm:42:Worker-1",
+                    started_dt=ago(2 * 60 + 301), heartbeat_dt=ago(1)),
+        "live": Job(season=season, status="running", params={"time_limit_s": 60}, started_dt=ago(100),
+                    heartbeat_dt=ago(2)),
+        "queued": Job(season=season, status="queued", params={"time_limit_s": 60}),
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+
+    assert jobs.reap_stale_jobs(now=now) == 2
+
+    assert {k: j.status for k, j in rows.items()} == {"dead": "failed", "hung": "failed", "live": "running",
+                                                      "queued": "queued"}
+    assert rows["dead"].error.startswith("the worker vm:41:Worker-1 stopped responding (last heartbeat 2027-01-10 11:59:29 UTC)")
+    assert "far past its time limit of 60 s" in rows["hung"].error
+    assert rows["dead"].finished_dt == now

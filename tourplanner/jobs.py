@@ -26,7 +26,7 @@ import time
 import traceback
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from .extensions import db
 from .models import Job, Plan, Season, now_utc
@@ -38,6 +38,7 @@ DEFAULTS = {
     "JOBS_EMBEDDED_WORKER": True,  # start a consumer thread in the web process when there is no Redis
     "JOB_HEARTBEAT_SECONDS": 1.0,
     "JOB_STALE_SECONDS": 30.0,  # no heartbeat for this long: the worker is gone
+    "JOB_OVERRUN_SECONDS": 300.0,  # a solve still running at twice its limit plus this has hung
     "JOB_MAX_TIME_LIMIT_S": 3600,
 }
 ACTIVE = ("queued", "running")
@@ -245,27 +246,30 @@ def rerun_job(job: Job) -> Job:
 
 
 def reap_stale_jobs(now=None, app: Flask | None = None) -> int:
-    """Mark running jobs whose worker stopped sending heartbeats as failed; they can be re-run."""
+    """Mark running jobs as failed when their worker stopped sending heartbeats, or when a solve runs far
+    past its time limit (a hung solver); they can be re-run, and a late result is never stored."""
     app = app or current_app._get_current_object()
     now = now or now_utc()
     cutoff_dt = now - dt.timedelta(seconds=float(setting(app, "JOB_STALE_SECONDS")))
-    stale = db.session.scalars(
-        select(Job).where(
-            Job.status == "running",
-            or_(Job.heartbeat_dt < cutoff_dt, (Job.heartbeat_dt.is_(None)) & (Job.started_dt < cutoff_dt)),
-        )
-    ).all()
-    for job in stale:
-        beat = job.heartbeat_dt or job.started_dt
-        job.status = "failed"
-        job.finished_dt = now
-        job.error = (
-            f"the worker {job.worker or '?'} stopped responding (last heartbeat {beat:%Y-%m-%d %H:%M:%S} UTC); "
-            "nothing was stored. Re-run the job."
-        )
-    if stale:
+    reaped = 0
+    for job in db.session.scalars(select(Job).where(Job.status == "running")).all():
+        beat = job.heartbeat_dt or job.started_dt or job.created_dt
+        limit = float(job.params.get("time_limit_s") or 0)
+        overrun = job.started_dt is not None and (now - job.started_dt).total_seconds() > 2 * limit + float(
+            setting(app, "JOB_OVERRUN_SECONDS"))
+        if beat < cutoff_dt:
+            job.error = (f"the worker {job.worker or '?'} stopped responding (last heartbeat "
+                         f"{beat:%Y-%m-%d %H:%M:%S} UTC); nothing was stored. Re-run the job.")
+        elif overrun:
+            job.error = (f"the solve ran far past its time limit of {limit:.0f} s on {job.worker or '?'}; "
+                         "nothing was stored. Re-run the job.")
+        else:
+            continue
+        job.status, job.finished_dt = "failed", now
+        reaped += 1
+    if reaped:
         db.session.commit()
-    return len(stale)
+    return reaped
 
 
 def queue_mail(messages: list[dict]) -> None:
