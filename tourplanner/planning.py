@@ -491,7 +491,12 @@ def _send_emails(notify, result: PublishResult, mailer) -> None:
 
 
 def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
-    """The message a venue gets when its date is new, changed or withdrawn (no link: see module notes)."""
+    """The message a venue gets when its date is new, changed or withdrawn.
+
+    It carries no link: only the hash of the venue's token is stored, and issuing a new one would kill
+    the link the venue has, its calendar subscription (/r/<token>/event.ics) included. The venue uses
+    the link it got when it asked; a coordinator can send a new one from the request page.
+    """
     request = visit.request
     venue = request.venue
     zone = ZoneInfo(venue.tz or "UTC")
