@@ -324,3 +324,12 @@ def test_reaper_fails_jobs_with_a_stale_heartbeat_or_a_hung_solve_and_leaves_liv
     assert rows["dead"].error.startswith("the worker vm:41:Worker-1 stopped responding (last heartbeat 2027-01-10 11:59:29 UTC)")
     assert "far past its time limit of 60 s" in rows["hung"].error
     assert rows["dead"].finished_dt == now
+
+
+def test_an_unreachable_queue_is_said_plainly_and_nothing_runs(app, season, coordinator):
+    app.config.update(REDIS_URL="redis://127.0.0.1:9/0", HUEY_NAME="nowhere")  # port 9: nothing listens
+    response = coordinator.post("/admin/seasons/march/plan", data={"time_limit_s": 1, "seed": 1, "previous_plan": 0})
+    assert response.status_code == 422
+    assert "the job queue is unavailable" in response.get_data(as_text=True)
+    job = db.session.scalar(select(Job))
+    assert (job.status, plan_count()) == ("failed", 0)

@@ -178,8 +178,8 @@ def job_params(*, time_limit_s, seed, steps=None, previous_plan_id=None, max_tim
 def submit_job(season: Season, params: dict, *, enqueue: bool = True) -> Job:
     """Queue a solve of the season as it is now; the same input as an existing plan or job gives that one.
 
-    Raises PlanningError / InstanceError (naming the request) when the rows cannot become an instance.
-    enqueue=False only records the job, for a caller that runs it itself (the `plan` command).
+    Raises PlanningError / InstanceError (naming the request) when the rows cannot become an instance,
+    JobError when the queue (Redis) is unavailable. enqueue=False only records the job, for a caller that runs it itself (the `plan` command).
     """
     from .planning import build_instance, input_hash, instance_dict, plan_for_input
 
@@ -209,11 +209,12 @@ def submit_job(season: Season, params: dict, *, enqueue: bool = True) -> Job:
     app = current_app._get_current_object()
     try:
         get_huey(app).solve_job(job.id)
-    except Exception as exc:  # e.g. Redis down: say so on the job instead of losing it silently
+    except Exception as exc:  # e.g. Redis down: the job row says so, and so does the caller
         log.exception("could not queue job %s", job.id)
-        job.status, job.error, job.finished_dt = "failed", f"could not queue the job: {exc}", now_utc()
+        message = f"the job queue is unavailable ({type(exc).__name__}: {exc}); planning is not possible right now"
+        job.status, job.error, job.finished_dt = "failed", message, now_utc()
         db.session.commit()
-        return job
+        raise JobError(message) from exc
     start_embedded_worker(app)
     return job
 
