@@ -32,12 +32,17 @@ from .models import (
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_PLURAL = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-REASONS = {  # formats.md section 3 reasons, in a coordinator's words
+try:  # the optimizer's own words for its reasons (formats.md section 3), one source for every page
+    from .optimize.plan import UNSERVED_REASONS
+except ImportError:
+    UNSERVED_REASONS = {}
+REASONS = {
     "no_reachable_window": "no team can reach it inside its windows",
     "outside_tour_dates": "its dates lie outside the tour",
     "holiday_or_day_off": "its only days are public holidays or rest days",
     "dropped_for_value": "left out: the driving it needs outweighs its audience and priority",
     "pinned_conflict": "its pin (team or start time) cannot be kept",
+    **UNSERVED_REASONS,
     "dropped_by_coordinator": "dropped from the plan by a coordinator",
 }
 ITINERARY_COLUMNS = ("team", "date", "local_start", "local_end", "zone", "venue", "city", "region",
@@ -557,7 +562,8 @@ def unserved_rows(season: Season, unserved: list[Unserved], positions: TeamPosit
         mask = mask_of.get(id(u))
         rows.append({
             "unserved": u, "request": u.request, "venue": u.request.venue,
-            "reason": REASONS.get(u.reason, u.reason.replace("_", " ")), "code": u.reason, "detail": u.detail,
+            "reason": REASONS.get(u.reason, u.reason.replace("_", " ")), "code": u.reason,
+            "detail": "" if u.detail == REASONS.get(u.reason) else u.detail,
             "suggestion": suggestion(u.request, season, mask if mask is not None else available_mask(u.request, season),
                                      nearest.get(id(u)), off),
         })
@@ -884,7 +890,7 @@ def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, sta
     touched = {old_team: {old_day}}
     if team is None:
         after["unserved"].append({"request": ref, "reason": "dropped_by_coordinator",
-                                  "detail": "dropped from the plan by a coordinator"})
+                                  "detail": REASONS["dropped_by_coordinator"]})
     else:
         length = visit.end_dt - visit.start_dt
         moved["start"] = start.isoformat(timespec="seconds")
@@ -964,7 +970,7 @@ def drop_visit(season: Season, plan: Plan, visit: Visit, version) -> None:
     db.session.delete(visit)
     db.session.flush()
     plan.unserved.append(UnservedRequest(request=request, reason="dropped_by_coordinator",
-                                         detail="dropped from the plan by a coordinator"))
+                                         detail=REASONS["dropped_by_coordinator"]))
     store_edit(season, plan, data, {team})
     commit_or_conflict()
 
