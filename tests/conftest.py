@@ -109,6 +109,9 @@ def app(app_config, monkeypatch, tmp_path):
     with app.app_context():
         db.create_all()
         yield app
+        from tourplanner.jobs import stop_embedded_worker
+
+        stop_embedded_worker(app)  # the job consumer thread a test may have started ends with its app
         db.session.remove()
         db.engine.dispose()
 
