@@ -34,7 +34,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms import widgets as _widgets
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation, ValidationError
 
 MAX_WINDOWS = 12
 BLANK_WINDOWS = 3
@@ -89,6 +89,24 @@ def normal_postal_code(country: str, value: str) -> str:
     if country == "CA" and len(value) == 6 and " " not in value:
         value = f"{value[:3]} {value[3:]}"
     return value
+
+
+class WholeNumberField(IntegerField):
+    """A count typed by a person: '1,200' and ' 120 ' are fine; anything else gets one plain message."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        text = str(valuelist[0]).replace(",", "").replace(" ", "").strip()
+        if not (text.isascii() and text.isdigit()):  # '²' is a digit to Python but not a number to int()
+            self.data = None
+            raise ValueError("Enter a whole number, like 120.")
+        self.data = int(text)
+
+    def pre_validate(self, form):
+        if self.process_errors:  # one message is enough: skip the range check of an unreadable number
+            raise StopValidation()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -173,7 +191,7 @@ class RequestForm(AvailabilityForm):
         filters=[_strip],
         validators=[InputRequired("Enter the ZIP or postal code."), Length(max=10, message="A postal code has at most 10 characters.")],
     )
-    audience = IntegerField(
+    audience = WholeNumberField(
         "Expected audience (people)",
         default=50,
         validators=[InputRequired("Enter how many people you expect, as a number."),
@@ -241,9 +259,9 @@ class RequestEditForm(FlaskForm):
     contact_name = StringField("Contact name", filters=[_strip], validators=[Length(max=120)])
     contact_email = StringField("Contact email", filters=[_strip], validators=[InputRequired("Enter an email address."), Length(max=254)])
     contact_phone = StringField("Contact phone", filters=[_strip], validators=[Length(max=40)])
-    audience = IntegerField("Audience", validators=[InputRequired("Enter the audience."), NumberRange(min=0, max=100000)])
-    duration_minutes = IntegerField("Slot length (minutes)", validators=[Optional(), NumberRange(min=15, max=600, message="Between 15 and 600 minutes.")])
-    priority = IntegerField("Priority (1 low - 5 must serve)", validators=[InputRequired(), NumberRange(min=1, max=5, message="Priority is 1 to 5.")])
+    audience = WholeNumberField("Audience", validators=[InputRequired("Enter the audience."), NumberRange(min=0, max=100000)])
+    duration_minutes = WholeNumberField("Slot length (minutes)", validators=[Optional(), NumberRange(min=15, max=600, message="Between 15 and 600 minutes.")])
+    priority = WholeNumberField("Priority (1 low - 5 must serve)", validators=[InputRequired(), NumberRange(min=1, max=5, message="Priority is 1 to 5.")])
     notes = TextAreaField("Notes", filters=[_strip], validators=[Length(max=4000)])
 
     validate_contact_email = RequestForm.validate_contact_email
