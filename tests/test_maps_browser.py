@@ -83,7 +83,7 @@ def wait_for(browser, script, timeout=30.0):
 
 COUNT = """
 const q = (s) => document.querySelectorAll(s).length;
-const clustered = [...document.querySelectorAll('.marker-cluster span')].reduce((n, e) => n + Number(e.textContent), 0);
+const clustered = [...document.querySelectorAll('.tour-cluster')].reduce((n, e) => n + Number(e.textContent), 0);
 return {stop: q('.tour-marker--stop') + clustered, sleep: q('.tour-marker--sleep'), start: q('.tour-marker--start'),
         dot: q('.tour-marker--dot'), unserved: q('.tour-marker--unserved'), town: q('.tour-marker--town'),
         lines: q('path.tour-line'), circles: q('path.tour-circle'),

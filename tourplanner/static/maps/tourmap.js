@@ -98,6 +98,25 @@
     return L.divIcon({className: "tour-marker tour-marker--" + kind, html: html, iconSize: size});
   }
 
+  /* A cluster as a small pie of its stops' colours (teams or statuses), with the count in the middle. */
+  function clusterIcon(cluster) {
+    var children = cluster.getAllChildMarkers();
+    var counts = {};
+    children.forEach(function (m) { var c = m.options.tourColour || "#555555"; counts[c] = (counts[c] || 0) + 1; });
+    var stops = [], at = 0;
+    Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; }).forEach(function (c) {
+      var to = at + 100 * counts[c] / children.length;
+      stops.push(c + " " + at.toFixed(1) + "% " + to.toFixed(1) + "%");
+      at = to;
+    });
+    var size = children.length < 10 ? 30 : children.length < 100 ? 36 : 42;
+    return L.divIcon({
+      className: "tour-marker tour-marker--cluster", iconSize: [size, size],
+      html: '<span class="tour-cluster" style="background:conic-gradient(' + stops.join(",") + ')"><span>' +
+        children.length + "</span></span>"
+    });
+  }
+
   function legendControl(spec) {
     var control = L.control({position: "bottomleft"});
     control.onAdd = function () {
@@ -122,7 +141,7 @@
     var on = dims.map(function (d) { return d.keys.map(function () { return true; }); });
     var bounds = L.latLngBounds([]);
     var markers = (spec.markers || []).map(function (m) {
-      var layer = L.marker(m.p, {icon: markerIcon(m), title: m.title || "", riseOnHover: true});
+      var layer = L.marker(m.p, {icon: markerIcon(m), riseOnHover: true, tourColour: m.c});
       if (m.popup) { layer.bindPopup(m.popup, {maxWidth: 320}); }
       if (m.tip) {
         layer.bindTooltip(m.tip, m.label ?
@@ -158,7 +177,7 @@
 
     var markerGroup = spec.cluster && L.markerClusterGroup ?
       L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 10, maxClusterRadius: 40,
-        showCoverageOnHover: false, spiderfyOnMaxZoom: true}) :
+        showCoverageOnHover: false, spiderfyOnMaxZoom: true, iconCreateFunction: clusterIcon}) :
       L.featureGroup();
     var lineGroup = L.featureGroup();
     lineGroup.addTo(map);
