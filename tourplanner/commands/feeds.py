@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 @click.command("export-feed")
 @click.option("--season", "season_name", required=True, help="Season name.")
-@click.option("--team", "team_slug", default=None, help="A team's feed, by its slug.")
+@click.option("--team", "team_slug", default=None, help="A team's feed, by its slug (or its number).")
 @click.option("--venue", "venue_ref", default=None, help="A venue's one event, by its request ref.")
 @click.option("--all", "all_teams", is_flag=True, help="The coordinators' feed of every team.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="File to write.")
@@ -29,6 +29,8 @@ def export_feed_command(season_name, team_slug, venue_ref, all_teams, output):
     team = request = None
     if team_slug:
         team = db.session.scalar(select(Team).where(Team.season_id == season.id, Team.slug == team_slug))
+        if team is None and team_slug.isdigit():  # a team's number works too
+            team = db.session.scalar(select(Team).where(Team.season_id == season.id, Team.id == int(team_slug)))
         if team is None:
             slugs = ", ".join(t.slug for t in season.teams) or "none"
             raise click.ClickException(f"season {season.name} has no team {team_slug!r} (teams: {slugs})")
