@@ -164,6 +164,9 @@ def test_correct_the_point_by_another_address(coordinator, client, make_request,
     assert venue.city == "Flagstaff" and 34.8 < venue.lat < 35.6 and venue.location_corrected
     bad = coordinator.post(f"/admin/requests/{req.id}/location", data={"latitude": "95", "longitude": "0"})
     assert bad.status_code == 422 and "between -90 and 90" in page_text(bad)
+    for lat, lon in (("NaN", "1"), ("sNaN", "2"), ("1", "Infinity"), ("1e309", "1"), ("45,5", "-73")):
+        odd = coordinator.post(f"/admin/requests/{req.id}/location", data={"latitude": lat, "longitude": lon})
+        assert odd.status_code == 422 and "decimal number" in page_text(odd)
     neither = coordinator.post(f"/admin/requests/{req.id}/location", data={})
     assert neither.status_code == 422 and "Enter coordinates, or a different address" in page_text(neither)
 

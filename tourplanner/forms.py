@@ -13,6 +13,7 @@ class LoginForm(FlaskForm):
 
 # --- Venue intake (owner: intake helper) ---------------------------------------------------------
 
+import math as _math
 import re as _re
 
 import phonenumbers as _phonenumbers
@@ -20,7 +21,6 @@ from email_validator import EmailNotValidError as _EmailNotValidError
 from email_validator import validate_email as _validate_email
 from wtforms import (
     DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -107,6 +107,29 @@ class WholeNumberField(IntegerField):
     def pre_validate(self, form):
         if self.process_errors:  # one message is enough: skip the range check of an unreadable number
             raise StopValidation()
+
+
+class CoordinateField(StringField):
+    """A latitude or longitude in decimal degrees; NaN, infinities and other oddities get a plain message."""
+
+    def process_formdata(self, valuelist):
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not _math.isfinite(value):
+            self.data = None
+            raise ValueError("Enter degrees as a decimal number, like 45.3234 or -73.2662.")
+        self.data = value
+
+    def _value(self):
+        return self.raw_data[0] if self.raw_data else ("" if self.data is None else str(self.data))
+
+    pre_validate = WholeNumberField.pre_validate
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -270,8 +293,8 @@ class RequestEditForm(FlaskForm):
 class LocationForm(FlaskForm):
     """A coordinator's correction of where a venue is: coordinates, or a different address."""
 
-    latitude = DecimalField("Latitude", places=None, validators=[Optional(), NumberRange(min=-90, max=90, message="Latitude is between -90 and 90.")])
-    longitude = DecimalField("Longitude", places=None, validators=[Optional(), NumberRange(min=-180, max=180, message="Longitude is between -180 and 180.")])
+    latitude = CoordinateField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90, message="Latitude is between -90 and 90.")])
+    longitude = CoordinateField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180, message="Longitude is between -180 and 180.")])
     street = StringField("Street", filters=[_strip], validators=[Length(max=200)])
     city = StringField("City", filters=[_strip], validators=[Length(max=120)])
     region = StringField("State/province code", filters=[_strip], validators=[Length(max=3)])
