@@ -190,10 +190,11 @@ class Model:
             got = self._pair_cache[key] = (lo, hi)
         return got
 
-    def drive(self, a: int, b: int, t: int, date: int, used: int):
+    def drive(self, a: int, b: int, t: int, date: int, used: int, stretches: list | None = None):
         """Drive a->b leaving at t; `used` minutes already driven on `date`.
 
-        Returns (arrival, last_date, used_on_last_date) or None when the season ends first.
+        Returns (arrival, last_date, used_on_last_date) or None when the season ends first; with
+        `stretches`, appends (date, start, minutes) of each stretch (for nights on the road).
         """
         need = self.min_list[a][b]
         if need == 0:
@@ -212,36 +213,14 @@ class Model:
                 s = lo[d] if lo[d] > t else t
                 room = min(hi[d] - s, cap - used)
                 if room > 0:
+                    if stretches is not None:
+                        stretches.append((d, s, min(room, need)))
                     if room >= need:
                         return s + need, d, used + need
                     need -= room
                     t = s + room
             d += 1
             used = 0
-
-    def drive_chunks(self, a: int, b: int, t: int, date: int, used: int):
-        """Like drive(), listing (date, start, minutes) of each stretch, for nights on the road."""
-        need, out = self.min_list[a][b], []
-        if need == 0:
-            return out
-        lo, hi = self.pair(a, b)
-        d = bisect_right(hi, t)
-        if d > date:
-            used = 0
-        else:
-            d = date
-        while need > 0 and d < self.days:
-            if not self.off[d]:
-                s = max(lo[d], t)
-                room = min(hi[d] - s, self.cap - used)
-                if room > 0:
-                    take = min(room, need)
-                    out.append((d, s, take))
-                    need -= take
-                    t = s + take
-            d += 1
-            used = 0
-        return out
 
     def earliest_start(self, r: int, t: int, date: int, events: int):
         """Earliest start >= t of request r given `events` already on `date`; (start, date) or None."""

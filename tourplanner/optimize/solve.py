@@ -454,7 +454,9 @@ def _nights(model: Model, search: Search, k: int):
     for r, st in zip(seq, states):
         a = prev[0]
         need, done = m.min_list[a][r], 0
-        for d, _s, take in m.drive_chunks(a, r, prev[1], prev[2], prev[3]):
+        stretches = []
+        m.drive(a, r, prev[1], prev[2], prev[3], stretches)
+        for d, _s, take in stretches:
             done += take
             f = done / need
             at_end[d] = (m.lat[a] + (m.lat[r] - m.lat[a]) * f, m.lon[a] + (m.lon[r] - m.lon[a]) * f)
