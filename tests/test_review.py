@@ -169,7 +169,7 @@ def test_plan_page_shows_kpis_teams_and_unserved_with_suggestions(coordinator, p
     assert "<strong>750</strong> people reached" in html  # 300 + 120 + 250 + 80
     assert "<strong>1,464 km</strong> driven" in html  # 325.4 + 128 + 410 + 600.5
     assert "<strong>16.8 h</strong> at the wheel" in html  # 1005 minutes
-    assert "<strong>2</strong> states, <strong>1</strong> provinces" in html and "AZ, IL, ON" in html
+    assert "<strong>2</strong> states, <strong>1</strong> provinces" in html and "Covered: AZ, IL, ON" in html
     teams = table_rows(html, "teams")
     assert teams[1][:5] == ["West", "1", "250", "600", "6.7"]
     assert teams[2][:5] == ["Central", "3", "500", "863", "10.1"]
