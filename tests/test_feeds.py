@@ -412,3 +412,18 @@ def test_planning_publish_of_a_moved_visit_reaches_the_feed_as_one_change(tour):
     assert event["SEQUENCE"] == moved.sequence + 1 and event.decoded("DTSTAMP") == published
     east = feeds.team_feed(season, tour["teams"]["east"], host="tour.test", now=NOW).body
     assert "STATUS:CANCELLED" in east.decode()  # the carried-over cancellation is still there
+
+
+def test_team_feed_before_anything_is_published_is_an_empty_calendar(client, make_season, fixed_now):
+    from tourplanner.models import Team
+
+    season = make_season(name="fall-2027")
+    team = Team(season=season, slug="north", name="North", base_lat=45.0, base_lon=-75.0, base_tz="America/Toronto")
+    db.session.add(team)
+    db.session.commit()
+    token = feeds.issue_token(season, "team", team=team, now=NOW)
+    response = client.get(f"/feeds/{token}.ics")
+    assert response.status_code == 200
+    cal = Calendar.from_ical(response.data)
+    assert cal.walk("VEVENT") == [] and str(cal["X-WR-CALNAME"]) == "North · fall-2027"
+    assert response.headers["Last-Modified"]
