@@ -8,8 +8,8 @@ last changed: a re-plan that leaves them alone leaves their bytes alone.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import datetime as dt
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from . import ical, review
-from .intake import TOKEN_SHAPE  # secrets.token_urlsafe(32): 43 URL-safe characters
 from .extensions import db
+from .intake import TOKEN_SHAPE  # secrets.token_urlsafe(32): 43 URL-safe characters
 from .models import FeedToken, Plan, Request, Season, Team, TeamMember, Venue, Visit, hash_token, new_token, tokens_match
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
