@@ -419,3 +419,25 @@ def test_icaljs_check_sees_the_rdate_shift_calendar_md_warns_about(tmp_path):
     run = subprocess.run(["node", str(JS_DIR / "events.mjs"), str(path)], capture_output=True, text=True, timeout=120)
     got = {e["uid"]: e["start"] for e in json.loads(run.stdout)["events"]}
     assert got != expected  # the same events from ical.py's RRULE zones are right (tests above)
+
+
+def test_khal_reads_every_event_at_the_planned_time(tour_feed, tmp_path):
+    need(bool(shutil.which("khal")), "khal missing: apt-get install khal (make system-deps)")
+    (tmp_path / "cal").mkdir()
+    config = tmp_path / "khal.conf"
+    config.write_text(
+        f"[calendars]\n[[tour]]\npath = {tmp_path / 'cal'}\n[locale]\nlocal_timezone = UTC\ndefault_timezone = UTC\n"
+        "timeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
+        "datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n")
+    run = subprocess.run(["khal", "-c", str(config), "printics", "--format", "{uid}|{start}|{end}", str(tour_feed["path"])],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "TZ": "UTC"})
+    assert run.returncode == 0, run.stderr
+    got = {}
+    for line in run.stdout.splitlines():
+        if line.count("|") != 2:
+            continue  # the "N events found" header
+        uid, start, end = line.split("|")
+        got[uid] = (start, end)
+    expected = {uid: (s.strftime("%Y-%m-%d %H:%M"), e.strftime("%Y-%m-%d %H:%M")) for uid, (s, e) in tour_feed["timed"].items()}
+    expected.update({uid: (day.isoformat(), day.isoformat()) for uid, day in tour_feed["days"].items()})  # khal: inclusive end
+    assert got == expected
