@@ -84,3 +84,30 @@ def test_sixth_post_in_an_hour_gets_a_friendly_429(client, season):
     assert "Too many requests from here" in page_text(sixth) and "try again" in page_text(sixth)
     assert count() == 0
     assert client.get("/request").status_code == 200  # reading the form is never limited
+
+
+def test_expired_token_on_the_venue_page_keeps_the_rows_and_saves_nothing(client, season, make_request, monkeypatch):
+    from tourplanner.intake import rotate_token
+
+    req = make_request(season=season)
+    token = rotate_token(req)
+    csrf = csrf_from(client.get(f"/r/{token}"))
+    later(monkeypatch, 13)
+    first = (season.start_date + __import__("datetime").timedelta(days=2)).isoformat()
+    data = {"csrf_token": csrf, "windows-0-first_date": first, "windows-0-last_date": first,
+            "windows-0-weekdays": ["wed"], "windows-0-start_time": "10:00", "windows-0-end_time": "14:00", "save": "1"}
+    response = client.post(f"/r/{token}/availability", data=data)
+    assert response.status_code == 400 and "Your rows are still here" in page_text(response)
+    assert f'value="{first}"' in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    db.session.expire_all()
+    assert [w.first_date for w in req.windows] == [season.start_date]
+    saved = client.post(f"/r/{token}/availability", data={**data, "csrf_token": csrf_from(response)})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert [w.first_date.isoformat() for w in req.windows] == [first]
+    client.get(f"/r/{token}")  # shows (and uses up) the "saved" message
+    bad = client.post(f"/r/{'x' * 43}/availability", data=data)
+    assert bad.status_code == 404 and bad.data == client.get(f"/r/{'x' * 43}").data  # a bad link stays the same 404
+    stale = client.post(f"/r/{'x' * 43}/availability", data={**data, "csrf_token": "stale"})
+    assert stale.status_code == 404 and stale.data == bad.data  # even with a bad form token

@@ -7,6 +7,7 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
 from .. import intake
@@ -141,6 +142,12 @@ def _csrf_failed(error):
             form.csrf_token.errors = []
             return render_template("intake/request_form.html", form=form, season=season, focus=None,
                                    max_rows=MAX_WINDOWS, expired=True), 400
+    if request.endpoint == "intake.change_availability":
+        req = intake.request_for_token(request.view_args.get("token", ""))
+        if req is None:  # the same 404 as every bad link (abort() cannot be used inside an error handler)
+            return current_app.handle_http_exception(NotFound())
+        g.pop("csrf_token", None)
+        return _render_status(req, request.view_args["token"], AvailabilityForm(), 400, expired=True)
     return render_template("intake/error.html", code=400, title="This page was open too long",
                            text="For your safety the page expired. Go back, reload it, and try again."), 400
 
@@ -183,7 +190,7 @@ def _availability_data(req) -> dict:
     return {"windows": rows, "blackouts": "\n".join(b.day.isoformat() for b in req.blackouts)}
 
 
-def _render_status(req, token, form, code=200):
+def _render_status(req, token, form, code=200, expired=False):
     visit = intake.proposed_visit(req) if req.status in intake.DATE_PROPOSED_STATUSES else None
     try:
         calendar_link = url_for("feeds.venue_event", token=token) if visit else None
@@ -195,7 +202,7 @@ def _render_status(req, token, form, code=200):
         status_word=word, status_text=explanation, message_form=MessageForm(),
         start=visit and intake.local_time(visit.start_dt, req.venue.tz),
         end=visit and intake.local_time(visit.end_dt, req.venue.tz),
-        windows=[intake.describe_window(w) for w in req.windows], max_rows=MAX_WINDOWS,
+        windows=[intake.describe_window(w) for w in req.windows], max_rows=MAX_WINDOWS, expired=expired,
     ), code
 
 
