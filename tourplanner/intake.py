@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from .extensions import db
 from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, tokens_match
@@ -355,7 +355,7 @@ def coordinator_emails() -> list[str]:
 QUEUE_ORDER = {"submitted": 0, "approved": 1, "scheduled": 2, "confirmed": 3, "declined": 4, "cancelled": 5}
 
 
-def review_queue(*, season_id=None, status=None, venue_type=None, region=None) -> list[Request]:
+def review_queue(*, season_id=None, status=None, venue_type=None, region=None, limit=2000) -> list[Request]:
     """Requests for review: new ones first, then by arrival (newest first); filters narrow it."""
     query = select(Request).join(Venue, Request.venue_id == Venue.id)
     if season_id:
@@ -366,8 +366,8 @@ def review_queue(*, season_id=None, status=None, venue_type=None, region=None) -
         query = query.where(Venue.type == venue_type)
     if region:
         query = query.where(Venue.region == region)
-    rows = db.session.scalars(query.order_by(Request.created_dt.desc(), Request.id.desc()).limit(1000)).all()
-    return sorted(rows, key=lambda r: QUEUE_ORDER.get(r.status, 9))  # stable: keeps newest first within a status
+    by_status = case(QUEUE_ORDER, value=Request.status, else_=9)
+    return list(db.session.scalars(query.order_by(by_status, Request.created_dt.desc(), Request.id.desc()).limit(limit)))
 
 
 def decide(request: Request, approve: bool, message: str, *, now: dt.datetime) -> None:
