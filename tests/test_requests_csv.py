@@ -187,6 +187,6 @@ def test_upload_with_a_bad_row_lists_it_and_writes_nothing(client, season):
                            data={"file": (io.BytesIO(GOOD.encode()), "requests.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 302 and count_requests() == 3
-    download = client.get("/admin/seasons/spring-2027/requests.csv")
+    download = client.get("/admin/seasons/spring-2027/export/requests.csv")
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert download.get_data(as_text=True) == GOOD

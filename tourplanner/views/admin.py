@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..forms import RequestsImportForm
-from ..requests_csv import CSVImportError, export_requests, import_requests
+from ..requests_csv import CSVImportError, import_requests
 from ..models import Request, Season, Venue
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -78,12 +78,3 @@ def import_csv(name: str):
             return redirect(url_for("admin.season", name=season.name))
     status = 422 if problems or form.errors else 200
     return render_template("admin/import.html", season=season, form=form, problems=problems), status
-
-
-@bp.route("/seasons/<name>/requests.csv")
-def export_csv(name: str):
-    season = season_or_404(name)
-    return export_requests(season), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{season.name}-requests.csv"',
-    }
