@@ -367,3 +367,22 @@ def test_suggestion_says_when_the_nearest_team_has_no_room_that_day(coordinator,
     assert row[6] == ("available only on Tue Feb 2 and Wed Feb 3; team Central is within 20 km on Tuesday "
                       "February 2 but has 2 events that day; team Central is within 20 km on Wednesday "
                       "February 3 (1 event that day)")
+
+
+def test_day_sheets_of_a_relocation_say_what_is_left_to_drive(coordinator, planned):
+    """West drives Los Angeles -> Phoenix over two days, sleeping in Blythe, CA on Feb 2."""
+    from html import unescape
+
+    from tourplanner.optimize.travel import travel_matrix
+
+    minutes, km = travel_matrix([33.6103, 33.4484], [-114.5964, -112.0740], ["US", "US"], border_minutes=60)
+    left_km, left_min = float(km[0, 1]), int(minutes[0, 1])
+    html = unescape(coordinator.get("/admin/seasons/spring-2027/teams/west/days/2027-02-03").get_data(as_text=True))
+    assert "Morning in Blythe, CA." in html
+    leave = dt.datetime(2027, 2, 3, 8, 30) - dt.timedelta(minutes=left_min)
+    assert (f"{left_km:,.0f} km, {left_min / 60:.1f} h from Blythe, CA (the rest of the 600 km from Los Angeles, CA); "
+            f"leave by {leave:%H:%M}, arrive by 08:30 MST") in html
+    travel_day = unescape(coordinator.get("/admin/seasons/spring-2027/teams/west/days/2027-02-02").get_data(as_text=True))
+    assert "No event today." in travel_day
+    assert "Travel day: drive on about" in travel_day
+    assert "toward Phoenix, AZ: next event Wed Feb 3 09:00 MST, Desert Vista High." in travel_day

@@ -647,20 +647,53 @@ def plan_dict(season: Season, plan: Plan) -> dict:
     }
 
 
+def _drive(a_lat, a_lon, b_lat, b_lon, country: str, border: int) -> tuple[float, int]:
+    """(km, minutes) between two points by the travel model (both taken to lie in `country`)."""
+    from .optimize.travel import travel_matrix
+
+    minutes, km = travel_matrix([a_lat, b_lat], [a_lon, b_lon], [country, country], border_minutes=border)
+    return float(km[0, 1]), int(minutes[0, 1])
+
+
 def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
-    """What a team does on one day: events with contacts, each drive and when to leave, where to sleep."""
+    """What a team does on one day: events with contacts, each drive and when to leave, where to sleep.
+
+    A long relocation is driven over several days: when the team slept on the road, the first drive
+    of the day is what is left from last night's place; when it sleeps on the road tonight, the
+    sheet says how far it drives on after the last event and where the next event is.
+    """
     visits = plan_visits(plan, team.id)
     itinerary = team_itinerary(season, team, visits, plan_overnights(plan, team.id))
     day = next((d for d in itinerary if d.date == date), None)
     if day is None:
         raise NotFound(f"{date} is not a day of season {season.name} ({season.start_date} to {season.end_date})")
-    setup = int(season.effective_rules.get("setup_minutes", 30))
+    rules = season.effective_rules
+    setup, border = int(rules.get("setup_minutes", 30)), int(rules.get("border_crossing_minutes", 60))
     index = itinerary.index(day)
-    last_night = itinerary[index - 1].night_town if index else (team.base_name or "the base")
-    for e in day.events:
+    last_night = itinerary[index - 1].night if index else None
+    woke_in = itinerary[index - 1].night_town if index else (team.base_name or "the base")
+    here = (last_night.lat, last_night.lon) if last_night else (team.base_lat, team.base_lon)
+    for n, e in enumerate(day.events):
         e.arrive_by = e.start - dt.timedelta(minutes=setup)
-        e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_minutes)
-    return {"day": day, "woke_in": last_night, "setup_minutes": setup}
+        e.drive_today_km, e.drive_today_minutes = e.drive_km, e.drive_minutes
+        venue = e.venue
+        if n == 0 and e.drive_minutes and venue.lat is not None:
+            km, minutes = _drive(here[0], here[1], venue.lat, venue.lon, venue.country, border)
+            if minutes < e.drive_minutes - 5:  # part of the leg was driven before last night
+                e.drive_today_km, e.drive_today_minutes = (km, minutes) if km >= 2 else (0.0, 0)
+        e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_today_minutes)
+    later = [v for v in visits if v.start_dt.astimezone(zone(v.request.venue.tz)).date() > date]
+    next_event = local_event(min(later, key=lambda v: v.start_dt)) if later else None
+    drive_on = None
+    tonight = day.night
+    if tonight is not None and next_event is not None:
+        last = day.events[-1].venue if day.events else None
+        start = (last.lat, last.lon) if last is not None and last.lat is not None else here
+        km, minutes = _drive(start[0], start[1], tonight.lat, tonight.lon, next_event.venue.country, border)
+        if km > NEAR_TOWN_KM:
+            drive_on = {"km": km, "minutes": minutes, "toward": next_event}
+    return {"day": day, "woke_in": woke_in, "setup_minutes": setup, "drive_on": drive_on,
+            "next_event": next_event}
 
 
 # --- edits: pins, moves, drops, re-planning ---------------------------------------------------------
