@@ -291,3 +291,21 @@ def test_publish_queues_the_venue_emails_and_a_worker_sends_them(small_season, a
         jobs.stop_embedded_worker(app)
     text = b"".join(f.read_bytes() for f in files).decode()
     assert "Proposed screening date: Lincoln High School" in text
+
+
+def test_publish_bumps_sequence_when_only_the_venue_moved(small_season):
+    v1 = solve_and_save(small_season)
+    planning.publish(v1, mailer=lambda *m: None)
+    old = visits_by_ref(v1)
+    for visit in old.values():
+        pin(visit.request, visit)  # same team, same time
+    old["r2"].request.venue.lat += 0.01  # a coordinator corrected where the venue is (about 1 km)
+    db.session.commit()
+    mail = []
+    v2 = solve_and_save(small_season)
+    result = planning.publish(v2, mailer=lambda *m: mail.append(m))
+
+    new = visits_by_ref(v2)
+    assert {r: new[r].start_dt for r in new} == {r: old[r].start_dt for r in old}
+    assert {r: new[r].sequence for r in new} == {"r1": 0, "r2": 1, "r3": 0}
+    assert result.changed == ["r2"] and mail == []  # same date: calendars update, no email needed
