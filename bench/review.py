@@ -232,7 +232,8 @@ def main(argv=None):
             real = [("plan review (KPIs, unserved)", f"/admin/seasons/{name}/review?plan={n}"),
                     (f"team itinerary ({slug})", f"/admin/seasons/{name}/review/teams/{slug}?plan={n}"),
                     ("week grid", f"/admin/seasons/{name}/review/weeks?plan={n}"),
-                    (f"day sheet ({slug} {day})", f"/admin/seasons/{name}/teams/{slug}/days/{day.isoformat()}?plan={n}"),
+                    (f"day sheet ({slug} {day})",
+                     f"/admin/seasons/{name}/teams/{slug}/days/{day.isoformat()}?plan={n}"),
                     ("itinerary CSV", f"/admin/seasons/{name}/export/itinerary.csv?plan={n}"),
                     ("plan JSON", f"/admin/seasons/{name}/export/plan.json?plan={n}")]
             db.session.rollback()

@@ -382,7 +382,8 @@ def test_day_sheets_of_a_relocation_say_what_is_left_to_drive(coordinator, plann
     leave = dt.datetime(2027, 2, 3, 8, 30) - dt.timedelta(minutes=left_min)
     assert (f"{left_km:,.0f} km, {left_min / 60:.1f} h from Blythe, CA (the rest of the 600 km from Los Angeles, CA); "
             f"leave by {leave:%H:%M}, arrive by 08:30 MST") in html
-    travel_day = unescape(coordinator.get("/admin/seasons/spring-2027/teams/west/days/2027-02-02").get_data(as_text=True))
+    travel_day = unescape(
+        coordinator.get("/admin/seasons/spring-2027/teams/west/days/2027-02-02").get_data(as_text=True))
     assert "No event today." in travel_day
     assert "Travel day: drive on about" in travel_day
     assert "toward Phoenix, AZ: next event Wed Feb 3 09:00 MST, Desert Vista High." in travel_day

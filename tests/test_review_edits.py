@@ -212,7 +212,8 @@ def test_replan_from_a_date_keeps_pins_and_earlier_visits_and_shows_changes(app,
     app.config.update(JOBS_EMBEDDED_WORKER=False, REVIEW_REPLAN_SECONDS=2)
     season, plan = feasible
     roc = visit_of(plan, "roc")
-    coordinator.post(f"/admin/seasons/{season.name}/review/visits/{roc.id}/lock", data={"plan": 1, "version": roc.version})
+    coordinator.post(f"/admin/seasons/{season.name}/review/visits/{roc.id}/lock",
+                     data={"plan": 1, "version": roc.version})
     blo = db.session.scalar(select(Request).where(Request.ref == "blo"))
     blo.status = "cancelled"
     db.session.commit()

@@ -238,8 +238,9 @@ def replan(name: str):
     try:
         from_date = dt.date.fromisoformat(request.form.get("from_date", "").strip())
     except ValueError:
+        given = request.form.get("from_date")
         return render_template("review/message.html", title="Not re-planned",
-                               message=f"from date must look like 2027-03-01, got {request.form.get('from_date')!r}"), 422
+                               message=f"from date must look like 2027-03-01, got {given!r}"), 422
     try:
         job = review.start_replan(season, plan, from_date,
                                   time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 4))
