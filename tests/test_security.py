@@ -15,9 +15,10 @@ SAMPLE = {"name": "spring-2027", "token": "x" * 43, "slug": "west", "ref": "R1",
           "date": "2027-02-03", "filename": "leaflet.js", "kind": "team", "id": "1"}
 
 
-def fill(rule) -> str:
+def fill(rule, **values) -> str:
     """A concrete URL for a rule, with sample values for its parameters."""
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: SAMPLE.get(m.group(1), "1"), rule.rule)
+    sample = {**SAMPLE, **values}
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: sample.get(m.group(1), "1"), rule.rule)
 
 
 def state_changing_rules(app):
@@ -35,12 +36,16 @@ def csrf_app(app_config, monkeypatch, tmp_path):
 
 
 def test_every_state_changing_route_refuses_a_post_without_csrf_token(csrf_app, make_request):
-    make_request(season=db.session.scalar(select(Season)) or None)
+    from tourplanner.models import new_token
+
+    request = make_request(season=db.session.scalar(select(Season)) or None)
+    token, request.status_token_hash = new_token()  # a real venue link, so /r/<token> routes get that far
+    db.session.commit()
     client = csrf_app.test_client()
     rules = state_changing_rules(csrf_app)
     assert len(rules) >= 3
     for rule in rules:
-        response = client.post(fill(rule), data={"anything": "1"})
+        response = client.post(fill(rule, token=token), data={"anything": "1"})
         assert response.status_code == 400, f"{rule.rule} answered {response.status_code} without a CSRF token"
 
 
