@@ -193,3 +193,30 @@ def test_a_read_only_database_gets_a_clear_503_and_nothing_is_written(app_config
         assert response.status_code == 503
         assert "nothing you sent was stored" in response.get_data(as_text=True)
         assert db.session.scalar(select(func.count()).select_from(Season)) == 0
+
+
+def test_a_plan_saved_to_a_read_only_database_leaves_no_half_written_plan(app_config, tmp_path, monkeypatch):
+    from sqlalchemy import func
+
+    from tourplanner import planning
+    from tourplanner.demo import build_demo_season
+    from tourplanner.models import Plan, Season, Visit
+    from tourplanner.optimize import solve
+
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+    path = tmp_path / "plan.sqlite"
+    writable = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with writable.app_context():
+        db.create_all()
+        season = build_demo_season("spring-2027", requests=6)
+        plan = solve(planning.build_instance(season), time_limit_s=2, seed=1)
+        db.session.remove()
+        db.engine.dispose()
+    read_only = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///file:{path}?mode=ro&uri=true"})
+    with read_only.app_context():
+        season = db.session.scalar(select(Season))
+        with pytest.raises(Exception, match="readonly|read-only"):
+            planning.save_plan(season, plan, params={"time_limit_s": 2, "seed": 1})
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Plan)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
