@@ -34,6 +34,9 @@ ENGINE = "tourplanner day-aware greedy + LNS"
 THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's value at first, 0 at the end
 
 
+STALL_STEPS = 1000  # + 20 per request: steps without a better plan after which the search stops early
+
+
 def _date_of(state):
     return state[2]
 NO_TIME = -10 ** 7
@@ -586,7 +589,8 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     improved = 0
     base = search.value[search.has_slots] % BIG_PRIORITY_BONUS
     start_threshold = THRESHOLD_SHARE * float(base.mean()) if base.size else 0.0
-    best_value, best = search.objective(), search.snapshot()
+    best_value, best, best_step = search.objective(), search.snapshot(), 0
+    stall_steps = STALL_STEPS + 20 * len(instance.requests)
     lns_start = time.perf_counter()
     while not stop["asked"] and (steps is None or done < steps) and (steps is not None or time.perf_counter() < deadline):
         if steps is not None and time.perf_counter() >= deadline + 10 * max(1.0, time_limit_s):
@@ -599,8 +603,10 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
         done += 1
         value = search.objective()
         if value > best_value + 1e-9:
-            best_value, best = value, search.snapshot()
+            best_value, best, best_step = value, search.snapshot(), done
         report("improve")
+        if done - best_step > stall_steps:
+            break  # small or solved instances: no point in spinning until the time limit
     search.restore(best)
 
     moved = dropped = 0
