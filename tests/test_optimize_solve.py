@@ -246,3 +246,33 @@ def test_optimize_imports_only_stdlib_numpy_ortools_holidays():
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def test_random_great_lakes_season_passes_check():
+    import random
+
+    rng = random.Random(7)
+    zones = [(41.88, -87.63, "America/Chicago", "US", "IL"), (42.33, -83.05, "America/Detroit", "US", "MI"),
+             (43.65, -79.38, "America/Toronto", "CA", "ON"), (45.50, -73.57, "America/Toronto", "CA", "QC"),
+             (44.98, -93.27, "America/Chicago", "US", "MN"), (39.96, -82.99, "America/New_York", "US", "OH")]
+    reqs = []
+    for i in range(40):
+        lat, lon, tz, country, region = rng.choice(zones)
+        day = rng.randrange(1, 20)
+        windows = [(f"2027-02-{day:02d}T{h:02d}:00", f"2027-02-{day:02d}T{h + rng.choice([3, 6]):02d}:00")
+                   for h in (rng.choice([8, 12, 17]),)]
+        reqs.append(req(f"r{i}", lat + rng.uniform(-0.5, 0.5), lon + rng.uniform(-0.5, 0.5), tz, country, region,
+                        windows, audience=rng.randrange(20, 400), priority=rng.choice([1, 2, 3, 4, 5])))
+    reqs[0]["team"] = "b"
+    teams = [{"id": "a", "name": "A", "start": CHICAGO, "end": None},
+             {"id": "b", "name": "B", "start": {"lat": 43.65, "lon": -79.38, "tz": "America/Toronto"},
+              "end": {"lat": 43.65, "lon": -79.38, "tz": "America/Toronto"}}]
+    instance = Instance.from_dict(instance_dict(reqs, teams=teams, days=21))
+    plan = solve(instance, time_limit_s=5, seed=2, steps=150)
+    assert check(instance, plan) == []
+    served = {v.request for r in plan.routes for v in r.visits}
+    assert served | {u.request for u in plan.unserved} == {r["id"] for r in reqs}
+    assert plan.kpis["served"] == len(served) > 20
+    fives = {r["id"] for r in reqs if r["priority"] == 5}
+    assert all(u.reason != "dropped_for_value" or u.request not in fives
+               or "priority-5" in u.detail for u in plan.unserved)
