@@ -284,7 +284,8 @@ def run_vroom(instance: Instance, time_limit: float, seed: int):
     base = -min(0, min(lo for sl in model.slots for _d, lo, _h in sl) - model.setup) * 60 + 1440 * 60
     inp = vroom.Input()
     inp.set_durations_matrix("car", secs)
-    top = max(float(v) for v in model.value) if n else 1.0
+    base_value = [float(v) % 1_000_000 for v in model.value]  # without the priority-5 bonus
+    top = max(base_value, default=1.0) or 1.0
     for k in range(nt):
         breaks = [vroom.Break(1000 + d, time_windows=[vroom.TimeWindow(base + a * 60, base + b * 60)], service=rest * 60)
                   for d, a, b, rest in night_breaks(model, k)]
@@ -296,7 +297,7 @@ def run_vroom(instance: Instance, time_limit: float, seed: int):
         service = (model.setup + model.duration[i] + model.teardown) * 60
         tws = [vroom.TimeWindow(base + (lo - model.setup) * 60, base + (hi - model.setup) * 60) for _d, lo, hi in model.slots[i]]
         inp.add_job(vroom.Job(i + 1, location=i, default_service=service, time_windows=tws,
-                              priority=max(0, min(100, int(round(100 * float(model.value[i]) / top))))))
+                              priority=100 if model.value[i] >= 1_000_000 else int(round(99 * base_value[i] / top))))
     sol = inp.solve(exploration_level=5, nb_threads=2, timeout=_dt.timedelta(seconds=time_limit))
     wall = time.perf_counter() - started
     seqs = [[] for _ in range(nt)]
