@@ -28,6 +28,12 @@ class Config:
     MAIL_SMTP_HOST = None
     MAIL_SMTP_PORT = 25
     MAIL_FROM = "tour@example.org"
+    MAIL_SMTP_STARTTLS = False
+    MAIL_SMTP_USER = None
+    MAIL_SMTP_PASSWORD = None
+    MAIL_SMTP_TIMEOUT = 20
+    MAIL_OUTBOX = None  # default: instance/outbox/
+    INTAKE_RATE_LIMIT = "5 per hour"  # public form posts per client address
     REDIS_URL = None  # set for Redis-backed optimization workers
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down: the forms keep working, limits fall back to memory
@@ -45,6 +51,10 @@ ENV_SETTINGS = {
     "ROUTING_URL": "ROUTING_URL",
     "ROUTING_ENGINE": "ROUTING_ENGINE",
     "MAIL_SMTP_HOST": "MAIL_SMTP_HOST",
+    "MAIL_SMTP_PORT": "MAIL_SMTP_PORT",
+    "MAIL_SMTP_USER": "MAIL_SMTP_USER",
+    "MAIL_SMTP_PASSWORD": "MAIL_SMTP_PASSWORD",
+    "MAIL_FROM": "MAIL_FROM",
     "PUBLIC_HOST": "PUBLIC_HOST",
     "MAP_TILE_URL": "MAP_TILE_URL",
     "MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",

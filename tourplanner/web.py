@@ -17,6 +17,8 @@ DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+# Pages reached by a secret link: never cached, never indexed, the link never sent on as a Referer.
+TOKEN_PAGE_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 TOKEN_PATH = re.compile(r"^/(r|feeds)/[^/]+")
 log = logging.getLogger("tourplanner.access")
 

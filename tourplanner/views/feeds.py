@@ -20,6 +20,7 @@ from sqlalchemy import select
 from .. import feeds, intake
 from ..extensions import db
 from ..models import FeedToken, Season, Team, TeamMember, now_utc
+from ..web import TOKEN_PAGE_HEADERS
 from .intake import RedactTokens
 
 bp = Blueprint("feeds", __name__)
@@ -29,7 +30,6 @@ FEED_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex",
 }
-TOKEN_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 REFRESH_NOTES = {
     "google": "Google Calendar fetches subscribed calendars only every 12 to 24 hours; changes show up late there.",
     "apple": "Apple Calendar: choose the refresh interval when subscribing (every hour or every day).",

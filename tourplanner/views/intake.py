@@ -15,14 +15,10 @@ from ..extensions import limiter
 from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
 from ..mail import address, try_send_mail
 from ..models import now_utc
+from ..web import TOKEN_PAGE_HEADERS
 
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
-TOKEN_PAGE_HEADERS = {
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex",
-}
 REQUEST_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region",
                   "city", "street", "postal_code", "audience", "duration_minutes", "notes")
 

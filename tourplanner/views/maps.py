@@ -36,6 +36,7 @@ from werkzeug.routing import BuildError
 from .. import maps
 from ..extensions import db
 from ..models import FeedToken, Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, hash_token, now_utc
+from ..web import TOKEN_PAGE_HEADERS
 
 bp = Blueprint("maps", __name__)
 
@@ -48,7 +49,6 @@ ASSET_DIRS = {
 ASSET_VERSION = hashlib.sha256(
     b"".join((ASSET_DIRS["tour"] / name).read_bytes() for name in ("tourmap.js", "tourmap.css", "outlines.geojson"))
 ).hexdigest()[:10]
-TOKEN_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 @bp.route("/maps/assets/<lib>/<path:filename>")
@@ -332,7 +332,7 @@ def nomad_day_map(token: str, day: str | None = None):
         prev_href=url_for("maps.nomad_day_map", token=token, day=(date - dt.timedelta(days=1)).isoformat()),
         next_href=url_for("maps.nomad_day_map", token=token, day=(date + dt.timedelta(days=1)).isoformat()),
     )
-    return body, 200, TOKEN_HEADERS
+    return body, 200, TOKEN_PAGE_HEADERS
 
 
 # ---------------------------------------------------------------- the home page
