@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app tourplanner
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner_test
 
-.PHONY: js-deps run test test-sqlite test-postgres venv valhalla bench bench-deps system-deps prod worker clean
+.PHONY: js-deps run test test-sqlite test-postgres test-production venv valhalla bench bench-deps system-deps prod worker clean
 
 venv: $(STAMP)
 
@@ -32,16 +32,21 @@ run: venv
 	$(FLASK) demo --if-missing
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite on a SQLite file, then every database test again on the real PostgreSQL.
+# The whole suite on a SQLite file, every database test again on the real PostgreSQL, then the
+# production tests (gunicorn + workers; they restart PostgreSQL and stop Redis), alone.
 test: venv
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+	$(MAKE) test-production
 
 test-sqlite: venv js-deps
-	TEST_DATABASE=sqlite $(PY) -m pytest -q -n 2 --dist loadgroup tests
+	TEST_DATABASE=sqlite $(PY) -m pytest -q -n 2 --dist loadgroup -m "not serial" tests
 
 test-postgres: venv
-	TEST_DATABASE=postgresql TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m database tests
+	TEST_DATABASE=postgresql TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -n 2 -m "database and not serial" tests
+
+test-production: venv
+	$(PY) -m pytest -q -m serial tests
 
 # Mozilla ical.js (pinned in tests/js/package-lock.json) for the calendar-client tests; without npm they skip.
 js-deps:
