@@ -1,7 +1,8 @@
-"""Coordinator accounts: argon2 hashes, login throttling, sessions that die at logout."""
+"""Coordinator accounts: argon2 hashes, login throttling, sessions that die at logout or a password change."""
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
@@ -9,6 +10,10 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from .extensions import db, limiter, login_manager
 from .forms import LoginForm
@@ -31,6 +36,16 @@ def check_password(user: User, password: str) -> bool:
         return hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new hash and rotate the session token, so every cookie issued before dies."""
+    user.password_hash = hash_password(password)
+    user.session_token = secrets.token_hex(16)
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 def create_user(email: str, password: str, name: str = "") -> User:
@@ -72,7 +87,7 @@ def safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        user = find_user(form.email.data)
         if user and user.active and check_password(user, form.password.data):
             session.clear()  # a new session at login
             login_user(user)
@@ -85,13 +100,41 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    import secrets
-
     current_user.session_token = secrets.token_hex(16)  # kills every cookie of this user
     db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("public.home"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    new = PasswordField("New password", validators=[
+        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+                               message=f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.")])
+    repeat = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new", message="The two new passwords differ.")])
+
+
+@bp.route("/admin/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"], key_func=lambda: request.remote_addr or "?")
+def change_password():
+    """A new password ends every other session of this coordinator; this one gets a fresh cookie."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not check_password(current_user, form.current.data):
+            form.current.errors.append("The current password is wrong.")
+        else:
+            user = current_user._get_current_object()
+            set_password(user, form.new.data)
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            flash("Password changed. Other devices are logged out.", "ok")
+            return redirect(url_for("admin.index"))
+    return render_template("password.html", form=form)
 
 
 def init_app(app: Flask) -> None:

@@ -28,3 +28,23 @@ def create_user_command(email: str, name: str, password: str):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created coordinator {user.email}")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.password_option(help="At least 8 characters; asked for when not given.")
+@with_appcontext
+def set_password_command(email: str, password: str):
+    """Set a coordinator's password; every session they had is logged out."""
+    from ..auth import find_user, set_password
+    from ..extensions import db
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no coordinator with email {email.strip().lower()}")
+    try:
+        set_password(user, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password changed for {user.email}; their old sessions are logged out")
