@@ -288,14 +288,16 @@ class _Sisr:
         return a <= self.due[c] and a + self.svc[c] + self.d[c][0] <= self.due[0] and self.demand[c] <= self.cap
 
     def make_route(self, nodes: list[int]) -> _Route:
-        d, svc, ready, due = self.d, self.svc, self.ready, self.due
+        d, svc, ready, due, demand = self.d, self.svc, self.ready, self.due, self.demand
         m = len(nodes)
         early = [0] * (m + 2)
         early[0] = ready[0]
-        prev, t, length = 0, ready[0], 0
+        prev, t, length, load = 0, ready[0], 0, 0
         for k, v in enumerate(nodes, 1):
-            t = t + svc[prev] + d[prev][v]
-            length += d[prev][v]
+            dpv = d[prev][v]
+            t = t + svc[prev] + dpv
+            length += dpv
+            load += demand[v]
             if t < ready[v]:
                 t = ready[v]
             early[k] = t
@@ -314,7 +316,34 @@ class _Sisr:
             late[k] = t
             nxt = v
         late[0] = t - d[0][nxt] - svc[0] if m else due[0]
-        return _Route(nodes, early, late, sum(self.demand[v] for v in nodes), length)
+        return _Route(nodes, early, late, load, length)
+
+    def insert(self, route: _Route, k: int, c: int, delta: int) -> _Route:
+        """Route with c inserted after position k: only the schedules that change are recomputed."""
+        d, svc, ready, due = self.d, self.svc, self.ready, self.due
+        nodes = route.nodes[:k] + [c] + route.nodes[k:]
+        path = [0, *nodes, 0]
+        m = len(nodes)
+        early = route.early[: k + 1] + [0] * (m + 1 - k)
+        t, prev = early[k], path[k]
+        for i in range(k + 1, m + 2):
+            v = path[i]
+            t = t + svc[prev] + d[prev][v]
+            if t < ready[v]:
+                t = ready[v]
+            early[i] = t
+            prev = v
+        late = [0] * (k + 2) + route.late[k + 1 :]
+        t, nxt = late[k + 2], path[k + 2]
+        for i in range(k + 1, 0, -1):
+            v = path[i]
+            t = t - d[v][nxt] - svc[v]
+            if t > due[v]:
+                t = due[v]
+            late[i] = t
+            nxt = v
+        late[0] = t - d[0][nxt] - svc[0]
+        return _Route(nodes, early, late, route.load + self.demand[c], route.length + delta)
 
     def best_insertion(self, routes: list[_Route], v: int):
         """Cheapest feasible (delta, route index, position) for customer v, or None."""
@@ -429,11 +458,9 @@ class _Sisr:
                 routes.append(self.make_route([c]))
                 where[c] = len(routes) - 1
             elif found is not None:
-                _, ri, k = found
-                nodes = routes[ri].nodes
-                routes[ri] = self.make_route(nodes[:k] + [c] + nodes[k:])
-                for x in routes[ri].nodes:
-                    where[x] = ri
+                delta, ri, k = found
+                routes[ri] = self.insert(routes[ri], k, c, delta)
+                where[c] = ri
             else:
                 left.append(c)
         return left
