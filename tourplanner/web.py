@@ -35,6 +35,10 @@ def add_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if TOKEN_PATH.match(request.path):
+        # Every answer under a secret link, errors included; a view may choose its own Cache-Control.
+        for name, value in TOKEN_PAGE_HEADERS.items():
+            headers.setdefault(name, value)
     return response
 
 

@@ -33,9 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from .. import maps
+from .. import feeds, maps
 from ..extensions import db
-from ..models import FeedToken, Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, hash_token, now_utc
+from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
 from ..web import TOKEN_PAGE_HEADERS
 
 bp = Blueprint("maps", __name__)
@@ -308,8 +308,8 @@ def request_map(name: str):
 
 def _feed_team(token: str) -> tuple[Season, Team]:
     """The team of a live team/member feed token; every other token is the same 404."""
-    row = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
-    if row is None or row.revoked_dt is not None or row.kind not in ("team", "member"):
+    row = feeds.token_row(token)  # the feeds' one lookup: shape check, SHA-256, compare_digest, revoked
+    if row is None or row.kind not in ("team", "member"):
         abort(404)
     team = row.team if row.kind == "team" else (row.member.team if row.member else None)
     if team is None:
