@@ -647,14 +647,6 @@ def plan_dict(season: Season, plan: Plan) -> dict:
     }
 
 
-def _drive(a_lat, a_lon, b_lat, b_lon, country: str, border: int) -> tuple[float, int]:
-    """(km, minutes) between two points by the travel model (both taken to lie in `country`)."""
-    from .optimize.travel import travel_matrix
-
-    minutes, km = travel_matrix([a_lat, b_lat], [a_lon, b_lon], [country, country], border_minutes=border)
-    return float(km[0, 1]), int(minutes[0, 1])
-
-
 def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
     """What a team does on one day: events with contacts, each drive and when to leave, where to sleep.
 
@@ -678,7 +670,7 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
         e.drive_today_km, e.drive_today_minutes = e.drive_km, e.drive_minutes
         venue = e.venue
         if n == 0 and e.drive_minutes and venue.lat is not None:
-            km, minutes = _drive(here[0], here[1], venue.lat, venue.lon, venue.country, border)
+            minutes, km = leg((*here, venue.country), (venue.lat, venue.lon, venue.country), border)
             if minutes < e.drive_minutes - 5:  # part of the leg was driven before last night
                 e.drive_today_km, e.drive_today_minutes = (km, minutes) if km >= 2 else (0.0, 0)
         e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_today_minutes)
@@ -689,7 +681,8 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
     if tonight is not None and next_event is not None:
         last = day.events[-1].venue if day.events else None
         start = (last.lat, last.lon) if last is not None and last.lat is not None else here
-        km, minutes = _drive(start[0], start[1], tonight.lat, tonight.lon, next_event.venue.country, border)
+        country = next_event.venue.country  # where the night lies is not stored; the border delay is minor here
+        minutes, km = leg((*start, country), (tonight.lat, tonight.lon, country), border)
         if km > NEAR_TOWN_KM:
             drive_on = {"km": km, "minutes": minutes, "toward": next_event}
     return {"day": day, "woke_in": woke_in, "setup_minutes": setup, "drive_on": drive_on,
