@@ -128,8 +128,10 @@ def test_season_overview_counts_requests_by_status_and_type(client, make_request
     make_request(season=season, status="submitted", venue_type="church", venue_name="First Church")
     login(client)
     page = client.get("/admin/seasons/spring-2027").get_data(as_text=True)
-    assert "approved</td><td>1" in page.replace("\n", "")
-    assert "church</td><td>1" in page.replace("\n", "")
+    flat = page.replace("\n", "")
+    assert "Approved, waiting for a date</a></td><td class=\"num\">1" in flat
+    assert "New, not yet reviewed</a></td><td class=\"num\">1" in flat
+    assert "Church or faith community</a></td><td class=\"num\">1" in flat
     assert client.get("/admin/seasons/nope").status_code == 404
 
 

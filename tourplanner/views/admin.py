@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..forms import RequestsImportForm
 from ..requests_csv import CSVImportError, import_requests
-from ..models import Request, Season, Venue
+from ..models import REQUEST_STATUSES, Job, Request, Season, Venue
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,8 +50,13 @@ def season(name: str):
         .group_by(Venue.country, Venue.region)
         .order_by(func.count().desc())
     ).all()
+    running = db.session.scalar(
+        select(Job).where(Job.season_id == season.id, Job.status.in_(("queued", "running"))).order_by(Job.id.desc())
+    )
     return render_template(
-        "admin/season.html", season=season, by_status=by_status, by_type=by_type, by_region=by_region
+        "admin/season.html", season=season, by_status=by_status, by_type=by_type, by_region=by_region,
+        statuses=REQUEST_STATUSES, latest=season.plans[-1] if season.plans else None,
+        published=season.published_plan(), running=running,
     )
 
 
