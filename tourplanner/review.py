@@ -630,20 +630,28 @@ def plan_dict(season: Season, plan: Plan) -> dict:
                        for n in overnights if n.team_id == team.id],
         })
     stored = json.loads(plan.plan_json) if plan.plan_json else {}
-    served = [vv for r in routes for vv in r["visits"]]
-    return {
+    data = {
         "instance": season.name,
         "status": stored.get("status", "feasible"),
         "solver": plan.solver or stored.get("solver", {}),
         "routes": routes,
         "unserved": [{"request": u.request.ref, "reason": u.reason, "detail": u.detail} for u in unserved],
-        "kpis": {
-            "served": len(served),
-            "requests": len(served) + len(unserved),
-            "audience": sum(v.request.audience for v in visits),
-            "drive_km": round(sum(vv["drive_km_before"] for vv in served), 1),
-            "drive_minutes": sum(vv["drive_minutes_before"] for vv in served),
-        },
+    }
+    audience = {v.request.ref: v.request.audience for v in visits}
+    audience.update({u.request.ref: u.request.audience for u in unserved})
+    data["kpis"] = plan_kpis(data, audience, len(visits) + len(unserved))
+    return data
+
+
+def plan_kpis(data: dict, audience: dict[str, int], requests: int) -> dict:
+    """formats.md section 3 KPIs of a plan dict (they must agree exactly with its routes)."""
+    served = [v for r in data["routes"] for v in r["visits"]]
+    return {
+        "served": len(served),
+        "requests": requests,
+        "audience": sum(audience.get(v["request"], 0) for v in served),
+        "drive_km": round(sum(v["drive_km_before"] for v in served), 1),
+        "drive_minutes": sum(v["drive_minutes_before"] for v in served),
     }
 
 
@@ -856,15 +864,7 @@ def _renight(route: dict, instance, dates: set[dt.date]) -> None:
 
 
 def _kpis(data: dict, instance) -> dict:
-    visits = [v for r in data["routes"] for v in r["visits"]]
-    audience = {r.id: r.audience for r in instance.requests}
-    return {
-        "served": len(visits),
-        "requests": len(instance.requests),
-        "audience": sum(audience.get(v["request"], 0) for v in visits),
-        "drive_km": round(sum(v["drive_km_before"] for v in visits), 1),
-        "drive_minutes": sum(v["drive_minutes_before"] for v in visits),
-    }
+    return plan_kpis(data, {r.id: r.audience for r in instance.requests}, len(instance.requests))
 
 
 def _check(instance, data: dict) -> list:
@@ -878,14 +878,29 @@ def _check(instance, data: dict) -> list:
     return list(check(instance, OptPlan.from_dict(for_check)))
 
 
-def _edit_instance(season: Season, plan: Plan, except_ref: str | None = None):
-    """The season's current instance, with the edited request's own pin lifted (it is being moved)."""
+def _edit_instance(season: Season, team_slugs: set[str], refs: set[str], except_ref: str):
+    """The instance of the touched teams and their requests, by planning's own builders.
+
+    Every rule the checker applies is a rule of one route (plus "each request once", which the
+    touched routes contain), so checking the touched routes alone gives the same verdict as the
+    whole season, at a fraction of the cost. The edited request's own pin is lifted (it is moving).
+    """
     from . import planning
 
-    data = planning.instance_dict(season)
-    for r in data["requests"]:
+    rules = season.effective_rules
+    rows = db.session.scalars(
+        select(Request).where(Request.season_id == season.id, Request.ref.in_(refs),
+                              Request.status.in_(planning.PLANNABLE_STATUSES))
+        .options(selectinload(Request.venue), selectinload(Request.windows), selectinload(Request.blackouts),
+                 selectinload(Request.pinned_team)).order_by(Request.ref)
+    ).all()
+    requests = [planning.request_dict(r, season, season.start_date, season.end_date, rules) for r in rows]
+    for r in requests:
         if r["id"] == except_ref:
             r["team"], r["fixed_start"] = None, None
+    data = {"name": season.name, "start_date": season.start_date.isoformat(), "days": 7 * season.weeks,
+            "rules": rules, "teams": [planning.team_dict(t) for t in season.teams if t.slug in team_slugs],
+            "requests": requests}
     return planning.build_instance(season, data)
 
 
@@ -901,37 +916,49 @@ def _only_known(data: dict, instance) -> dict:
 def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, start: dt.datetime | None) -> dict:
     """Apply a move (team and local start) or, with team None, a drop to the plan; refuse new violations.
 
-    Returns the edited plan dict (formats.md section 3). Violations the plan had before the edit do not
-    count against it: only what the edit breaks is refused.
+    Returns the whole edited plan dict (formats.md section 3). The checker sees the routes the edit
+    touches; violations they had before the edit do not count against it: only what the edit breaks
+    is refused.
     """
-    instance = _edit_instance(season, plan, except_ref=visit.request.ref)
-    before = _only_known(plan_dict(season, plan), instance)
-    after = json.loads(json.dumps(before))
+    full = plan_dict(season, plan)
     ref = visit.request.ref
     old_team = visit.team.slug
-    old_day = visit.start_dt.astimezone(zone(visit.request.venue.tz)).date()
-    routes = {r["team"]: r for r in after["routes"]}
-    moved = next(v for v in routes[old_team]["visits"] if v["request"] == ref)
-    routes[old_team]["visits"].remove(moved)
-    touched = {old_team: {old_day}}
+    new_team = old_team if team is None else team.slug
+    slugs = {old_team, new_team}
+    routes = {r["team"]: r for r in full["routes"] if r["team"] in slugs}
+    refs = {v["request"] for r in routes.values() for v in r["visits"]} | {ref}
+    instance = _edit_instance(season, slugs, refs, except_ref=ref)
+    before = _only_known({"instance": season.name, "status": "feasible", "solver": {},
+                          "routes": json.loads(json.dumps(list(routes.values()))), "unserved": []}, instance)
+    before["kpis"] = _kpis(before, instance)
+    after = json.loads(json.dumps(before))
+    edited = {r["team"]: r for r in after["routes"]}
+    moved = next(v for v in edited[old_team]["visits"] if v["request"] == ref)
+    edited[old_team]["visits"].remove(moved)
+    touched = {old_team: {visit.start_dt.astimezone(zone(visit.request.venue.tz)).date()}}
+    dropped = []
     if team is None:
-        after["unserved"].append({"request": ref, "reason": "dropped_by_coordinator",
-                                  "detail": REASONS["dropped_by_coordinator"]})
+        dropped = [{"request": ref, "reason": "dropped_by_coordinator", "detail": REASONS["dropped_by_coordinator"]}]
+        after["unserved"] = dropped
     else:
-        length = visit.end_dt - visit.start_dt
         moved["start"] = start.isoformat(timespec="seconds")
-        moved["end"] = (start + length).isoformat(timespec="seconds")
-        routes[team.slug]["visits"].append(moved)
-        touched.setdefault(team.slug, set()).add(start.date())
+        moved["end"] = (start + (visit.end_dt - visit.start_dt)).isoformat(timespec="seconds")
+        edited[new_team]["visits"].append(moved)
+        touched.setdefault(new_team, set()).add(start.date())
     for slug, dates in touched.items():
-        _relink(routes[slug], instance)
-        _renight(routes[slug], instance, dates)
+        _relink(edited[slug], instance)
+        _renight(edited[slug], instance, dates)
     after["kpis"] = _kpis(after, instance)
     old = {_violation_key(v) for v in _check(instance, before)}
     new = [v for v in _check(instance, after) if _violation_key(v) not in old]
     if new:
         raise EditRefused("the change was refused; nothing was saved", [plain_reason(v) for v in new])
-    return after
+    audience = {r.id: r.audience for r in instance.requests}
+    audience.update({v.request.ref: v.request.audience for v in plan_visits(plan)})
+    full["routes"] = [edited.get(r["team"], r) for r in full["routes"]]
+    full["unserved"] += dropped
+    full["kpis"] = plan_kpis(full, audience, full["kpis"]["requests"])
+    return full
 
 
 def store_edit(season: Season, plan: Plan, data: dict, teams_touched: set[str]) -> None:
