@@ -48,6 +48,12 @@ def detail(request_id: int):
     return _render_detail(req)
 
 
+def _stale(req: Request) -> bool:
+    """The page a decision or location came from showed an older version: someone else saved in between."""
+    seen = request.form.get("version")
+    return seen is not None and seen != str(req.version)
+
+
 def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200, conflict=False):
     if edit_form is None:
         edit_form = RequestEditForm(data={
@@ -74,6 +80,8 @@ def _point_map(venue: Venue):
 @bp.route("/<int:request_id>/decide", methods=["POST"])
 def decide(request_id: int):
     req = _request_or_404(request_id)
+    if _stale(req):
+        return _render_detail(req, code=409, conflict=True)
     form = MessageForm()
     action = request.form.get("action")
     if action not in ("approve", "decline") or not form.validate():
@@ -110,6 +118,8 @@ def edit(request_id: int):
 @bp.route("/<int:request_id>/location", methods=["POST"])
 def location(request_id: int):
     req = _request_or_404(request_id)
+    if _stale(req):
+        return _render_detail(req, code=409, conflict=True)
     form = LocationForm()
     if not form.validate():
         return _render_detail(req, location_form=form, code=422)
@@ -119,6 +129,7 @@ def location(request_id: int):
     if form.latitude.data is None and not any(address_fields.values()):
         form.latitude.errors.append("Enter coordinates, or a different address.")
         return _render_detail(req, location_form=form, code=422)
+    req.updated_dt = now_utc()  # a new request version, so a colleague's older page gets a 409
     try:
         intake.correct_location(req.venue, locate=locate, lat=form.latitude.data, lon=form.longitude.data,
                                 address=address_fields)
