@@ -268,6 +268,7 @@ class _Sisr:
         d = np.asarray(problem.distance, dtype=np.int64)
         self.n = len(d)
         self.d = d.tolist()
+        self.dt = d.T.tolist()
         self.ready = [int(x) for x in problem.ready]
         self.due = [int(x) for x in problem.due]
         self.svc = [int(x) for x in problem.service]
@@ -348,6 +349,7 @@ class _Sisr:
     def best_insertion(self, routes: list[_Route], v: int):
         """Cheapest feasible (delta, route index, position) for customer v, or None."""
         d, svc = self.d, self.svc
+        to_v = self.dt[v]  # to_v[u] = d[u][v], one lookup instead of two
         dv, rv, duev, sv, qv, cap = d[v], self.ready[v], self.due[v], self.svc[v], self.demand[v], self.cap
         best, best_delta = None, None
         need = rv + sv
@@ -363,7 +365,7 @@ class _Sisr:
             for k in range(lo, hi):
                 prev = path[k]
                 nxt = path[k + 1]
-                dpv = d[prev][v]
+                dpv = to_v[prev]
                 a = early[k] + svc[prev] + dpv
                 if a > duev:
                     break
