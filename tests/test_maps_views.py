@@ -117,7 +117,7 @@ def test_season_map_shows_the_latest_plan_or_the_one_asked(client, db_session):
     latest = client.get("/admin/seasons/spring-2027/map")
     assert latest.status_code == 200
     assert len(spec_of(latest.text)["markers"]) == 2  # draft plan 2
-    assert "Plan 2 (draft)" in latest.text
+    assert "Plan v2 (draft)" in latest.text
     first = client.get("/admin/seasons/spring-2027/map?plan=1")
     spec = spec_of(first.text)
     assert len(spec["markers"]) == 7  # cancelled visit left out
