@@ -314,3 +314,25 @@ def test_a_move_with_an_unreadable_time_says_what_is_wrong(coordinator, feasible
     assert response.status_code == 422
     assert "time must look like 14:30" in unescape(response.get_data(as_text=True))
     assert snapshot(plan) == before
+
+
+def test_a_visit_of_a_cancelled_request_cannot_move_but_can_be_dropped(coordinator, feasible):
+    season, plan = feasible
+    peo = visit_of(plan, "peo")
+    peo.request.status = "cancelled"
+    db.session.commit()
+    before = snapshot(plan)
+    response = move(coordinator, season, plan, peo, date="2027-02-04", time="10:00")
+    assert response.status_code == 422
+    assert "request peo is cancelled now: drop it from the plan or re-plan" in unescape(response.get_data(as_text=True))
+    assert snapshot(plan) == before
+    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{peo.id}/drop",
+                                data={"plan": 1, "version": peo.version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert visit_of(plan, "peo") is None
+    blo = visit_of(plan, "blo")  # the next leg now starts in Springfield
+    from tourplanner.optimize.travel import travel_matrix
+
+    minutes, km = travel_matrix([39.7817, 40.4842], [-89.6501, -88.9937], ["US", "US"], border_minutes=60)
+    assert (blo.drive_minutes_before, blo.drive_km_before) == (int(minutes[0, 1]), float(km[0, 1]))

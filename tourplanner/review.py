@@ -933,8 +933,11 @@ def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, sta
     before["kpis"] = _kpis(before, instance)
     after = json.loads(json.dumps(before))
     edited = {r["team"]: r for r in after["routes"]}
-    moved = next(v for v in edited[old_team]["visits"] if v["request"] == ref)
-    edited[old_team]["visits"].remove(moved)
+    moved = next((v for v in edited[old_team]["visits"] if v["request"] == ref), None)
+    if moved is None and team is not None:  # the request is cancelled or declined since the plan was made
+        raise EditRefused(f"request {ref} is {visit.request.status} now: drop it from the plan or re-plan")
+    if moved is not None:
+        edited[old_team]["visits"].remove(moved)
     touched = {old_team: {visit.start_dt.astimezone(zone(visit.request.venue.tz)).date()}}
     dropped = []
     if team is None:
