@@ -2,6 +2,8 @@
 from a page that is out of date gets a 409 with a reload link, and neither the database nor the venue's inbox
 changes. (Request edits, season and team edits and visit edits are tested in their own areas.)"""
 
+import re
+
 import pytest
 from flask import g
 
@@ -27,6 +29,18 @@ def two_coordinators(app):
 def post(client, url, data):
     g.pop("_login_user", None)  # each request reads its own cookie (the test app context outlives requests)
     return client.post(url, data=data)
+
+
+def versions_on_page(client, request_id) -> list[str]:
+    g.pop("_login_user", None)
+    html = client.get(f"/admin/requests/{request_id}").get_data(as_text=True)
+    return re.findall(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', html)
+
+
+def test_every_form_on_the_request_page_carries_the_version_it_was_made_from(app, two_coordinators, make_request):
+    ana, _ = two_coordinators
+    req = make_request(status="submitted")
+    assert len(versions_on_page(ana, req.id)) >= 3  # decision, location and edit forms
 
 
 def test_a_decision_from_a_stale_page_gets_409_and_changes_nothing(app, two_coordinators, make_request):
