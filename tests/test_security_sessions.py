@@ -198,3 +198,28 @@ def test_password_change_guesses_are_throttled(app_config, tmp_path, monkeypatch
         assert codes[:10] == [200] * 10 and codes[10] == 429
         db.session.remove()
         db.engine.dispose()
+
+
+def test_logout_kills_a_copied_cookie(app, coordinator):
+    stolen = coordinator.get_cookie("session").value
+    forget_cached_user()
+    coordinator.post("/logout")
+    assert not logged_in(coordinator)
+    assert not logged_in(with_cookie(app, stolen))
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
+    "/%2F/evil.example", "%2F%2Fevil.example", "https:evil.example", "javascript:alert(1)", "/%5Cevil.example",
+    " //evil.example", "\\\\evil.example", "///evil.example",
+])
+def test_no_open_redirect_after_login_whatever_next_says(app, client, target):
+    from urllib.parse import quote, urlsplit
+
+    create_user(EMAIL, PASSWORD)
+    response = client.post("/login?next=" + quote(target, safe=""), data={"email": EMAIL, "password": PASSWORD})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    browser_sees = location.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/").strip()
+    assert browser_sees.startswith("/") and not browser_sees.startswith("//"), location
+    assert not urlsplit(browser_sees).netloc, location
