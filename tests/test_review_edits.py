@@ -87,9 +87,14 @@ def snapshot(plan):
     return visits, sorted(unserved), pins, db.session.get(Plan, plan.id).plan_json
 
 
+def act(client, season, visit, action, **form):
+    """POST one edit of a visit of plan v1 with the version the page showed."""
+    data = {"plan": 1, "version": visit.version, **form}
+    return client.post(f"/admin/seasons/{season.name}/review/visits/{visit.id}/{action}", data=data)
+
+
 def move(client, season, plan, visit, **form):
-    data = {"plan": plan.number, "version": visit.version, "team": visit.team.slug, **form}
-    return client.post(f"/admin/seasons/{season.name}/review/visits/{visit.id}/move", data=data)
+    return act(client, season, visit, "move", **{"team": visit.team.slug, **form})
 
 
 @pytest.mark.parametrize("date, clock, reason", [
@@ -139,8 +144,7 @@ def test_a_feasible_move_is_saved_with_new_legs_and_kpis(coordinator, feasible):
 def test_lock_pins_team_and_start_and_a_locked_visit_does_not_move(coordinator, feasible):
     season, plan = feasible
     spr = visit_of(plan, "spr")
-    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{spr.id}/lock",
-                                data={"plan": 1, "version": spr.version})
+    response = act(coordinator, season, spr, "lock")
     assert response.status_code == 302
     db.session.expire_all()
     spr = visit_of(plan, "spr")
@@ -151,8 +155,7 @@ def test_lock_pins_team_and_start_and_a_locked_visit_does_not_move(coordinator, 
     response = move(coordinator, season, plan, spr, date="2027-02-04", time="10:00")
     assert response.status_code == 422 and "locked" in response.get_data(as_text=True)
     assert snapshot(plan) == before
-    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{spr.id}/unlock",
-                                data={"plan": 1, "version": spr.version})
+    response = act(coordinator, season, spr, "unlock")
     db.session.expire_all()
     spr = visit_of(plan, "spr")
     assert not spr.locked and spr.request.pinned_team_id is None and spr.request.fixed_start_dt is None
@@ -177,8 +180,7 @@ def test_a_stale_version_gets_409_and_the_database_is_unchanged(coordinator, fea
 def test_drop_moves_the_request_to_unserved_and_relinks_the_route(coordinator, feasible):
     season, plan = feasible
     peo = visit_of(plan, "peo")
-    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{peo.id}/drop",
-                                data={"plan": 1, "version": peo.version})
+    response = act(coordinator, season, peo, "drop")
     assert response.status_code == 302
     db.session.expire_all()
     assert visit_of(plan, "peo") is None
@@ -212,8 +214,7 @@ def test_replan_from_a_date_keeps_pins_and_earlier_visits_and_shows_changes(app,
     app.config.update(JOBS_EMBEDDED_WORKER=False, REVIEW_REPLAN_SECONDS=2)
     season, plan = feasible
     roc = visit_of(plan, "roc")
-    coordinator.post(f"/admin/seasons/{season.name}/review/visits/{roc.id}/lock",
-                     data={"plan": 1, "version": roc.version})
+    act(coordinator, season, roc, "lock")
     blo = db.session.scalar(select(Request).where(Request.ref == "blo"))
     blo.status = "cancelled"
     db.session.commit()
@@ -326,8 +327,7 @@ def test_a_visit_of_a_cancelled_request_cannot_move_but_can_be_dropped(coordinat
     assert response.status_code == 422
     assert "request peo is cancelled now: drop it from the plan or re-plan" in unescape(response.get_data(as_text=True))
     assert snapshot(plan) == before
-    response = coordinator.post(f"/admin/seasons/{season.name}/review/visits/{peo.id}/drop",
-                                data={"plan": 1, "version": peo.version})
+    response = act(coordinator, season, peo, "drop")
     assert response.status_code == 302
     db.session.expire_all()
     assert visit_of(plan, "peo") is None
