@@ -497,8 +497,13 @@ class _Sisr:
             new_routes = routes[:]
             new_where = dict(where)
             removed = self.ruin(new_routes, new_where, avg_removed, max_string)
-            todo = removed + unrouted
-            left = self.recreate(new_routes, new_where, todo)
+            if pz is not None and rng.random() < 0.5:
+                # Prize mode: offer the unserved customers before the ones just removed, or greedy
+                # recreate mostly puts the same customers back and the search never moves.
+                left = self.recreate(new_routes, new_where, unrouted[:])
+                left += self.recreate(new_routes, new_where, removed)
+            else:
+                left = self.recreate(new_routes, new_where, removed + unrouted)
             if any(not r.nodes for r in new_routes):
                 new_routes = [r for r in new_routes if r.nodes]
                 new_where = {c: ri for ri, r in enumerate(new_routes) for c in r.nodes}
