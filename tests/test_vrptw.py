@@ -92,6 +92,13 @@ def test_vrptw_rejects_a_window_that_ends_before_it_opens():
         VrptwProblem(matrix([(0, 0), (1, 0), (2, 0)]), [0, 1, 1], 5, [0, 0, 50], [100, 100, 40], [0, 0, 0], 1)
 
 
+def test_vrptw_names_a_customer_no_vehicle_can_reach_in_time():
+    # Customer 2 sits 20 away but closes at 15.
+    problem = VrptwProblem(matrix([(0, 0), (10, 0), (20, 0)]), [0, 1, 1], 5, [0, 0, 0], [100, 100, 15], [0, 0, 0], 2)
+    with pytest.raises(RoutingInputError, match=r"customers \[2\] cannot be served even alone"):
+        solve_vrptw(problem, time_limit_s=1, seed=1)
+
+
 def test_toptw_one_vehicle_takes_three_small_prizes_over_one_big():
     # Route length at most 70: the chain east (2, 3, 4) is 60 long for 12 points; the big prize
     # at (0, 30) alone gives 10, and with customer 2 it needs 30 + 31 + 10 = 71 > 70.

@@ -577,6 +577,9 @@ def solve_vrptw(
             note(_Model(problem, 0, False).search(_params(time_limit_s / 2, first, "gls")))
     elif method == "ours":
         engine = _Sisr(problem, random.Random(seed), None)
+        lost = sorted(set(range(1, len(problem.distance))) - set(engine.servable))
+        if lost:
+            raise RoutingInputError(f"customers {lost[:10]} cannot be served even alone (window or capacity)")
         unit = _avg_edge(problem)
         # Temperatures in units of the mean near-neighbour distance; measured on Solomon R2/RC1
         # (60k iterations): 5 -> 0.05 was the best compromise between 3 -> 0.03 and 10 -> 0.1.
