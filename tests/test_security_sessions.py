@@ -143,12 +143,16 @@ def test_session_cookie_lasts_at_most_twelve_hours_and_the_server_refuses_an_old
     assert not logged_in(with_cookie(app, cookie))
 
 
-def test_production_cookies_are_secure_httponly_and_samesite_lax(app_config, tmp_path, monkeypatch):
+def production_app(app_config, tmp_path, monkeypatch):
+    """The app as `make prod` builds it: TOURPLANNER_PRODUCTION=1, a real secret, not in testing mode."""
     monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("TOURPLANNER_PRODUCTION", "1")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    config = {k: v for k, v in app_config.items() if k not in ("SECRET_KEY", "TESTING")}
-    prod = create_app(config)
+    return create_app({k: v for k, v in app_config.items() if k not in ("SECRET_KEY", "TESTING")})
+
+
+def test_production_cookies_are_secure_httponly_and_samesite_lax(app_config, tmp_path, monkeypatch):
+    prod = production_app(app_config, tmp_path, monkeypatch)
     assert prod.debug is False and prod.config["DEBUG"] is False
     with prod.app_context():
         db.create_all()

@@ -11,7 +11,8 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from test_feeds_support import make_tour
-from tourplanner import create_app, feeds
+from test_security_sessions import production_app
+from tourplanner import feeds
 from tourplanner.auth import create_user
 from tourplanner.extensions import db
 from tourplanner.models import FeedToken, hash_token, new_token, now_utc
@@ -165,11 +166,8 @@ def test_every_kind_of_page_sends_hsts_nosniff_and_a_csp_that_forbids_objects_ba
 
 
 def test_production_runs_without_debug_and_its_500_page_has_no_traceback(app_config, tmp_path, monkeypatch):
-    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
-    monkeypatch.setenv("TOURPLANNER_PRODUCTION", "1")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("FLASK_DEBUG", "1")  # even when someone leaves debug on in the shell
-    prod = create_app({k: v for k, v in app_config.items() if k not in ("SECRET_KEY", "TESTING")})
+    prod = production_app(app_config, tmp_path, monkeypatch)
     assert prod.debug is False
 
     @prod.route("/boom")
