@@ -94,6 +94,7 @@ class Search:
         mean_top = float(base[:capacity].mean()) if base.size else 0.0
         scarcity = min(1.0, base.size / capacity)
         self.time_w = mean_top * m.max_events / 1440.0 * scarcity
+        self.pick = 100  # construction: candidates checked exactly after the first feasible one (8: -10% served)
         # Cost of a leg in value units: km at the season's km_weight, plus the team-time the drive takes
         # (an event lost when the season is short of room; nearly free when it has room for everyone).
         self.drive_w = 0.25 * self.time_w * scarcity  # measured on bench/tour.py: 1.0 drove too little
@@ -267,7 +268,7 @@ class Search:
             seq = self.seq[k]
             pos = front[k]
             for i, r in enumerate(cands):
-                if (best is not None and i >= 8) or i >= 60:
+                if (best is not None and i >= self.pick) or i >= self.pick + 52:
                     break
                 got = self.try_insert(k, pos, r)
                 if got is None:
