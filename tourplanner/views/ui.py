@@ -1,5 +1,7 @@
 """Words for codes: templates show 'High school' and 'New, not yet reviewed', never 'high_school' or 'submitted'."""
 
+from functools import partial
+
 from flask import Blueprint
 
 from ..forms import COUNTRY_CHOICES, REGIONS, VENUE_TYPE_CHOICES
@@ -35,29 +37,15 @@ def _word(labels: dict, code) -> str:
     return labels.get(code) or str(code).replace("_", " ").capitalize()
 
 
-@bp.app_template_filter("request_status")
-def request_status(code) -> str:
-    return _word(REQUEST_STATUS_LABELS, code)
-
-
-@bp.app_template_filter("plan_status")
-def plan_status(code) -> str:
-    return _word(PLAN_STATUS_LABELS, code)
-
-
-@bp.app_template_filter("job_status")
-def job_status(code) -> str:
-    return _word(JOB_STATUS_LABELS, code)
-
-
-@bp.app_template_filter("venue_type")
-def venue_type(code) -> str:
-    return _word(VENUE_TYPE_LABELS, code)
-
-
-@bp.app_template_filter("country_name")
-def country_name(code) -> str:
-    return _word(COUNTRY_LABELS, code)
+WORD_FILTERS = {
+    "request_status": REQUEST_STATUS_LABELS,
+    "plan_status": PLAN_STATUS_LABELS,
+    "job_status": JOB_STATUS_LABELS,
+    "venue_type": VENUE_TYPE_LABELS,
+    "country_name": COUNTRY_LABELS,
+}
+for _name, _labels in WORD_FILTERS.items():
+    bp.add_app_template_filter(partial(_word, _labels), _name)
 
 
 @bp.app_template_filter("region_name")
