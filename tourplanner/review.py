@@ -775,7 +775,13 @@ def unlock_visit(visit: Visit, version) -> None:
     commit_or_conflict()
 
 
-def require_draft(plan: Plan) -> None:
+def require_draft(plan: Plan, visit: Visit) -> None:
+    """Edits change drafts only. They take the plan's row lock first, so two edits of one plan run one
+    after the other and each is checked against the other's result (PostgreSQL; SQLite's BEGIN
+    IMMEDIATE serialises writers already), and they read the visit again under that lock."""
+    db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
+    db.session.refresh(plan)
+    db.session.refresh(visit)
     if plan.status != "draft":
         raise EditRefused(f"plan v{plan.number} is published and stays as venues and Nomads saw it; "
                           "make an editable copy (or re-plan) and change that")
@@ -998,8 +1004,8 @@ def store_edit(season: Season, plan: Plan, data: dict, teams_touched: set[str]) 
 def move_visit(season: Season, plan: Plan, visit: Visit, *, team_slug: str, date_text: str, time_text: str,
                version) -> None:
     """Move a visit to another day, time or team if the plan stays feasible; else refuse and change nothing."""
+    require_draft(plan, visit)
     check_version(visit, version)
-    require_draft(plan)
     if visit.locked or visit.request.fixed_start_dt is not None or visit.request.pinned_team_id is not None:
         raise EditRefused("this visit is locked (a pinned team and start); unlock it first")
     team = team_by_slug(season, team_slug) if team_slug else visit.team
@@ -1016,8 +1022,8 @@ def move_visit(season: Season, plan: Plan, visit: Visit, *, team_slug: str, date
 
 def drop_visit(season: Season, plan: Plan, visit: Visit, version) -> None:
     """Take a request out of this plan; it shows as unserved, dropped by a coordinator."""
+    require_draft(plan, visit)
     check_version(visit, version)
-    require_draft(plan)
     if visit.locked:
         raise EditRefused("this visit is locked; unlock it first")
     team = visit.team.slug
