@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .models import COUNTRIES, VENUE_TYPES, AvailabilityWindow, Request, Season, Venue
@@ -306,6 +307,7 @@ def export_requests(season: Season) -> str:
     writer.writerow(COLUMNS)
     requests = db.session.scalars(
         select(Request).where(Request.season_id == season.id).order_by(Request.ref)
+        .options(selectinload(Request.venue), selectinload(Request.windows), selectinload(Request.blackouts))
     ).all()
     for r in requests:
         v = r.venue
