@@ -88,6 +88,24 @@ def wait_for(client, job_id, done, timeout=60.0):
     raise AssertionError(f"job {job_id} still {info} after {timeout} s")
 
 
+def add_busy_requests(season, count: int) -> None:
+    """Approved requests scattered within ~250 km of Springfield, IL (deterministic)."""
+    import random
+
+    from tourplanner.models import AvailabilityWindow, Request, Venue
+
+    rng = random.Random(7)
+    for i in range(count):
+        venue = Venue(name=f"Busy School {i}", type="high_school", city="Springfield", region="IL", country="US",
+                      lat=39.78 + rng.uniform(-2, 2), lon=-89.65 + rng.uniform(-2.5, 2.5), tz="America/Chicago",
+                      geocode_source="given", geocode_precision="given")
+        db.session.add(Request(season=season, venue=venue, ref=f"busy{i}", contact_email=f"busy{i}@example.org",
+                               status="approved", audience=rng.randint(50, 400), windows=[AvailabilityWindow(
+                                   first_date=season.start_date, last_date=season.end_date,
+                                   weekdays="mon,tue,wed,thu,fri", start_time=dt.time(8), end_time=dt.time(16))]))
+    db.session.commit()
+
+
 def submit(client, season, **form):
     data = {"time_limit_s": 1, "seed": 1, "previous_plan": 0, **form}
     response = client.post(f"/admin/seasons/{season.name}/plan", data=data)
@@ -278,7 +296,10 @@ def test_redis_worker_life_cycle_killed_worker_fails_the_job_and_it_can_be_rerun
     assert plan_count() == 1
 
     # A worker killed mid-job: the job turns failed once its heartbeat is stale, nothing is stored.
-    doomed, _ = submit(coordinator, season, time_limit_s=8, seed=2)  # long enough to be killed mid-solve
+    # 200 more venues around Springfield keep the solver busy for the whole time limit (it stops early
+    # on small instances), so the kill really lands mid-solve.
+    add_busy_requests(season, 200)
+    doomed, _ = submit(coordinator, season, time_limit_s=20, seed=2)
     wait_for(coordinator, doomed, lambda i: i["status"] == "running" and i["served"] is not None, timeout=60)
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)
