@@ -348,7 +348,7 @@ class _Heartbeat(threading.Thread):
 
 
 def _progress(info: dict) -> dict:
-    keep = ("phase", "served", "requests", "audience", "drive_km", "elapsed_s", "time_limit_s")
+    keep = ("phase", "served", "requests", "audience", "drive_km", "elapsed_s", "time_limit_s", "travel")
     out = {k: info[k] for k in keep if k in info}
     if "elapsed_s" in out and "time_limit_s" in out:
         out["time_left_s"] = max(0.0, round(float(out["time_limit_s"]) - float(out["elapsed_s"]), 1))
@@ -430,15 +430,20 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
     # Nothing of the session may stay open while the solver runs: on SQLite every transaction holds
     # the write lock (BEGIN IMMEDIATE), and other writers would wait for the whole solve.
     db.session.commit()
+    # Road times from the configured routing engine, or the default travel model (and why).
+    from .geo.routing import instance_road_matrix
+
+    matrix, travel = instance_road_matrix(instance)
+    heartbeat.base["travel"] = travel
     heartbeat.start()
     plan = solve(instance, time_limit_s=params["time_limit_s"], seed=params["seed"], progress=heartbeat.progress,
-                 previous=previous, steps=params.get("steps"))
+                 previous=previous, steps=params.get("steps"), matrix=matrix)
     if heartbeat.cancel.is_set() or _cancel_requested(job_id):
         return "cancelled", {"error": "cancelled by a coordinator; nothing was stored"}
     status = getattr(plan, "status", None) or plan.to_dict().get("status")
     if status != "feasible":
         return "failed", {"error": f"the optimizer returned status {status!r}; nothing was stored"}
-    violations = check(instance, plan)
+    violations = check(instance, plan, matrix=matrix)
     if violations:
         return "failed", {"error": str(PlanRejected(violations))}
     job = db.session.scalar(select(Job).where(Job.id == job_id).with_for_update())
