@@ -7,6 +7,8 @@
   var jobUrl = box.getAttribute("data-job-url");
   // The 202 answer to "Plan season" is this page at the form's address: make reload and back land here.
   if (window.history && window.location.pathname !== jobUrl) { window.history.replaceState(null, "", jobUrl); }
+  var STEPS = { queued: "waiting for a worker", construct: "building a first plan", constructed: "first plan built",
+                improve: "improving the plan", done: "done" };
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
   function set(name, text) { var el = field(name); if (el) { el.textContent = text; } }
   function number(value, digits) {
@@ -15,7 +17,7 @@
   }
   function show(info) {
     set("status", info.status);
-    set("phase", info.phase);
+    set("phase", STEPS[info.phase] || info.phase);
     var bar = field("percent");
     if (bar) { bar.value = info.percent; bar.textContent = info.percent + " %"; }
     set("served", number(info.served));
