@@ -121,7 +121,7 @@ def test_venue_coordinator_and_nomad_journeys(prod, browser):
     # 5. Publishes.
     browser.get(base + "/admin/seasons/spring-2027/plans")
     browser.find_element(By.XPATH, "//button[normalize-space()='Publish']").click()
-    wait_for(browser, "return document.body.innerText.toLowerCase().includes('published')", 30)
+    wait_for(browser, "return document.body.innerText.includes('Published version')", 60)
 
     # 6. The venue's page shows the date, in its own zone, and an .ics with the same instant.
     start = dt.datetime.fromisoformat(visit["start"])
