@@ -93,6 +93,7 @@ def main(argv=None) -> int:
         print("| " + " | ".join(row) + " |", flush=True)
         report.append(entry)
         if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(json.dumps({"time_limit_s": args.time_limit, "instances": report}, indent=1))
     for s in solvers:
         for size, values in sorted(gaps[s].items()):

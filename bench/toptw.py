@@ -74,6 +74,7 @@ def main(argv=None) -> int:
             print("| " + " | ".join(row) + " |", flush=True)
             report.append(entry)
             if args.json:
+                Path(args.json).parent.mkdir(parents=True, exist_ok=True)
                 Path(args.json).write_text(json.dumps({"time_limit_s": args.time_limit, "runs": report}, indent=1))
     return 0
 
