@@ -222,3 +222,10 @@ def test_a_plan_saved_to_a_read_only_database_leaves_no_half_written_plan(app_co
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Plan)) == 0
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
+
+
+def test_a_nul_character_in_a_form_is_refused_plainly_not_a_500(client):
+    response = client.post("/login", data={"email": "\x00", "password": "whatever password"})
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+    assert client.get("/?q=a\x00b").status_code == 400

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -26,6 +26,17 @@ log = logging.getLogger("tourplanner.access")
 def redact_path(path: str) -> str:
     """Token URLs are secrets: logs keep only which kind of link it was."""
     return TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
+
+
+def refuse_nul_bytes():
+    """A NUL character is never real input (and PostgreSQL text cannot hold one): refuse it plainly."""
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values = request.form.values()
+    else:
+        values = ()
+    if any("\x00" in v for v in request.args.values()) or any("\x00" in v for v in values):
+        abort(400, "The form contained a NUL character, which no field accepts. Nothing was saved.")
 
 
 def add_security_headers(response):
@@ -82,6 +93,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.before_request(lambda: setattr(g, "started", time.perf_counter()))
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     app.after_request(log_request)
     app.register_error_handler(HTTPException, handle_http_error)
