@@ -193,7 +193,7 @@ def test_a_read_only_database_gets_a_clear_503_and_nothing_is_written(app_config
     with read_only.app_context():
         response = read_only.test_client().post("/write-test")
         assert response.status_code == 503
-        assert "nothing you sent was stored" in response.get_data(as_text=True)
+        assert "We could not finish saving what you sent" in response.get_data(as_text=True)
         assert db.session.scalar(select(func.count()).select_from(Season)) == 0
 
 

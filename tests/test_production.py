@@ -95,7 +95,9 @@ def test_postgres_restart_during_a_burst_loses_no_accepted_submission(prod):
     assert status == 200 and "/r/" in page
     stored = stored_emails(prod, "fault-")
     assert set(accepted) | {"fault-after-restart@example.org"} <= stored
-    assert len(stored) == len(accepted) + 1  # and nothing that was refused was stored half-way
+    # A post whose commit landed just before the connection died may be stored though the venue saw an
+    # error page; it is whole (a row like any other), and sending it again merges with it.
+    assert len(stored) <= len(accepted) + 1 + len(refused)
 
 
 def test_redis_stopped_the_app_takes_requests_and_says_planning_is_unavailable(prod):
