@@ -8,6 +8,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)
 threads = int(os.environ.get("WEB_THREADS", 4))
 worker_class = "gthread"
 timeout = 60
+keepalive = 15  # longer than a client's idle gap, so a reused connection is not closed under it
 graceful_timeout = 20
 accesslog = None  # the app writes its own access log, with token paths redacted
 errorlog = "-"
