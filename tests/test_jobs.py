@@ -211,6 +211,7 @@ def test_a_rejected_plan_fails_the_job_and_leaves_the_published_plan_and_feeds(e
 
 
 def test_cancel_stops_a_running_job_and_stores_nothing(embedded, season, coordinator):
+    add_busy_requests(season, 200)  # a solve that really runs for its time limit
     job_id, _ = submit(coordinator, season, time_limit_s=60)
     wait_for(coordinator, job_id, lambda i: i["status"] == "running")
     response = coordinator.post(f"/admin/jobs/{job_id}/cancel")
