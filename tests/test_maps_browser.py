@@ -130,7 +130,9 @@ def test_every_map_draws_routes_and_markers_offline_and_payloads_stay_text(live)
     assert (day["start"], day["stop"], day["sleep"], day["lines"]) == (1, 1, 1, 2)
     assert day["grid"] >= 4 and day["gridLabels"] >= 2  # a labelled grid at this zoom too: readable without tiles
     browser.find_element(By.CSS_SELECTOR, ".tour-marker--stop").click()
-    popup = wait_for(browser, "return document.querySelector('.leaflet-popup-content')")
+    # Wait until the popup has drawn its text (an empty popup box can be in the page a moment before).
+    popup = wait_for(browser, "const p = document.querySelector('.leaflet-popup-content');"
+                              " return p && p.innerText.trim() ? p : null")
     assert PAYLOAD_VENUE in popup.text  # shown exactly as typed...
     assert not popup.find_elements(By.TAG_NAME, "img")  # ...and not as markup
     assert browser.execute_script("return window.__alerts") == []
