@@ -133,7 +133,7 @@ def test_every_map_draws_routes_and_markers_offline_and_payloads_stay_text(live)
     # Wait until the popup has drawn its text (an empty popup box can be in the page a moment before).
     popup = wait_for(browser, "const p = document.querySelector('.leaflet-popup-content');"
                               " return p && p.innerText.trim() ? p : null")
-    assert PAYLOAD_VENUE in popup.text  # shown exactly as typed...
+    assert PAYLOAD_VENUE in popup.get_attribute("textContent")  # shown exactly as typed...
     assert not popup.find_elements(By.TAG_NAME, "img")  # ...and not as markup
     assert browser.execute_script("return window.__alerts") == []
 
