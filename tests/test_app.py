@@ -68,6 +68,11 @@ def test_login_shows_the_seasons_and_logout_kills_the_old_cookie(app, client, ma
     stolen_cookie = client.get_cookie("session").value
     client.post("/logout")
     assert client.get("/admin/").status_code == 302
+    # The test's app context outlives requests and Flask-Login caches the user in g; a real request
+    # starts without it, so drop it or the thief below would be refused whatever logout did.
+    from test_security_sessions import forget_cached_user
+
+    forget_cached_user()
     thief = app.test_client()
     thief.set_cookie("session", stolen_cookie)
     assert thief.get("/admin/").status_code == 302
