@@ -1,21 +1,32 @@
-"""Calibrate the default travel model (optimize/travel.py) against published city-pair road figures.
+"""Calibrate the default travel model (optimize/travel.py) against road figures between city pairs.
 
-    .venv/bin/python bench/travel_calibration.py
+    .venv/bin/python bench/travel_calibration.py [--sgb FILE]
 
-Fits the road circuity (road km / great-circle km) and the speed model, then prints every pair with
-the model's error under the current defaults and under the fitted values, and the mean absolute
-percentage error (MAPE) of km and minutes. City centres come from the offline geocoder.
+Two sources, because neither alone is both citable and current:
 
-Source of the road figures: the distance and time Google Maps shows for the fastest driving route
-between the two downtowns with no traffic, as commonly published (rounded to 5 km / 5 minutes).
-They were written down from memory of those published figures, not fetched (this machine has no web
-access), so treat each as +-5%. Cross-border times exclude the border queue (the model adds that
-separately as border_minutes).
+- SGB_1949 (citable, km only): highway mileages between 128 US and Canadian cities from the Rand
+  McNally road atlas of 1949, as published in D. E. Knuth, "The Stanford GraphBase" (1993), file
+  `miles.dat` (also shipped in networkx's source distribution as examples/drawing/knuth_miles.txt.gz).
+  The 46 pairs below were drawn from it at random in three distance bands (80-300, 300-600, 600-1000
+  km of road; numpy seed 7) plus six with a Canadian end; coordinates are the file's own. `--sgb FILE`
+  uses all 8,128 pairs of that file instead. 1949 roads predate the Interstates, so their circuity is an
+  upper bound for today's.
+- MODERN (current, km and minutes, not citable): the distance and time Google Maps shows for the
+  fastest route between two downtowns with no traffic, written down from memory of those published
+  figures (this machine has no web access), rounded to 5 km / 5 minutes: treat each as +-5%. They are
+  the only source of driving *times* here. Cross-border times exclude the border queue (the model adds
+  border_minutes separately).
+
+Circuity is fitted on both sources together (the mean of the two km MAPEs), then the cruise speed on the
+MODERN times. Prints every pair with the model's error and the mean absolute percentage errors (MAPE).
 """
 
 from __future__ import annotations
 
+import argparse
+import gzip
 import itertools
+import re
 import sys
 from pathlib import Path
 
@@ -27,7 +38,7 @@ from tourplanner.geo import locate  # noqa: E402
 from tourplanner.optimize import travel  # noqa: E402
 
 # (from, to, road km, driving minutes)  source per row: Google Maps fastest route, no traffic.
-PAIRS = [
+MODERN = [
     (("US", "NY", "New York"), ("US", "MA", "Boston"), 346, 220),  # I-95/I-84/I-90
     (("US", "NY", "New York"), ("US", "PA", "Philadelphia"), 153, 105),  # NJ Turnpike
     (("US", "NY", "New York"), ("US", "DC", "Washington"), 364, 230),  # I-95
@@ -72,18 +83,97 @@ PAIRS = [
 ]
 
 
-def points():
-    """Both ends of every pair as geocoded city centres (lat, lon arrays per side)."""
+# (city, (lat, lon), city, (lat, lon), road miles): Knuth, The Stanford GraphBase, miles.dat (1949).
+SGB_1949 = [
+    ('Richmond, VA', (37.54, -77.45), 'Staunton, VA', (38.15, -79.07), 112),
+    ('Reno, NV', (39.52, -119.81), 'Stockton, CA', (37.96, -121.29), 186),
+    ('Richfield, UT', (38.77, -112.09), 'Salt Lake City, UT', (40.76, -111.88), 164),
+    ('Rocky Mount, NC', (35.94, -77.8), 'Winston-Salem, NC', (36.1, -80.25), 151),
+    ('Spokane, WA', (47.67, -117.41), 'Wenatchee, WA', (47.42, -120.32), 167),
+    ('Stroudsburg, PA', (40.99, -75.19), 'Wilmington, DE', (39.75, -75.55), 105),
+    ('Saint Joseph, MI', (42.1, -86.48), 'Toledo, OH', (41.65, -83.54), 182),
+    ('Williamsport, PA', (41.25, -77.0), 'Wilmington, DE', (39.75, -75.55), 172),
+    ('San Bernardino, CA', (34.11, -117.31), 'San Diego, CA', (32.71, -117.15), 130),
+    ('Richmond, IN', (39.83, -84.89), 'South Bend, IN', (41.68, -86.25), 167),
+    ('Warren, PA', (41.85, -79.14), 'Youngstown, OH', (41.1, -80.65), 118),
+    ('Salinas, CA', (36.67, -121.65), 'San Francisco, CA', (37.78, -122.42), 105),
+    ('Springfield, IL', (39.8, -89.65), 'Vincennes, IN', (38.68, -87.53), 168),
+    ('Rochester, NY', (43.16, -77.61), 'Williamsport, PA', (41.25, -77.0), 166),
+    ('Rockford, IL', (42.27, -89.1), 'Wausau, WI', (44.96, -89.64), 214),
+    ('Salt Lake City, UT', (40.76, -111.88), 'Twin Falls, ID', (42.56, -114.47), 236),
+    ('Ravenna, OH', (41.16, -81.24), 'Syracuse, NY', (43.05, -76.15), 351),
+    ('Santa Ana, CA', (33.76, -117.87), 'Stockton, CA', (37.96, -121.29), 372),
+    ('San Francisco, CA', (37.78, -122.42), 'Weed, CA', (41.42, -122.39), 305),
+    ('Rochester, NY', (43.16, -77.61), 'Stroudsburg, PA', (40.99, -75.19), 247),
+    ('Schenectady, NY', (42.82, -73.95), 'Williamsport, PA', (41.25, -77.0), 247),
+    ('Scranton, PA', (41.41, -75.67), 'Staunton, VA', (38.15, -79.07), 333),
+    ('Spokane, WA', (47.67, -117.41), 'Tacoma, WA', (47.24, -122.43), 325),
+    ('Ravenna, OH', (41.16, -81.24), 'Scranton, PA', (41.41, -75.67), 363),
+    ('Saint Cloud, MN', (45.57, -94.17), 'Wausau, WI', (44.96, -89.64), 258),
+    ('Schenectady, NY', (42.82, -73.95), 'Wilmington, DE', (39.75, -75.55), 277),
+    ('Saint Louis, MO', (38.62, -90.19), 'Springfield, OH', (39.92, -83.81), 372),
+    ('Salina, KS', (38.84, -97.61), 'Sioux City, IA', (42.49, -96.39), 316),
+    ('Ravenna, OH', (41.16, -81.24), 'Vincennes, IN', (38.68, -87.53), 431),
+    ('Saint Louis, MO', (38.62, -90.19), 'Toledo, OH', (41.65, -83.54), 461),
+    ('Rockford, IL', (42.27, -89.1), 'Uniontown, PA', (39.9, -79.73), 584),
+    ('Sandusky, OH', (41.45, -82.71), 'Trenton, NJ', (40.23, -74.77), 511),
+    ('Sioux City, IA', (42.49, -96.39), 'Wisconsin Dells, WI', (43.63, -89.77), 437),
+    ('Scranton, PA', (41.41, -75.67), 'Wilmington, NC', (34.24, -77.92), 605),
+    ('Williamsport, PA', (41.25, -77.0), 'Wilmington, NC', (34.24, -77.92), 567),
+    ('Santa Barbara, CA', (34.42, -119.7), 'Santa Rosa, CA', (38.44, -122.72), 396),
+    ('Staunton, VA', (38.15, -79.07), 'Swainsboro, GA', (32.6, -82.34), 505),
+    ('Steubenville, OH', (40.36, -80.62), 'Syracuse, NY', (43.05, -76.15), 392),
+    ('Rochester, NY', (43.16, -77.61), 'Toledo, OH', (41.65, -83.54), 374),
+    ('Richmond, IN', (39.83, -84.89), 'Tuscaloosa, AL', (33.21, -87.57), 602),
+    ('Toronto, ON', (43.65, -79.38), 'Waukegan, IL', (42.36, -87.83), 540),
+    ('Scranton, PA', (41.41, -75.67), 'Toronto, ON', (43.65, -79.38), 349),
+    ('Springfield, MA', (42.1, -72.59), 'Toronto, ON', (43.65, -79.38), 475),
+    ('Toronto, ON', (43.65, -79.38), 'Trenton, NJ', (40.23, -74.77), 460),
+    ('Saint Johnsbury, VT', (44.42, -72.02), 'Toronto, ON', (43.65, -79.38), 494),
+    ('Regina, SK', (50.42, -104.65), 'Winnipeg, MB', (49.88, -97.15), 399),
+]
+
+BEFORE = (1.25, 90.0, 40.0, 40.0)  # travel.py's constants before this calibration (a textbook guess)
+
+
+def modern_ends() -> np.ndarray:
+    """Both ends of every MODERN pair as geocoded city centres: rows of (lat1, lon1, lat2, lon2)."""
     ends = []
-    for a, b, _, _ in PAIRS:
+    for a, b, _, _ in MODERN:
         pa = locate(country=a[0], region=a[1], city=a[2])
         pb = locate(country=b[0], region=b[1], city=b[2])
         ends.append((pa.lat, pa.lon, pb.lat, pb.lon))
     return np.array(ends)
 
 
+def read_sgb(path: str) -> list[tuple]:
+    """All pairs of a miles.dat file (plain or .gz) as SGB_1949 rows.
+
+    Format: a city line `Name, ST[lat*100,lon*100]population`, then the miles to every city listed
+    before it, nearest-listed first.
+    """
+    opener = gzip.open if path.endswith(".gz") else open
+    line_re = re.compile(r"^(.+?)\[(\d+),(\d+)\]\d+$")
+    cities, rows, pending = [], [], []
+    with opener(path, "rt") as f:
+        for line in f:
+            if line.startswith("*"):
+                continue
+            m = line_re.match(line.strip())
+            if m:
+                cities.append((m.group(1), (int(m.group(2)) / 100, -int(m.group(3)) / 100)))
+                pending = []
+                continue
+            for miles in line.split():
+                me = cities[-1]
+                other = cities[-2 - len(pending)]
+                pending.append(miles)
+                rows.append((me[0], me[1], other[0], other[1], int(miles)))
+    return rows
+
+
 def model(ends: np.ndarray, circuity: float, cruise: float, town: float, scale: float):
-    """The model's km and minutes for each pair, using travel.py's own functions with these constants."""
+    """The model's great-circle km, road km and minutes per pair, by travel.py's own functions."""
     saved = (travel.CIRCUITY, travel.CRUISE_KMH, travel.TOWN_KMH, travel.SPEED_SCALE_KM)
     travel.CIRCUITY, travel.CRUISE_KMH, travel.TOWN_KMH, travel.SPEED_SCALE_KM = circuity, cruise, town, scale
     try:
@@ -98,52 +188,70 @@ def mape(estimate, truth) -> float:
     return float(np.mean(np.abs(estimate - truth) / truth) * 100)
 
 
-def fit(ends, road_km, road_min, towns=None, scales=None):
-    """Circuity minimising km MAPE, then the speed constants minimising minutes MAPE (grid search).
-
-    towns/scales: the town speeds and speed scales to try (default: keep travel.py's own values).
-    """
-    gc = travel.great_circle_km(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
+def fit_circuity(km_sets) -> float:
+    """The circuity minimising the mean of the km MAPEs of each (great-circle km, road km) set."""
     circuities = np.arange(1.05, 1.60, 0.005)
-    circuity = min(circuities, key=lambda c: mape(gc * c, road_km))
+    return round(float(min(circuities, key=lambda c: np.mean([mape(gc * c, road) for gc, road in km_sets]))), 3)
+
+
+def fit_speed(ends, road_min, circuity, towns=None, scales=None):
+    """Cruise speed (and optionally town speed and scale) minimising the minutes MAPE (grid search)."""
     towns = towns if towns is not None else (travel.TOWN_KMH,)
     scales = scales if scales is not None else (travel.SPEED_SCALE_KM,)
     best = None
-    for cruise, town, scale in itertools.product(np.arange(60, 121, 1.0), towns, scales):
+    for cruise, town, scale in itertools.product(np.arange(60, 131, 1.0), towns, scales):
         if town > cruise:
             continue
-        _, _, minutes = model(ends, circuity, cruise, town, scale)
-        err = mape(minutes, road_min)
+        err = mape(model(ends, circuity, cruise, town, scale)[2], road_min)
         if best is None or err < best[0]:
             best = (err, cruise, town, scale)
-    return round(float(circuity), 3), best[1], best[2], best[3]
+    return circuity, best[1], best[2], best[3]
 
 
 def main() -> None:
-    ends = points()
-    road_km = np.array([p[2] for p in PAIRS], dtype=float)
-    road_min = np.array([p[3] for p in PAIRS], dtype=float)
-    current = (travel.CIRCUITY, travel.CRUISE_KMH, travel.TOWN_KMH, travel.SPEED_SCALE_KM)
-    fitted = fit(ends, road_km, road_min)
-    # Town speed and scale barely show on intercity pairs; a free fit runs them to the grid's edge.
-    free = fit(ends, road_km, road_min, towns=np.arange(30, 71, 5.0), scales=(10.0, 20.0, 40.0, 80.0))
-    gc, km0, min0 = model(ends, *current)
-    _, km1, min1 = model(ends, *fitted)
-    _, km2, min2 = model(ends, *free)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sgb", help="a miles.dat file (or knuth_miles.txt.gz): use all of its pairs")
+    args = parser.parse_args()
+    sgb = read_sgb(args.sgb) if args.sgb else SGB_1949
+    sgb_ends = np.array([(a[0], a[1], b[0], b[1]) for _, a, _, b, _ in sgb])
+    sgb_km = np.array([row[4] for row in sgb], dtype=float) * 1.609344
+    ends = modern_ends()
+    road_km = np.array([p[2] for p in MODERN], dtype=float)
+    road_min = np.array([p[3] for p in MODERN], dtype=float)
+    sgb_gc = travel.great_circle_km(sgb_ends[:, 0], sgb_ends[:, 1], sgb_ends[:, 2], sgb_ends[:, 3])
+    modern_gc = travel.great_circle_km(ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3])
 
-    print(f"{len(PAIRS)} city pairs; road figures: Google Maps fastest route, no traffic (see module docstring)")
-    print("fit = circuity and cruise speed fitted, town speed and speed scale kept from travel.py")
-    print(f"{'pair':<34} {'gc km':>6} {'road km':>7} {'road min':>8} | {'fit km':>6} {'err%':>5} {'fit min':>7} {'err%':>5}")
-    for i, (a, b, _, _) in enumerate(PAIRS):
-        name = f"{a[2]} {a[1]} - {b[2]} {b[1]}"
-        print(f"{name:<34} {gc[i]:>6.0f} {road_km[i]:>7.0f} {road_min[i]:>8.0f} | {km1[i]:>6.0f} "
-              f"{(km1[i] / road_km[i] - 1) * 100:>+5.1f} {min1[i]:>7.0f} {(min1[i] / road_min[i] - 1) * 100:>+5.1f}")
+    circuity = fit_circuity([(sgb_gc, sgb_km), (modern_gc, road_km)])
+    current = (travel.CIRCUITY, travel.CRUISE_KMH, travel.TOWN_KMH, travel.SPEED_SCALE_KM)
+    fitted = fit_speed(ends, road_min, circuity)
+    # Town speed and scale barely show on intercity pairs; a free fit runs them to the grid's edge.
+    free = fit_speed(ends, road_min, circuity, towns=np.arange(30, 71, 5.0), scales=(10.0, 20.0, 40.0, 80.0))
+
+    print(f"SGB_1949: {len(sgb)} pairs, Rand McNally 1949 highway mileages (Knuth, The Stanford GraphBase)")
+    print(f"{'pair':<40} {'gc km':>6} {'road km':>7} {'ratio':>5} | {'fit km':>6} {'err%':>5}")
+    if len(sgb) <= 100:
+        for i, (a, _, b, _, _) in enumerate(sgb):
+            print(f"{a + ' - ' + b:<40} {sgb_gc[i]:>6.0f} {sgb_km[i]:>7.0f} {sgb_km[i] / sgb_gc[i]:>5.2f} | "
+                  f"{sgb_gc[i] * circuity:>6.0f} {(sgb_gc[i] * circuity / sgb_km[i] - 1) * 100:>+5.1f}")
+    print(f"median road/great-circle ratio {np.median(sgb_km / sgb_gc):.3f}")
     print()
-    print(f"{'constants':<10} {'circuity':>8} {'cruise km/h':>11} {'town km/h':>9} {'scale km':>8} | {'km MAPE':>7} {'min MAPE':>8}")
-    rows = (("current", current, km0, min0), ("fitted", fitted, km1, min1), ("free fit", free, km2, min2))
-    for label, params, km, minutes in rows:
+    print(f"MODERN: {len(MODERN)} pairs, Google Maps fastest route, no traffic (from memory, see module docstring)")
+    print(f"{'pair':<34} {'gc km':>6} {'road km':>7} {'road min':>8} | {'fit km':>6} {'err%':>5} {'fit min':>7} {'err%':>5}")
+    _, km1, min1 = model(ends, *fitted)
+    for i, (a, b, _, _) in enumerate(MODERN):
+        name = f"{a[2]} {a[1]} - {b[2]} {b[1]}"
+        print(f"{name:<34} {modern_gc[i]:>6.0f} {road_km[i]:>7.0f} {road_min[i]:>8.0f} | {km1[i]:>6.0f} "
+              f"{(km1[i] / road_km[i] - 1) * 100:>+5.1f} {min1[i]:>7.0f} {(min1[i] / road_min[i] - 1) * 100:>+5.1f}")
+    print(f"median road/great-circle ratio {np.median(road_km / modern_gc):.3f}")
+    print()
+    print("fit = circuity on both sources, cruise speed on MODERN times, town speed and scale kept")
+    print(f"{'constants':<10} {'circuity':>8} {'cruise km/h':>11} {'town km/h':>9} {'scale km':>8} | "
+          f"{'SGB km':>7} {'km MAPE':>7} {'min MAPE':>8}")
+    rows = (("before", BEFORE), ("travel.py", current), ("fitted", fitted), ("free fit", free))
+    for label, params in rows:
+        _, km, minutes = model(ends, *params)
         print(f"{label:<10} {params[0]:>8.3f} {params[1]:>11.1f} {params[2]:>9.1f} {params[3]:>8.1f} | "
-              f"{mape(km, road_km):>6.1f}% {mape(minutes, road_min):>7.1f}%")
+              f"{mape(sgb_gc * params[0], sgb_km):>6.1f}% {mape(km, road_km):>6.1f}% {mape(minutes, road_min):>7.1f}%")
 
 
 if __name__ == "__main__":

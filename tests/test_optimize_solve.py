@@ -48,19 +48,21 @@ def reasons(plan):
 
 
 def test_night_rest_splits_a_long_leg_and_sleeps_on_the_road():
-    # Chicago event ends 20:00 (+15 teardown); Detroit is 318 min away. Driving stops at 22:00 Eastern =
-    # 21:00 Central (both ends' day hours), 45 min that night, the other 273 from 08:00 Eastern.
+    # Chicago event ends 20:00 (+15 teardown); Detroit is 251 min away. Driving stops at 22:00 Eastern =
+    # 21:00 Central (both ends' day hours), 45 min that night, the other 206 from 08:00 Eastern: arrive
+    # 11:26, set up 30 min, start 11:56.
     plan = plan_for([chicago("chi", ("2027-02-02T18:00", "2027-02-02T21:00")),
                      req("det", 42.3314, -83.0458, "America/Detroit", "US", "MI",
                          [("2027-02-03T07:00", "2027-02-03T15:00")])])
-    assert visits(plan) == [("chi", "2027-02-02T18:30:00-06:00"), ("det", "2027-02-03T13:03:00-05:00")]
+    assert visits(plan) == [("chi", "2027-02-02T18:30:00-06:00"), ("det", "2027-02-03T11:56:00-05:00")]
     route = plan.route("a")
-    assert route.visits[1].drive_minutes_before == 318
-    assert route.visits[1].drive_km_before == 476.8
+    assert route.visits[1].drive_minutes_before == 251
+    assert route.visits[1].drive_km_before == 450.1
     night = {n.date: (n.lat, n.lon) for n in route.nights}
-    assert night["2027-02-02"] == (41.9422, -86.9811)  # 45/318 of the way, in Michigan's southwest
+    # 45/251 of the straight line (the model has no roads): near New Buffalo, Michigan
+    assert night["2027-02-02"] == (41.9594, -86.808)
     assert night["2027-02-03"] == (42.3314, -83.0458)
-    assert plan.kpis == {"served": 2, "requests": 2, "audience": 200, "drive_km": 476.8, "drive_minutes": 318}
+    assert plan.kpis == {"served": 2, "requests": 2, "audience": 200, "drive_km": 450.1, "drive_minutes": 251}
 
 
 def test_rest_day_moves_the_event_and_a_day_off_only_window_is_unserved():
@@ -113,7 +115,7 @@ def test_border_crossing_adds_the_delay():
                          [("2027-02-01T10:00", "2027-02-01T15:00")])],
                     teams=[{"id": "a", "name": "A", "start": detroit, "end": None}])
     visit = plan.route("a").visits[0]
-    assert (visit.drive_minutes_before, visit.drive_km_before) == (64, 2.5)  # 4 min of road + 60 at the bridge
+    assert (visit.drive_minutes_before, visit.drive_km_before) == (64, 2.3)  # 4 min of road + 60 at the bridge
     assert visit.start == "2027-02-01T10:30:00-05:00"
 
 

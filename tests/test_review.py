@@ -375,8 +375,13 @@ def test_day_sheets_of_a_relocation_say_what_is_left_to_drive(coordinator, plann
 
     from tourplanner.optimize.travel import travel_matrix
 
-    minutes, km = travel_matrix([33.6103, 33.4484], [-114.5964, -112.0740], ["US", "US"], border_minutes=60)
-    left_km, left_min = float(km[0, 1]), int(minutes[0, 1])
+    # The stored leg is 600.5 km, 400 min; what is left is its share that the travel model gives to
+    # Blythe -> Phoenix against Los Angeles -> Phoenix.
+    minutes, _ = travel_matrix([34.0522, 33.6103, 33.4484], [-118.2437, -114.5964, -112.0740], ["US"] * 3,
+                               border_minutes=0)
+    share = minutes[1, 2] / minutes[0, 2]
+    left_km, left_min = round(600.5 * share, 1), round(400 * share)
+    assert 0.35 < share < 0.45  # Blythe is a bit under halfway
     html = unescape(coordinator.get("/admin/seasons/spring-2027/teams/west/days/2027-02-03").get_data(as_text=True))
     assert "Morning in Blythe, CA." in html
     leave = dt.datetime(2027, 2, 3, 8, 30) - dt.timedelta(minutes=left_min)

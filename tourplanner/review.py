@@ -670,17 +670,15 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
     rules = season.effective_rules
     setup, border = int(rules.get("setup_minutes", 30)), int(rules.get("border_crossing_minutes", 60))
     index = itinerary.index(day)
-    last_night = itinerary[index - 1].night if index else None
-    woke_in = itinerary[index - 1].night_town if index else (team.base_name or "the base")
+    slept = [d for d in itinerary[:index] if d.night is not None]
+    last_night = slept[-1].night if slept else None
+    woke_in = slept[-1].night_town if slept else (team.base_name or "the base")
     here = (last_night.lat, last_night.lon) if last_night else (team.base_lat, team.base_lon)
     for n, e in enumerate(day.events):
         e.arrive_by = e.start - dt.timedelta(minutes=setup)
         e.drive_today_km, e.drive_today_minutes = e.drive_km, e.drive_minutes
-        venue = e.venue
-        if n == 0 and e.drive_minutes and venue.lat is not None:
-            minutes, km = leg((*here, venue.country), (venue.lat, venue.lon, venue.country), border)
-            if minutes < e.drive_minutes - 5:  # part of the leg was driven before last night
-                e.drive_today_km, e.drive_today_minutes = (km, minutes) if km >= 2 else (0.0, 0)
+        if n == 0 and e.drive_minutes:
+            e.drive_today_km, e.drive_today_minutes = rest_of_leg(e, leg_start(team, visits, e), here, border)
         e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_today_minutes)
     later = [v for v in visits if v.start_dt.astimezone(zone(v.request.venue.tz)).date() > date]
     next_event = local_event(min(later, key=lambda v: v.start_dt)) if later else None
@@ -824,6 +822,36 @@ def _point_of(ref_or_team: str, instance, team_start: bool = False):
         return team.start.lat, team.start.lon, country_of_zone(team.start.tz)
     r = instance.request(ref_or_team)
     return r.lat, r.lon, r.country
+
+
+def leg_start(team: Team, visits: list[Visit], event: Event) -> tuple[float, float] | None:
+    """Where the drive to an event began: the team's previous venue, else its base."""
+    before = [v for v in visits if v.start_dt < event.visit.start_dt and v.request.venue.lat is not None]
+    if before:
+        venue = max(before, key=lambda v: v.start_dt).request.venue
+        return venue.lat, venue.lon
+    return (team.base_lat, team.base_lon) if team.base_lat is not None else None
+
+
+def rest_of_leg(event: Event, start, woke_at, border_minutes: int) -> tuple[float, int]:
+    """(km, minutes) of an event's drive that is left on its day.
+
+    When the team slept where the leg began (or at a venue on the way), it drives the whole leg today.
+    When it slept on the road, part of the leg was driven the evening before: what is left is the stored
+    leg in the proportion the travel model gives for the remaining stretch, so that a leg from a road
+    matrix keeps its own scale.
+    """
+    venue = event.venue
+    if start is None or venue.lat is None or woke_at[0] is None:
+        return event.drive_km, event.drive_minutes
+    if float(_great_circle_km(*start, *woke_at)) <= NEAR_TOWN_KM:
+        return event.drive_km, event.drive_minutes
+    whole, _ = leg((*start, venue.country), (venue.lat, venue.lon, venue.country), 0)
+    left, _ = leg((*woke_at, venue.country), (venue.lat, venue.lon, venue.country), 0)
+    if float(_great_circle_km(*woke_at, venue.lat, venue.lon)) <= 2 or not whole:
+        return 0.0, 0
+    share = min(1.0, left / whole)
+    return round(event.drive_km * share, 1), round(event.drive_minutes * share)
 
 
 def leg(a, b, border_minutes: int) -> tuple[int, float]:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 EARTH_RADIUS_KM = 6371.0088
-CIRCUITY = 1.25          # road km per great-circle km (US/Canada average, Boscoe et al. 2012: 1.20-1.40)
-CRUISE_KMH = 90.0        # long-distance average including stops
+# Fitted by bench/travel_calibration.py (README "Road times"): circuity on 1949 Rand McNally mileages
+# (Knuth's Stanford GraphBase) and current route figures together, cruise speed on current route times.
+CIRCUITY = 1.18          # road km per great-circle km
+CRUISE_KMH = 108.0       # long-leg average of a no-traffic route time (breaks are planned separately)
 TOWN_KMH = 40.0          # short hops through town
 SPEED_SCALE_KM = 40.0    # speed approaches cruise after a few tens of km
 
