@@ -29,13 +29,11 @@ from .models import (
     Venue,
     Visit,
 )
+from .optimize.plan import UNSERVED_REASONS  # the optimizer's own words for its reasons
+from .optimize.travel import CIRCUITY, great_circle_km, travel_matrix
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_PLURAL = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-try:  # the optimizer's own words for its reasons (formats.md section 3), one source for every page
-    from .optimize.plan import UNSERVED_REASONS
-except ImportError:
-    UNSERVED_REASONS = {}
 REASONS = {
     "no_reachable_window": "no team can reach it inside its windows",
     "outside_tour_dates": "its dates lie outside the tour",
@@ -61,17 +59,7 @@ def zone(name: str | None) -> ZoneInfo:
 
 def road_km(lats, lons, to_lats, to_lons) -> np.ndarray:
     """Road km between points (numpy broadcasting), by the optimizer's travel model."""
-    try:
-        from .optimize.travel import CIRCUITY, great_circle_km
-    except ImportError:  # the optimizer is not installed: plain great circle x a typical circuity
-        CIRCUITY, great_circle_km = 1.25, _great_circle_km
     return great_circle_km(lats, lons, to_lats, to_lons) * CIRCUITY
-
-
-def _great_circle_km(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((np.radians(lon2) - np.radians(lon1)) / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 # --- loading -----------------------------------------------------------------------------------------
@@ -315,7 +303,7 @@ def town_of(lat: float, lon: float, visits: list[Visit]) -> str:
         venue = v.request.venue
         if venue.lat is None:
             continue
-        km = float(_great_circle_km(lat, lon, venue.lat, venue.lon))
+        km = float(great_circle_km(lat, lon, venue.lat, venue.lon))
         if km <= best_km:
             best, best_km = venue, km
     if best is not None:
@@ -844,11 +832,11 @@ def rest_of_leg(event: Event, start, woke_at, border_minutes: int) -> tuple[floa
     venue = event.venue
     if start is None or venue.lat is None or woke_at[0] is None:
         return event.drive_km, event.drive_minutes
-    if float(_great_circle_km(*start, *woke_at)) <= NEAR_TOWN_KM:
+    if float(great_circle_km(*start, *woke_at)) <= NEAR_TOWN_KM:
         return event.drive_km, event.drive_minutes
     whole, _ = leg((*start, venue.country), (venue.lat, venue.lon, venue.country), 0)
     left, _ = leg((*woke_at, venue.country), (venue.lat, venue.lon, venue.country), 0)
-    if float(_great_circle_km(*woke_at, venue.lat, venue.lon)) <= 2 or not whole:
+    if float(great_circle_km(*woke_at, venue.lat, venue.lon)) <= 2 or not whole:
         return 0.0, 0
     share = min(1.0, left / whole)
     return round(event.drive_km * share, 1), round(event.drive_minutes * share)
@@ -856,8 +844,6 @@ def rest_of_leg(event: Event, start, woke_at, border_minutes: int) -> tuple[floa
 
 def leg(a, b, border_minutes: int) -> tuple[int, float]:
     """(minutes, km) of one drive by the optimizer's travel model."""
-    from .optimize.travel import travel_matrix
-
     minutes, km = travel_matrix([a[0], b[0]], [a[1], b[1]], [a[2], b[2]], border_minutes=border_minutes)
     return int(minutes[0, 1]), float(km[0, 1])
 
