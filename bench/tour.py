@@ -128,8 +128,8 @@ def row(engine, size, plan: Plan | None, violations, first, wall, note=""):
 
 
 def print_table(rows):
-    cols = ["requests", "engine", "served", "audience", "km", "km_per_event", "violations", "served_ok", "first_s",
-            "wall_s", "peak_mb"]
+    cols = ["requests", "engine", "served", "audience", "km", "km_per_event", "violations", "served_ok",
+            "audience_ok", "km_per_event_ok", "first_s", "wall_s", "peak_mb"]
     head = "| " + " | ".join(cols) + " |"
     print(head)
     print("|" + "---|" * len(cols))
@@ -189,8 +189,10 @@ def main(argv=None):
             violations = check(instance, plan)
             rows.append(row(engine, size, plan, violations, first, wall))
             rows[-1]["peak_mb"] = round(peak)
-            rows[-1]["served_ok"] = (rows[-1]["served"] if not violations
-                                     else without_violations(instance, plan).kpis["served"])
+            runnable = without_violations(instance, plan).kpis if violations else plan.kpis
+            rows[-1]["served_ok"] = runnable["served"]
+            rows[-1]["audience_ok"] = runnable["audience"]
+            rows[-1]["km_per_event_ok"] = round(runnable["drive_km"] / max(1, runnable["served"]), 1)
             rows[-1]["violated"] = dict(sorted(Counter(v.rule for v in violations).items()))
             print(f"# {engine} {size}: {rows[-1]}", file=sys.stderr, flush=True)
             if args.save:
