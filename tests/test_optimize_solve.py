@@ -250,7 +250,8 @@ def test_optimize_imports_only_stdlib_numpy_ortools_holidays():
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
 
 
-def test_random_great_lakes_season_passes_check():
+def great_lakes_season(requests=40):
+    """Random requests around six Great Lakes cities over three weeks, two teams (one pinned request)."""
     import random
 
     rng = random.Random(7)
@@ -258,7 +259,7 @@ def test_random_great_lakes_season_passes_check():
              (43.65, -79.38, "America/Toronto", "CA", "ON"), (45.50, -73.57, "America/Toronto", "CA", "QC"),
              (44.98, -93.27, "America/Chicago", "US", "MN"), (39.96, -82.99, "America/New_York", "US", "OH")]
     reqs = []
-    for i in range(40):
+    for i in range(requests):
         lat, lon, tz, country, region = rng.choice(zones)
         day = rng.randrange(1, 20)
         windows = [(f"2027-02-{day:02d}T{h:02d}:00", f"2027-02-{day:02d}T{h + rng.choice([3, 6]):02d}:00")
@@ -269,7 +270,11 @@ def test_random_great_lakes_season_passes_check():
     teams = [{"id": "a", "name": "A", "start": CHICAGO, "end": None},
              {"id": "b", "name": "B", "start": {"lat": 43.65, "lon": -79.38, "tz": "America/Toronto"},
               "end": {"lat": 43.65, "lon": -79.38, "tz": "America/Toronto"}}]
-    instance = Instance.from_dict(instance_dict(reqs, teams=teams, days=21))
+    return reqs, Instance.from_dict(instance_dict(reqs, teams=teams, days=21))
+
+
+def test_random_great_lakes_season_passes_check():
+    reqs, instance = great_lakes_season()
     plan = solve(instance, time_limit_s=5, seed=2, steps=150)
     assert check(instance, plan) == []
     served = {v.request for r in plan.routes for v in r.visits}
@@ -278,3 +283,25 @@ def test_random_great_lakes_season_passes_check():
     fives = {r["id"] for r in reqs if r["priority"] == 5}
     assert all(u.reason != "dropped_for_value" or u.request not in fives
                or "priority-5" in u.detail for u in plan.unserved)
+
+
+def test_the_search_starts_from_the_best_construction_style():
+    import random
+
+    from tourplanner.optimize.model import Model
+    from tourplanner.optimize.solve import CONSTRUCTION_STYLES, Search
+
+    _, instance = great_lakes_season(120)
+    model = Model(instance)
+    built = []
+    for style in CONSTRUCTION_STYLES:
+        search = Search(model, random.Random(1), style)
+        search.seed()
+        search.construct(lambda phase: None)
+        search.weigh(*CONSTRUCTION_STYLES[0])
+        built.append(round(search.objective(), 1))
+    assert len(set(built)) > 1  # the styles do build different plans here
+    plan = solve(instance, time_limit_s=5, seed=1, steps=0)  # no improvement step: the start itself
+    assert plan.solver["constructions"] == len(CONSTRUCTION_STYLES)
+    assert plan.solver["objective"] == max(built) > built[0]
+    assert check(instance, plan) == []
