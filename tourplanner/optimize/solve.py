@@ -597,7 +597,8 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
         if search is not None and steps is None and (
                 time.perf_counter() - clock > CONSTRUCTION_SHARE * time_limit_s or stop["asked"]):
             break
-        trial = stop["search"] = Search(model, random.Random(seed), style)
+        trial = Search(model, random.Random(seed), style)
+        stop["search"] = search or trial  # progress shows the best start so far, never a count going back to 0
         kept = _start_from_previous(trial, previous) if previous is not None else {}
         trial.seed()
         trial.construct(lambda phase: report(phase))
