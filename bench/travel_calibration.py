@@ -154,7 +154,7 @@ def read_sgb(path: str) -> list[tuple]:
     """
     opener = gzip.open if path.endswith(".gz") else open
     line_re = re.compile(r"^(.+?)\[(\d+),(\d+)\]\d+$")
-    cities, rows, pending = [], [], []
+    cities, rows = [], []
     with opener(path, "rt") as f:
         for line in f:
             if line.startswith("*"):
@@ -162,13 +162,12 @@ def read_sgb(path: str) -> list[tuple]:
             m = line_re.match(line.strip())
             if m:
                 cities.append((m.group(1), (int(m.group(2)) / 100, -int(m.group(3)) / 100)))
-                pending = []
+                back = 2  # the first distance is to the city listed just before
                 continue
             for miles in line.split():
-                me = cities[-1]
-                other = cities[-2 - len(pending)]
-                pending.append(miles)
-                rows.append((me[0], me[1], other[0], other[1], int(miles)))
+                (name, point), (other, other_point) = cities[-1], cities[-back]
+                rows.append((name, point, other, other_point, int(miles)))
+                back += 1
     return rows
 
 

@@ -834,10 +834,10 @@ def rest_of_leg(event: Event, start, woke_at, border_minutes: int) -> tuple[floa
         return event.drive_km, event.drive_minutes
     if float(great_circle_km(*start, *woke_at)) <= NEAR_TOWN_KM:
         return event.drive_km, event.drive_minutes
+    if float(great_circle_km(*woke_at, venue.lat, venue.lon)) <= 2:  # slept at the venue
+        return 0.0, 0
     whole, _ = leg((*start, venue.country), (venue.lat, venue.lon, venue.country), 0)
     left, _ = leg((*woke_at, venue.country), (venue.lat, venue.lon, venue.country), 0)
-    if float(great_circle_km(*woke_at, venue.lat, venue.lon)) <= 2 or not whole:
-        return 0.0, 0
     share = min(1.0, left / whole)
     return round(event.drive_km * share, 1), round(event.drive_minutes * share)
 
