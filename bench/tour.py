@@ -20,7 +20,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from tourplanner.optimize import Instance, Plan, check, solve  # noqa: E402
+from tourplanner.optimize import Instance, Plan, check, solve, upper_bound  # noqa: E402
 
 CA_PROVINCES = {"01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON", "09": "PE",
                 "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU"}
@@ -176,10 +176,14 @@ def main(argv=None):
     ap.add_argument("--save", help="folder to write instances and plans into")
     args = ap.parse_args(argv)
     all_towns = towns()
-    rows = []
+    rows, bounds = [], []
     for size in [int(s) for s in args.sizes.split(",")]:
         data = make_instance(size, args.seed, all_towns)
         instance = Instance.from_dict(data)
+        started = time.perf_counter()
+        bound = upper_bound(instance)
+        bounds.append((size, bound, time.perf_counter() - started))
+        print(f"# bound {size}: {bound}", file=sys.stderr, flush=True)
         for engine in args.engines.split(","):
             try:
                 plan, first, wall, peak = run_isolated(engine, data, args.time_limit, args.seed)
@@ -204,6 +208,13 @@ def main(argv=None):
     print(f"# {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, time limit {args.time_limit:g} s, "
           f"seed {args.seed}; peak_mb: each engine's own process (VmHWM)")
     print_table(rows)
+    print()
+    print("Ceiling for any plan that keeps the rules (`upper_bound`, an LP relaxation):")
+    print()
+    print("| requests | served at most | audience at most | team-days | pairs | seconds |")
+    print("|---|---|---|---|---|---|")
+    for size, b, secs in bounds:
+        print(f"| {size} | {b.served} | {b.audience} | {b.team_days} | {b.pairs} | {secs:.1f} |")
 
 
 def plan_from_starts(model, sequences, engine, extra=None):

@@ -52,3 +52,16 @@ def test_cli_bad_instance_names_the_request(tmp_path):
     done = run(str(inst), "--time-limit", "1")
     assert done.returncode == 2
     assert "request r1: unknown time zone 'Nowhere/Land'" in done.stderr
+
+
+def test_cli_bound_prints_the_ceiling(tmp_path):
+    two = json.loads(json.dumps(INSTANCE))
+    two["requests"].append(dict(two["requests"][0], id="r2", audience=120))
+    two["requests"].append(dict(two["requests"][0], id="r3", audience=80, windows=[]))  # never possible
+    inst = tmp_path / "instance.json"
+    inst.write_text(json.dumps(two))
+    done = run("bound", str(inst))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("at most 2 of 3 requests and 420 people (6 team-days, 1 pairs")
+    inst.write_text("{")
+    assert run("bound", str(inst)).returncode != 0

@@ -1,11 +1,11 @@
-"""CLI: `python -m tourplanner.optimize INSTANCE.json --time-limit S --seed N [-o PLAN.json]` and `... check`."""
+"""CLI: `python -m tourplanner.optimize INSTANCE.json --time-limit S --seed N [-o PLAN.json]`, `... check`, `... bound`."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
-from . import Instance, InstanceError, Plan, PlanError, check, solve
+from . import Instance, InstanceError, Plan, PlanError, check, solve, upper_bound
 from .travel import RoadMatrix
 
 
@@ -35,6 +35,24 @@ def _summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def _bound(argv) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tourplanner.optimize bound",
+                                 description="The most requests and people any plan that keeps the rules can serve.")
+    ap.add_argument("instance")
+    ap.add_argument("--matrix", help="road matrix JSON (ids, minutes, km) used instead of the travel model")
+    args = ap.parse_args(argv)
+    try:
+        instance = Instance.from_dict(_load(args.instance, "instance"))
+    except InstanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    matrix = RoadMatrix.from_dict(_load(args.matrix, "matrix")) if args.matrix else None
+    b = upper_bound(instance, matrix=matrix)
+    print(f"at most {b.served} of {len(instance.requests)} requests and {b.audience} people "
+          f"({b.team_days} team-days, {b.pairs} pairs of requests that fit one team-day)")
+    return 0
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check":
@@ -56,6 +74,9 @@ def main(argv=None) -> int:
             print(f"{v.rule}: {v.message}")
         print(f"{len(violations)} violation(s)")
         return 1 if violations else 0
+
+    if argv and argv[0] == "bound":
+        return _bound(argv[1:])
 
     ap = argparse.ArgumentParser(prog="python -m tourplanner.optimize",
                                  description="Plan a tour season (formats.md section 2 in, section 3 out).")
