@@ -101,6 +101,7 @@ class Search:
         scarcity = min(1.0, base.size / capacity)
         self.base_time_w = mean_top * m.max_events / 1440.0 * scarcity
         self.scarcity = scarcity
+        self.crowding = base.size / capacity  # requests per event slot: how easily a nearer request replaces a far one
         self.pick = 100  # construction: candidates checked exactly after the first feasible one (8: -10% served)
         self.weigh(*(style or CONSTRUCTION_STYLES[0]))
 
@@ -108,10 +109,13 @@ class Search:
         """Price a team-minute and a driving minute; the construction styles differ only in these.
 
         A leg costs km at the season's km_weight plus the team-time the drive takes (an event lost when
-        the season is short of room; nearly free when it has room for everyone).
+        the season is short of room; nearly free when it has room for everyone), times the crowding: with
+        three requests for each event slot a nearer request can nearly always replace a far one
+        (bench/tour.py, 2,000 requests: 253 -> 174 km per event for 1-3 % less audience; 1,000: 278 -> 268,
+        served within noise).
         """
         self.time_w = self.base_time_w * time_factor
-        self.drive_w = drive_factor * self.time_w * self.scarcity
+        self.drive_w = drive_factor * self.time_w * self.crowding
         self.cost = self.m.km_weight * self.m.km + self.drive_w * self.m.minutes
         self.cost_list = self.cost.tolist()
 
