@@ -39,6 +39,12 @@ def test_a_pair_whose_windows_leave_no_room_for_both_counts_once():
     assert bound_of([chicago("a", short), chicago("b", short)], days=3).served == 1
 
 
+def test_a_venue_with_two_windows_on_one_date_is_still_one_request():
+    b = bound_of([chicago("a", ("2027-02-02T08:00", "2027-02-02T11:00"), ("2027-02-02T14:00", "2027-02-02T17:00"))],
+                 days=3)
+    assert (b.served, b.audience, b.pairs) == (1, 100, 0)
+
+
 def test_one_event_a_day_and_days_off_limit_the_count():
     # a week from Monday, Sundays off, one event a day: 6 team-days for 8 requests open all week
     week = ("2027-02-01T09:00", "2027-02-07T17:00")
