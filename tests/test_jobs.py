@@ -163,6 +163,10 @@ def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded,
     assert "Result: version 1" in page and 'http-equiv="refresh"' not in page
     plan = db.session.get(Plan, info["plan_id"])
     assert (plan.status, plan.kpis["served"], len(plan.visits)) == ("draft", 3, 3)
+    audience = sum(r.audience for r in season.requests)
+    assert plan.solver["ceiling"] == {"served": 3, "audience": audience}  # all three fit: the ceiling is 3
+    review = coordinator.get("/admin/seasons/march/review").get_data(as_text=True)
+    assert f"any plan that keeps the rules serves at most 3 requests and {audience:,} people" in review
     job = db.session.get(Job, job_id)
     assert job.worker.split(":")[1] == str(os.getpid())  # ran in this process, in the consumer thread
     db.session.rollback()
@@ -237,6 +241,7 @@ def test_plan_command_saves_a_draft_and_export_plan_writes_it(season, runner, tm
     result = runner.invoke(args=["plan", "--season", "march", "--time-limit", "1", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "version 1: served 3 of 3 requests" in result.output
+    assert "; any plan that keeps the rules serves at most 3 requests" in result.output
     out = tmp_path / "plan.json"
     result = runner.invoke(args=["export-plan", "--season", "march", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -245,6 +250,7 @@ def test_plan_command_saves_a_draft_and_export_plan_writes_it(season, runner, tm
     data = json.loads(out.read_text())
     assert set(data) >= {"instance", "status", "solver", "routes", "unserved", "kpis"}
     assert data["kpis"]["served"] == 3
+    assert data["solver"]["ceiling"]["served"] == 3
     result = runner.invoke(args=["export-plan", "--season", "nope", "-o", str(out)])
     assert result.exit_code != 0 and "no season named 'nope'" in result.output
 

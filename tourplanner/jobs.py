@@ -16,6 +16,7 @@ and its feeds stay as they were.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -404,7 +405,7 @@ def run_job(job_id: int, *, echo=None) -> Job | None:
 
 
 def _solve_job(job_id: int, heartbeat: _Heartbeat):
-    from .optimize import Plan as OptPlan, check, solve
+    from .optimize import Plan as OptPlan, check, solve, upper_bound
     from .planning import PlanRejected, build_instance, input_hash, instance_dict, plan_for_input, save_plan
 
     job = db.session.get(Job, job_id)
@@ -446,6 +447,10 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
     violations = check(instance, plan, matrix=matrix)
     if violations:
         return "failed", {"error": str(PlanRejected(violations))}
+    # The ceiling beside the plan: how many requests (and people) no plan that keeps the rules could beat.
+    ceiling = upper_bound(instance, matrix=matrix)
+    plan = dataclasses.replace(plan, solver={**plan.solver, "ceiling": {"served": ceiling.served,
+                                                                        "audience": ceiling.audience}})
     job = db.session.scalar(select(Job).where(Job.id == job_id).with_for_update())
     if job.status != "running":  # reaped meanwhile: the coordinator was told it failed; keep it so
         return job.status, {}

@@ -19,7 +19,17 @@ def kpi_summary(plan: Plan) -> str:
     k = plan.kpis or {}
     hours = (k.get("drive_minutes") or 0) / 60
     return (f"version {plan.number}: served {k.get('served', '?')} of {k.get('requests', '?')} requests, "
-            f"audience {k.get('audience', 0):,}, {k.get('drive_km', 0):,.0f} km and {hours:,.0f} h of driving")
+            f"audience {k.get('audience', 0):,}, {k.get('drive_km', 0):,.0f} km and {hours:,.0f} h of driving"
+            + ceiling_words(plan))
+
+
+def ceiling_words(plan: Plan) -> str:
+    """'; any plan that keeps the rules serves at most N' when the job computed the ceiling."""
+    ceiling = (plan.solver or {}).get("ceiling")
+    if not ceiling:
+        return ""
+    return (f"; any plan that keeps the rules serves at most {ceiling['served']:,} requests "
+            f"and {ceiling['audience']:,} people")
 
 
 @click.command("plan")
