@@ -7,5 +7,4 @@ from .solve import solve
 from .travel import RoadMatrix, travel_matrix
 
 __all__ = ["Bound", "Instance", "InstanceError", "Plan", "PlanError", "Request", "RoadMatrix", "Rules", "Team",
-           "UNSERVED_REASONS", "Violation", "Window", "check", "solve", "travel_matrix",
-           "upper_bound"]
+           "UNSERVED_REASONS", "Violation", "Window", "check", "solve", "travel_matrix", "upper_bound"]

@@ -5,7 +5,7 @@ venues?", and a benchmark that compares engines needs to know when a target is o
 rule-abiding plan (bench/tour.py: VROOM's raw counts at 1,000 and 2,000 requests are above it).
 
 How: a linear relaxation solved with OR-Tools GLOP. Each working date has one place per team (a team-day).
-A team-day holds one request with a slot on that date, or, when `max_events_per_day` >= 2, two requests
+A team-day holds one request with a slot on that date, or, when `max_events_per_day` is 2, two requests
 whose slots let the first event, its teardown, the drive and the second's setup end before the second's
 latest start (in one order or the other) with the drive inside the daily cap. Each request is served at most
 once. Left out, so that every plan that `check` accepts is a solution of the relaxation: the drive between
@@ -32,9 +32,6 @@ class Bound:
     audience: int
     team_days: int  # working dates x teams: the places the relaxation fills
     pairs: int  # request pairs that fit one team-day somewhere in the season
-
-    def to_dict(self) -> dict:
-        return {"served": self.served, "audience": self.audience, "team_days": self.team_days, "pairs": self.pairs}
 
 
 def upper_bound(instance: Instance, *, matrix=None, model: Model | None = None) -> Bound:
