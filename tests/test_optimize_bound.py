@@ -60,3 +60,14 @@ def test_the_bound_is_never_below_what_solve_serves():
     b = upper_bound(instance)
     assert plan.kpis["served"] <= b.served < 120
     assert plan.kpis["audience"] <= b.audience
+
+
+def test_too_many_pairs_fall_back_to_a_weaker_bound_that_still_holds(monkeypatch):
+    from tourplanner.optimize import bound
+
+    la = req("la", 34.0522, -118.2437, "America/Los_Angeles", "US", "CA", [TUESDAY], audience=400)
+    reqs = [chicago("chi", TUESDAY, audience=100), chicago("chi2", TUESDAY, audience=50), la]
+    assert bound_of(reqs, days=3).served == 2  # the two Chicago events share the day; LA needs another team
+    monkeypatch.setattr(bound, "MAX_PAIRS", 0)
+    b = bound_of(reqs, days=3)
+    assert (b.served, b.audience, b.pairs) == (2, 500, 0)  # two events for the one team-day, any two

@@ -11,7 +11,9 @@ latest start (in one order or the other) with the drive inside the daily cap. Ea
 once. Left out, so that every plan that `check` accepts is a solution of the relaxation: the drive between
 days (teams jump overnight), team pins, team ends, the day hours of the drive. The LP optimum is therefore
 never below any such plan's count; rounded down, it is still a bound. With `max_events_per_day` > 2 a
-team-day holds up to that many requests with no pairing test (a weaker bound, still valid).
+team-day holds up to that many requests with no pairing test (a weaker bound, still valid); the same when
+there are more than MAX_PAIRS pairs, so that a very large season cannot exhaust memory (500,000 pairs at
+2,000 requests take about 1.2 GB).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ import numpy as np
 from .instance import Instance
 from .model import Model
 
+MAX_PAIRS = 800_000
+
 
 @dataclass(frozen=True)
 class Bound:
@@ -31,14 +35,18 @@ class Bound:
     served: int
     audience: int
     team_days: int  # working dates x teams: the places the relaxation fills
-    pairs: int  # request pairs that fit one team-day somewhere in the season
+    pairs: int  # request pairs that fit one team-day, as the relaxation used them (0 in the weaker bound)
 
 
 def upper_bound(instance: Instance, *, matrix=None, model: Model | None = None) -> Bound:
     """Bounds on served requests and on audience (one LP, solved for each of the two objectives)."""
     m = model or Model(instance, matrix)
     columns = _team_day_columns(m)
-    lp = _TeamDayLP(m, columns)
+    per_team_day = 1
+    if m.max_events > 2 or sum(len(pairs) for _d, _singles, pairs in columns) > MAX_PAIRS:
+        columns = [(d, singles, np.empty((0, 2), dtype=np.int64)) for d, singles, _pairs in columns]
+        per_team_day = m.max_events
+    lp = _TeamDayLP(m, columns, per_team_day)
     served = lp.maximize(np.ones(m.n))
     audience = lp.maximize(np.array([r.audience for r in instance.requests], dtype=float))
     working = sum(1 for d in range(m.days) if not m.off[d])
@@ -78,12 +86,11 @@ def _team_day_columns(m: Model):
 class _TeamDayLP:
     """The relaxation: a column per (date, request) and per (date, pair); rows: each request once, team-days."""
 
-    def __init__(self, m: Model, columns):
+    def __init__(self, m: Model, columns, per_team_day: int):
         from ortools.linear_solver import pywraplp
 
         self.solver = solver = pywraplp.Solver.CreateSolver("GLOP")
         once = [solver.Constraint(0, 1) for _ in range(m.n)]
-        per_team_day = 1 if m.max_events <= 2 else m.max_events
         self.columns = []  # (variable, its requests)
         for _d, singles, pairs in columns:
             team_days = solver.Constraint(0, m.nt * per_team_day)
