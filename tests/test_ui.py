@@ -61,7 +61,7 @@ def test_login_page_tells_venues_they_need_no_account(client):
 
 def test_pages_fit_a_phone_without_sideways_scrolling(app, db_session, chromium_paths):
     """At 390 px the page itself never scrolls sideways: wide tables scroll inside their wrapper."""
-    from test_maps_browser import chromium
+    from test_maps_browser import chromium, wait_for
 
     seed_tour(db_session)
     from tourplanner.auth import create_user
@@ -79,6 +79,8 @@ def test_pages_fit_a_phone_without_sideways_scrolling(app, db_session, chromium_
         browser.find_element("id", "email").send_keys("coord@example.org")
         browser.find_element("id", "password").send_keys("a long password")
         browser.find_element("css selector", "form.stack button[type=submit]").click()
+        # the login must land (and set its cookie) before the next get(), which would otherwise race the POST
+        wait_for(browser, "return !location.pathname.startsWith('/login')")
         widths = {}
         for url in ["/", "/request", "/admin/", "/admin/seasons/spring-2027", *SEASON_PAGES[:4],
                     "/admin/seasons/spring-2027/review"]:
