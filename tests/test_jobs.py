@@ -237,10 +237,16 @@ def test_bad_rows_are_refused_before_anything_is_queued(embedded, season, coordi
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
 
 
-def test_plan_command_saves_a_draft_and_export_plan_writes_it(season, runner, tmp_path):
+def test_plan_command_saves_a_draft_and_export_plan_writes_it(season, make_request, runner, tmp_path):
+    from tourplanner.models import AvailabilityWindow
+
+    sundays = AvailabilityWindow(first_date=season.start_date, last_date=season.end_date, weekdays="sun",
+                                 start_time=dt.time(9, 0), end_time=dt.time(13, 0))
+    make_request(season, ref="r4", status="approved", venue_name="Sunday Chapel", windows=[sundays])
+    db.session.commit()  # Sundays are the tour's days off: no plan can serve r4, and the ceiling says 3, not 4
     result = runner.invoke(args=["plan", "--season", "march", "--time-limit", "1", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    assert "version 1: served 3 of 3 requests" in result.output
+    assert "version 1: served 3 of 4 requests" in result.output
     assert "; any plan that keeps the rules serves at most 3 requests" in result.output
     out = tmp_path / "plan.json"
     result = runner.invoke(args=["export-plan", "--season", "march", "-o", str(out)])

@@ -403,7 +403,7 @@ def test_rest_of_a_leg_depends_on_where_the_team_slept():
     chicago, detroit = (41.8781, -87.6298), (42.3314, -83.0458)
     event = SimpleNamespace(venue=SimpleNamespace(lat=detroit[0], lon=detroit[1], country="US"),
                             drive_km=500.0, drive_minutes=300)
-    assert rest_of_leg(event, chicago, (41.90, -87.65), 60) == (500.0, 300)  # slept where the leg began
-    assert rest_of_leg(event, chicago, (42.3320, -83.0460), 60) == (0.0, 0)  # slept at the venue
-    km, minutes = rest_of_leg(event, chicago, (42.1, -85.3), 60)  # Kalamazoo, about halfway
+    assert rest_of_leg(event, chicago, (41.90, -87.65)) == (500.0, 300)  # slept where the leg began
+    assert rest_of_leg(event, chicago, (42.3320, -83.0460)) == (0.0, 0)  # slept at the venue
+    km, minutes = rest_of_leg(event, chicago, (42.1, -85.3))  # Kalamazoo, about halfway
     assert 0.4 < minutes / 300 < 0.6 and abs(km / 500.0 - minutes / 300) < 0.005  # one share for both

@@ -666,7 +666,7 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
         e.arrive_by = e.start - dt.timedelta(minutes=setup)
         e.drive_today_km, e.drive_today_minutes = e.drive_km, e.drive_minutes
         if n == 0 and e.drive_minutes:
-            e.drive_today_km, e.drive_today_minutes = rest_of_leg(e, leg_start(team, visits, e), here, border)
+            e.drive_today_km, e.drive_today_minutes = rest_of_leg(e, leg_start(team, visits, e), here)
         e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_today_minutes)
     later = [v for v in visits if v.start_dt.astimezone(zone(v.request.venue.tz)).date() > date]
     next_event = local_event(min(later, key=lambda v: v.start_dt)) if later else None
@@ -821,7 +821,7 @@ def leg_start(team: Team, visits: list[Visit], event: Event) -> tuple[float, flo
     return (team.base_lat, team.base_lon) if team.base_lat is not None else None
 
 
-def rest_of_leg(event: Event, start, woke_at, border_minutes: int) -> tuple[float, int]:
+def rest_of_leg(event: Event, start, woke_at) -> tuple[float, int]:
     """(km, minutes) of an event's drive that is left on its day.
 
     When the team slept where the leg began (or at a venue on the way), it drives the whole leg today.
@@ -838,7 +838,7 @@ def rest_of_leg(event: Event, start, woke_at, border_minutes: int) -> tuple[floa
         return 0.0, 0
     whole, _ = leg((*start, venue.country), (venue.lat, venue.lon, venue.country), 0)
     left, _ = leg((*woke_at, venue.country), (venue.lat, venue.lon, venue.country), 0)
-    share = min(1.0, left / whole)
+    share = min(1.0, left / whole) if whole else 1.0  # a road-matrix leg between two points the model puts together
     return round(event.drive_km * share, 1), round(event.drive_minutes * share)
 
 

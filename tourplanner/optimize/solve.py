@@ -100,7 +100,6 @@ class Search:
         mean_top = float(base[:capacity].mean()) if base.size else 0.0
         scarcity = min(1.0, base.size / capacity)
         self.base_time_w = mean_top * m.max_events / 1440.0 * scarcity
-        self.scarcity = scarcity
         self.crowding = base.size / capacity  # requests per event slot: how easily a nearer request replaces a far one
         self.pick = 100  # construction: candidates checked exactly after the first feasible one (8: -10% served)
         self.weigh(*(style or CONSTRUCTION_STYLES[0]))
