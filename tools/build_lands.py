@@ -87,7 +87,8 @@ HAND = "; hand-drawn by the tourplanner maintainers from general geographic know
 #   "whole"                  every part of the region
 #   "anchors"                the parts holding (or nearest to) the anchor towns
 #   ("anchors+", hand)       those parts plus hand-drawn rings (islands missing from the data)
-#   ("cut", rings[, hand])   the region intersected with hand-drawn rings, plus optional hand-drawn islands
+#   ("cut", rings[, hand])   the region (or, given anchors, their parts) intersected with hand-drawn rings,
+#                            plus optional hand-drawn islands
 #   ("island_of", (lat, lon)) the anchor parts and every part nearer to them than to the part at (lat, lon)
 LANDS = [
     ("vancouver_island", "Vancouver Island", "ferry", "British Columbia", "anchors",
@@ -100,7 +101,8 @@ LANDS = [
     ("sunshine_coast", "Sunshine Coast", "ferry", "British Columbia", ("cut", [SUNSHINE_COAST_CUT]),
      [("Gibsons", 49.3975, -123.5050)],
      "mainland BC west of Howe Sound, reached only by the Horseshoe Bay-Langdale ferry; the ADM1 has no boundary "
-     "there, so the mainland part is cut by a hand-drawn line through Howe Sound" + HAND),
+     "there, so the mainland part (not Texada, Bowen, Quadra...) is cut by a hand-drawn line through Howe Sound"
+     + HAND),
     ("haida_gwaii", "Haida Gwaii", "ferry", "British Columbia", "anchors",
      [("Masset", 54.0110, -132.1470), ("Skidegate", 53.2650, -131.9900), ("Sandspit", 53.2400, -131.8200)],
      "Graham and Moresby islands"),
@@ -108,8 +110,8 @@ LANDS = [
      [("St. John's", 47.5615, -52.7126), ("Corner Brook", 48.9500, -57.9500), ("Gander", 48.9560, -54.6080)],
      "the island of Newfoundland and the islands nearer to it than to Labrador (Fogo, Bell Island, the "
      "causeway-linked New World Island...); Labrador is road-connected by the Trans-Labrador Highway"),
-    ("magdalen_islands", "Îles de la Madeleine", "ferry", "Quebec", ("cut", [MAGDALEN_BOX]),
-     [("Cap-aux-Meules", 47.3800, -61.8600)], "every Quebec part in a box around the islands"),
+    ("magdalen_islands", "Îles de la Madeleine", "ferry", "Quebec", ("cut", [MAGDALEN_BOX]), [],
+     "every Quebec part in a box around the islands"),
     ("nantucket", "Nantucket", "ferry", "Massachusetts", "anchors", [("Nantucket", 41.2835, -70.0995)], ""),
     ("marthas_vineyard", "Martha's Vineyard", "ferry", "Massachusetts", "anchors",
      [("Edgartown", 41.3890, -70.5134), ("Vineyard Haven", 41.4543, -70.6036)], ""),
@@ -154,6 +156,8 @@ LANDS = [
 
 # Towns that must fall in a land (key) or on the mainland (None): anchors of hand cuts and the traps next to them.
 FACTS = [
+    ("Cap-aux-Meules", 47.3800, -61.8600, "magdalen_islands"), ("Havre-Aubert", 47.2400, -61.8400, "magdalen_islands"),
+    ("Grande-Entrée", 47.5500, -61.5500, "magdalen_islands"), ("Souris PE", 46.3550, -62.2500, None),
     ("Port Washington", 48.8120, -123.3200, "gulf_islands"), ("Hope Bay", 48.8020, -123.2720, "gulf_islands"),
     ("South Pender", 48.7480, -123.2100, "gulf_islands"), ("Miners Bay", 48.8530, -123.3000, "gulf_islands"),
     ("Saturna", 48.7950, -123.2000, "gulf_islands"), ("Sidney", 48.6500, -123.3990, "vancouver_island"),
@@ -255,7 +259,8 @@ def select(regions, region, how, anchors):
         return shapely.union_all(anchor_parts(region_parts, anchors))
     kind, arg, *hand = how
     if kind == "cut":
-        cut = shapely.intersection(regions[region], shapely.MultiPolygon([shapely.Polygon(r) for r in arg]))
+        whole = shapely.union_all(anchor_parts(region_parts, anchors)) if anchors else regions[region]
+        cut = shapely.intersection(whole, shapely.MultiPolygon([shapely.Polygon(r) for r in arg]))
         return shapely.union_all([cut] + [shapely.Polygon(r) for r in (hand[0] if hand else [])])
     if kind == "anchors+":
         hand = [shapely.Polygon(r) for r in arg]
