@@ -77,7 +77,8 @@ def insert_plan(season):
         lats = [team.base_lat] + [r.venue.lat for r in route]
         lons = [team.base_lon] + [r.venue.lon for r in route]
         countries = ["US"] + [r.venue.country for r in route]
-        minutes, km = travel_matrix(lats, lons, countries, border_minutes=60)
+        travel = travel_matrix(lats, lons, countries, border_minutes=60)
+        minutes, km = travel.minutes, travel.km
         for i, (r, (day, hour)) in enumerate(zip(route, slots)):
             start = dt.datetime.combine(day, dt.time(hour), tzinfo=ZoneInfo(r.venue.tz)).astimezone(dt.timezone.utc)
             plan.visits.append(Visit(request=r, team=team, start_dt=start, end_dt=start + dt.timedelta(minutes=90),

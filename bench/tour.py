@@ -221,21 +221,25 @@ def plan_from_starts(model, sequences, engine, extra=None):
     """A Plan from per-team lists of (request index, event start minute), legs from the travel model."""
     from zoneinfo import ZoneInfo
 
-    from tourplanner.optimize.plan import Route, Unserved, Visit, plan_kpis
+    from tourplanner.optimize.plan import Ferry, Route, Unserved, Visit, plan_kpis
 
     inst = model.instance
     routes, served = [], set()
     for k, team in enumerate(inst.teams):
-        prev, visits = model.n + k, []
+        prev, visits, free = model.n + k, [], -10 ** 7
         for r, start in sequences[k]:
             req = inst.requests[r]
             zone = ZoneInfo(req.tz)
+            crossing = model.ferry_on_leg(prev, r, free, 0, 0)  # the sailing after the previous event
             visits.append(Visit(request=req.id,
                                 start=model.to_utc(start).astimezone(zone).isoformat(timespec="seconds"),
                                 end=model.to_utc(start + model.duration[r]).astimezone(zone).isoformat(timespec="seconds"),
-                                drive_minutes_before=int(model.min_list[prev][r]),
-                                drive_km_before=round(float(model.km_list[prev][r]), 1)))
-            prev = r
+                                drive_minutes_before=int(model.road_minutes(prev, r)),
+                                drive_km_before=round(float(model.km_list[prev][r]), 1),
+                                ferry=None if crossing is None else Ferry(
+                                    name=crossing[0].name, minutes=crossing[0].minutes,
+                                    depart=crossing[1].isoformat(timespec="seconds"))))
+            prev, free = r, start + model.duration[r] + model.teardown
             served.add(r)
         routes.append(Route(team=team.id, visits=tuple(visits)))
     unserved = tuple(Unserved(r.id, "dropped_for_value") for i, r in enumerate(inst.requests) if i not in served)

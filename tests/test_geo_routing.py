@@ -176,7 +176,8 @@ def test_cached_matrix_needs_no_engine(valhalla_url, tmp_path):
 def test_road_matrix_feeds_the_optimizer_travel_model(valhalla_url):
     ids, lats, lons = points()
     matrix = road_matrix(RoutingEngine(valhalla_url, "valhalla"), ids, lats, lons)
-    minutes, km = travel_matrix(lats[::-1], lons[::-1], ["CA"] * 4, border_minutes=30, road=matrix, ids=ids[::-1])
+    travel = travel_matrix(lats[::-1], lons[::-1], ["CA"] * 4, border_minutes=30, road=matrix, ids=ids[::-1])
+    minutes, km = travel.minutes, travel.km
     assert km[3, 2] == round(matrix.km[0, 1], 1)  # rows follow the ids asked for, not the matrix order
     assert minutes[3, 2] == math.ceil(matrix.minutes[0, 1])
 

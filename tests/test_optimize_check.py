@@ -46,8 +46,9 @@ def hand_plan(instance, routes):
         for ref, local in routes.get(team.id, []):
             r = instance.request(ref)
             start = dt.datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(r.tz))
-            minutes, km = travel_matrix([prev[0], r.lat], [prev[1], r.lon], [prev[2], r.country],
-                                        border_minutes=instance.rules.border_crossing_minutes)
+            travel = travel_matrix([prev[0], r.lat], [prev[1], r.lon], [prev[2], r.country],
+                                   border_minutes=instance.rules.border_crossing_minutes)
+            minutes, km = travel.minutes, travel.km
             visits.append(Visit(request=ref, start=start.isoformat(),
                                 end=(start + dt.timedelta(minutes=r.duration(instance.rules))).isoformat(),
                                 drive_minutes_before=int(minutes[0, 1]), drive_km_before=float(km[0, 1])))

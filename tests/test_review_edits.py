@@ -334,5 +334,6 @@ def test_a_visit_of_a_cancelled_request_cannot_move_but_can_be_dropped(coordinat
     blo = visit_of(plan, "blo")  # the next leg now starts in Springfield
     from tourplanner.optimize.travel import travel_matrix
 
-    minutes, km = travel_matrix([39.7817, 40.4842], [-89.6501, -88.9937], ["US", "US"], border_minutes=60)
+    travel = travel_matrix([39.7817, 40.4842], [-89.6501, -88.9937], ["US", "US"], border_minutes=60)
+    minutes, km = travel.minutes, travel.km
     assert (blo.drive_minutes_before, blo.drive_km_before) == (int(minutes[0, 1]), float(km[0, 1]))

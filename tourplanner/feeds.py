@@ -23,6 +23,8 @@ from . import ical, review
 from .extensions import db
 from .intake import TOKEN_SHAPE  # secrets.token_urlsafe(32): 43 URL-safe characters
 from .models import FeedToken, Plan, Request, Season, Team, TeamMember, Venue, Visit, hash_token, new_token, tokens_match
+from .optimize.ferries import Crossing, crossing_at
+from .optimize.travel import road_leg
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 CACHE_SIZE = 256
@@ -162,6 +164,9 @@ class FeedVisit:
     changed_dt: dt.datetime
     drive_minutes_before: int
     drive_km_before: float
+    ferry_name: str | None
+    ferry_minutes: int | None
+    ferry_depart_dt: dt.datetime | None
     request_status: str
     request: review.RequestInfo
     team: Team
@@ -172,15 +177,15 @@ def feed_visits(plan: Plan, teams: list[Team], request_id: int | None = None) ->
     by_id = {t.id: t for t in teams}
     query = (
         select(Visit.id, Visit.team_id, Visit.start_dt, Visit.end_dt, Visit.order, Visit.cancelled, Visit.sequence,
-               Visit.changed_dt, Visit.drive_minutes_before, Visit.drive_km_before, Request.status,
-               *review.REQUEST_COLUMNS)
+               Visit.changed_dt, Visit.drive_minutes_before, Visit.drive_km_before, Visit.ferry_name,
+               Visit.ferry_minutes, Visit.ferry_depart_dt, Request.status, *review.REQUEST_COLUMNS)
         .join(Request, Visit.request_id == Request.id).join(Venue, Request.venue_id == Venue.id)
         .where(Visit.plan_id == plan.id, Visit.team_id.in_(list(by_id)))
         .order_by(Visit.team_id, Visit.start_dt)
     )
     if request_id is not None:
         query = query.where(Visit.request_id == request_id)
-    return [FeedVisit(*row[:11], request=review._request_info(row[11:]), team=by_id[row[1]])
+    return [FeedVisit(*row[:14], request=review._request_info(row[14:]), team=by_id[row[1]])
             for row in db.session.execute(query)]
 
 
@@ -262,6 +267,11 @@ def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = ""
     zone = review.zone(_zone_name(visit))
     arrive = visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])
     leave = arrive - dt.timedelta(minutes=event.drive_minutes)
+    crossing = ferry_crossing(visit)
+    if crossing is not None:  # leave in time for the sailing: road to its terminal, check in, cross, drive on
+        after = int(road_leg(crossing.b.lat, crossing.b.lon, venue.lat, venue.lon)[0]) if venue.lat is not None else 0
+        before = max(0, int(event.drive_minutes) - after)
+        leave = visit.ferry_depart_dt - dt.timedelta(minutes=review.FERRY_CHECK_IN_MINUTES + before)
     local_arrive = arrive.astimezone(zone)
     day_start = dt.datetime.combine(local_arrive.date(), dt.time.fromisoformat(rules["day_start"]), zone)
     split = leave < day_start < arrive
@@ -271,6 +281,8 @@ def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = ""
     length = f"{event.drive_km:.0f} km, {hours} h {minutes:02d} min"
     lines = [f"From {event.came_from} to {address(venue)}" if event.came_from else f"To {address(venue)}",
              f"{length} of driving; arrive by {local_arrive:%H:%M} ({local_arrive.tzname()}) to set up."]
+    if event.ferry:
+        lines.append(f"{event.ferry}; be at the terminal {review.FERRY_CHECK_IN_MINUTES} min before it sails.")
     if split:
         lines.append("Part of this drive happens the day before.")
     return ical.CalendarEvent(
@@ -280,6 +292,34 @@ def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = ""
         status=event_status(visit),
         location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
         description="\n".join(lines), categories=("Drive",),
+    )
+
+
+def ferry_crossing(visit) -> Optional[Crossing]:
+    """The ferry crossing on the drive before a visit, from the ferry table (None when all road)."""
+    if not visit.ferry_name or visit.ferry_depart_dt is None:
+        return None
+    return crossing_at(visit.ferry_name, visit.ferry_depart_dt)
+
+
+def ferry_event(event: review.Event, *, host: str, prefix: str = "") -> Optional[ical.CalendarEvent]:
+    """The crossing itself, at its sailing time in the departure terminal's zone."""
+    visit = event.visit
+    crossing = ferry_crossing(visit)
+    if crossing is None:
+        return None
+    depart = visit.ferry_depart_dt
+    local = depart.astimezone(review.zone(crossing.a.tz))
+    return ical.CalendarEvent(
+        uid=f"ferry-{visit.request.id}@{host}",
+        summary=f"{prefix}Ferry {crossing.name}",
+        start=depart, end=depart + dt.timedelta(minutes=crossing.minutes), tz=crossing.a.tz, last_modified=EPOCH,
+        status=event_status(visit), location=f"{crossing.a.name} ferry terminal",
+        geo=(crossing.a.lat, crossing.a.lon),
+        description=f"{event.ferry}. Be at the {crossing.a.name} terminal by "
+                    f"{local - dt.timedelta(minutes=review.FERRY_CHECK_IN_MINUTES):%H:%M} ({local.tzname()}); "
+                    f"arrive at {crossing.b.name}.",
+        categories=("Drive",),
     )
 
 
@@ -327,9 +367,10 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
         live = [v for v in mine if event_status(v) != "cancelled"]
         for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
             for event in day.events:
-                drive = drive_event(event, host=host, rules=rules, prefix=mark)
-                if drive is not None:
-                    derived_events.append(drive)
+                for item in (drive_event(event, host=host, rules=rules, prefix=mark),
+                             ferry_event(event, host=host, prefix=mark)):
+                    if item is not None:
+                        derived_events.append(item)
             note = day_note(day, team, host=host, prefix=mark)
             if note is not None:
                 notes.append(note)

@@ -160,6 +160,28 @@ class Stop:
     link: str = ""
     drive_km: float = 0.0
     drive_minutes: int = 0
+    ferry: Optional["FerryCrossing"] = None  # the drive before this stop crosses water on it
+
+
+@dataclass(frozen=True)
+class FerryCrossing:
+    """A car ferry on the way to a stop: drawn dashed between its terminals, not as a road over the sea."""
+
+    name: str
+    depart_lat: float
+    depart_lon: float
+    arrive_lat: float
+    arrive_lon: float
+
+
+def _ferry_path(stop: Stop, week) -> list[tuple]:
+    """Path entries for the terminals before a stop whose drive crosses on a ferry (none otherwise)."""
+    f = stop.ferry
+    if f is None:
+        return []
+    tip = escape_text(f"Ferry {f.name}")
+    return [([round(f.depart_lat, 5), round(f.depart_lon, 5)], week),
+            ([round(f.arrive_lat, 5), round(f.arrive_lon, 5)], week, tip)]
 
 
 @dataclass(frozen=True)
@@ -410,6 +432,7 @@ def season_map(
         path = []
         for number, stop in enumerate(route, start=1):
             week = week_index[week_of(stop.start.date(), season_start)]
+            path += _ferry_path(stop, week)
             spec.markers.append(_stop_marker(stop, names[key], number, colour, [t, week]))
             path.append((spec.markers[-1]["p"], week))
         tips = {i: f"{escape_text(names[key])} · week {w}" for i, w in enumerate(weeks)}
@@ -422,18 +445,24 @@ def season_map(
     return _render(spec, assets)
 
 
-def _lines_by_week(path: list[tuple[list, int]], colour: str, tips: dict[int, str], k: list) -> list[dict]:
-    """One drive line per week of a route; each week's line starts where the week before ended."""
+def _lines_by_week(path: list[tuple], colour: str, tips: dict[int, str], k: list) -> list[dict]:
+    """One drive line per week of a route; each week's line starts where the week before ended.
+
+    A path entry (point, week, tip) ends a ferry crossing: that piece is its own dashed line on the water.
+    """
     lines, segment, current = [], [], None
 
     def flush():
         if len(segment) > 1:
             lines.append({"pts": segment, "k": k + [current], "c": colour, "tip": tips.get(current, "")})
 
-    for point, week in path:
-        if week != current:
+    for point, week, *ferry in path:
+        if week != current or ferry:
             flush()
-            segment, current = segment[-1:], week
+            if ferry and segment:
+                lines.append({"pts": [segment[-1], point], "k": k + [week], "c": colour, "dash": "6 8",
+                              "tip": ferry[0]})
+            segment, current = (segment[-1:] if not ferry else []), week
         segment.append(point)
     flush()
     return lines
@@ -472,6 +501,7 @@ def team_map(
         week = week_index[week_of(_day(item), season_start)]
         if isinstance(item, Stop):
             number += 1
+            path += _ferry_path(item, week)
             spec.markers.append(_stop_marker(item, team.name, number, colour, [week]))
         else:
             text = _sleep_text(item, "Night")
@@ -511,7 +541,12 @@ def day_map(
         text = _sleep_text(start, "Start")
         points.append([round(start.lat, 5), round(start.lon, 5)])
         spec.markers.append({"p": points[-1], "kind": "start", "c": colour, "popup": text, "tip": text, "label": "left"})
+    ferries = {}  # index in points of a ferry's arrival terminal -> its tip
     for number, stop in enumerate(route, start=1):
+        for entry in _ferry_path(stop, 0):
+            points.append(entry[0])
+            if len(entry) > 2:
+                ferries[len(points) - 1] = entry[2]
         spec.markers.append(_stop_marker(stop, team.name, number, colour, []))
         # few stops: each carries a permanent label, so the day reads even without tiles
         spec.markers[-1].update(label=True, tip=f"{number}. {escape_text(stop.venue)}, {stop.start:%H:%M}")
@@ -520,8 +555,11 @@ def day_map(
         text = _sleep_text(tonight, "Sleep")
         points.append([round(tonight.lat, 5), round(tonight.lon, 5)])
         spec.markers.append({"p": points[-1], "kind": "sleep", "c": colour, "popup": text, "tip": text, "label": "left"})
-    for a, b in zip(points, points[1:]):
-        spec.lines.append({"pts": [a, b], "c": colour, "tip": escape_text(team.name)})
+    for i, (a, b) in enumerate(zip(points, points[1:]), start=1):
+        if i in ferries:
+            spec.lines.append({"pts": [a, b], "c": colour, "dash": "6 8", "tip": ferries[i]})
+        else:
+            spec.lines.append({"pts": [a, b], "c": colour, "tip": escape_text(team.name)})
     spec.legend = [{"c": colour, "label": f"{len(route)} stop(s), in order", "shape": "stop"}]
     if start is not None:
         spec.legend.append({"c": colour, "label": "start: " + escape_text(start.town or "last night"), "shape": "start"})

@@ -364,6 +364,10 @@ class Visit(db.Model):
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCal SEQUENCE
     drive_minutes_before: Mapped[int] = mapped_column(Integer, default=0)
     drive_km_before: Mapped[float] = mapped_column(Float, default=0.0)
+    # the car ferry the drive before crosses on (formats.md section 3), when it crosses water
+    ferry_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    ferry_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ferry_depart_dt: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     changed_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)  # iCal DTSTAMP
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -272,6 +272,7 @@ def _plan_rows(season, data, *, params, previous, instance_data, digest, note) -
                     locked=request.fixed_start_dt is not None,
                     drive_minutes_before=int(round(v.get("drive_minutes_before") or 0)),
                     drive_km_before=float(v.get("drive_km_before") or 0.0),
+                    **_ferry_columns(v.get("ferry")),
                 )
             )
         nights = {}
@@ -298,6 +299,14 @@ def _utc(text: str) -> dt.datetime:
     if when.tzinfo is None:
         raise PlanningError(f"plan time {text!r} has no UTC offset")
     return when.astimezone(dt.timezone.utc)
+
+
+def _ferry_columns(ferry: dict | None) -> dict:
+    """Visit columns for the car ferry a plan's leg crosses on (none when the leg is all road)."""
+    if not ferry:
+        return {"ferry_name": None, "ferry_minutes": None, "ferry_depart_dt": None}
+    return {"ferry_name": str(ferry["name"]), "ferry_minutes": int(ferry["minutes"]),
+            "ferry_depart_dt": _utc(ferry["depart"])}
 
 
 @lru_cache(maxsize=1)

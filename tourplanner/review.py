@@ -30,6 +30,7 @@ from .models import (
     Visit,
 )
 from .optimize.plan import UNSERVED_REASONS  # the optimizer's own words for its reasons
+from .optimize.ferries import crossing_at
 from .optimize.travel import CIRCUITY, great_circle_km, travel_matrix
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -144,6 +145,9 @@ class Stop:
     version: int
     drive_minutes_before: int
     drive_km_before: float
+    ferry_name: str | None
+    ferry_minutes: int | None
+    ferry_depart_dt: dt.datetime | None
     request: RequestInfo
 
 
@@ -177,14 +181,15 @@ def plan_visits(plan: Plan, team_id: int | None = None) -> list[Stop]:
     """The plan's live visits (cancelled ones skipped) with request and venue, by team and start."""
     query = (
         select(Visit.id, Visit.team_id, Visit.start_dt, Visit.end_dt, Visit.order, Visit.locked, Visit.version,
-               Visit.drive_minutes_before, Visit.drive_km_before, *REQUEST_COLUMNS)
+               Visit.drive_minutes_before, Visit.drive_km_before, Visit.ferry_name, Visit.ferry_minutes,
+               Visit.ferry_depart_dt, *REQUEST_COLUMNS)
         .join(Request, Visit.request_id == Request.id).join(Venue, Request.venue_id == Venue.id)
         .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False))
         .order_by(Visit.team_id, Visit.start_dt)
     )
     if team_id is not None:
         query = query.where(Visit.team_id == team_id)
-    return [Stop(*row[:9], request=_request_info(row[9:])) for row in db.session.execute(query)]
+    return [Stop(*row[:12], request=_request_info(row[12:])) for row in db.session.execute(query)]
 
 
 def plan_visit_rows(plan: Plan) -> list[Visit]:
@@ -237,6 +242,7 @@ class Event:
     drive_km: float
     drive_minutes: int
     came_from: str = ""
+    ferry: str = ""  # 'Ferry Horseshoe Bay - Departure Bay, 1 h 40, sails 10:40' when the drive crosses
 
     @property
     def request(self) -> Request:
@@ -285,7 +291,7 @@ def local_event(visit: Visit, came_from: str = "") -> Event:
     tz = zone(visit.request.venue.tz)
     return Event(visit=visit, start=visit.start_dt.astimezone(tz), end=visit.end_dt.astimezone(tz),
                  drive_km=visit.drive_km_before or 0.0, drive_minutes=visit.drive_minutes_before or 0,
-                 came_from=came_from)
+                 came_from=came_from, ferry=ferry_text(visit))
 
 
 def season_days(season: Season) -> list[dt.date]:
@@ -597,6 +603,33 @@ def itinerary_csv(season: Season, plan: Plan) -> str:
     return out.getvalue()
 
 
+FERRY_CHECK_IN_MINUTES = 30  # operators ask vehicles to be at the terminal about this early
+
+
+def ferry_text(visit) -> str:
+    """'Ferry Horseshoe Bay - Departure Bay, 1 h 40, sails 10:40' for a drive that crosses; else ''."""
+    if not visit.ferry_name:
+        return ""
+    depart = visit.ferry_depart_dt
+    crossing = crossing_at(visit.ferry_name, depart) if depart is not None else None
+    hours, minutes = divmod(int(visit.ferry_minutes or 0), 60)
+    length = f"{hours} h {minutes:02d}" if hours else f"{minutes} min"
+    sails = f", sails {depart.astimezone(ZoneInfo(crossing.a.tz)):%H:%M}" if crossing is not None else ""
+    return f"Ferry {visit.ferry_name}, {length}{sails}"
+
+
+def ferry_dict(visit: Visit) -> dict:
+    """{"ferry": {...}} as formats.md section 3 has it, for a visit whose drive crosses on a ferry; else {}."""
+    if not visit.ferry_name:
+        return {}
+    depart = visit.ferry_depart_dt
+    crossing = crossing_at(visit.ferry_name, depart) if depart is not None else None
+    if crossing is not None:  # the departure in its terminal's own time
+        depart = depart.astimezone(ZoneInfo(crossing.a.tz))
+    return {"ferry": {"name": visit.ferry_name, "minutes": int(visit.ferry_minutes or 0),
+                      "depart": depart.isoformat(timespec="seconds") if depart else None}}
+
+
 def plan_dict(season: Season, plan: Plan) -> dict:
     """The plan in formats.md section 3, from its rows (so edits made after solving are included)."""
     visits = plan_visits(plan)
@@ -613,6 +646,7 @@ def plan_dict(season: Season, plan: Plan) -> dict:
                 "end": local_event(v).end.isoformat(timespec="seconds"),
                 "drive_minutes_before": int(v.drive_minutes_before or 0),
                 "drive_km_before": round(float(v.drive_km_before or 0.0), 1),
+                **ferry_dict(v),
             } for v in sorted(mine, key=lambda v: v.start_dt)],
             "nights": [{"date": n.day.isoformat(), "lat": n.lat, "lon": n.lon}
                        for n in overnights if n.team_id == team.id],
@@ -668,6 +702,8 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
         if n == 0 and e.drive_minutes:
             e.drive_today_km, e.drive_today_minutes = rest_of_leg(e, leg_start(team, visits, e), here)
         e.leave_by = e.arrive_by - dt.timedelta(minutes=e.drive_today_minutes)
+        if n == 0 and e.ferry:
+            e.leave_by = _leave_for_ferry(e, here, border) or e.leave_by
     later = [v for v in visits if v.start_dt.astimezone(zone(v.request.venue.tz)).date() > date]
     next_event = local_event(min(later, key=lambda v: v.start_dt)) if later else None
     drive_on = None
@@ -681,6 +717,18 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
             drive_on = {"km": km, "minutes": minutes, "toward": next_event}
     return {"day": day, "woke_in": woke_in, "setup_minutes": setup, "drive_on": drive_on,
             "next_event": next_event}
+
+
+def _leave_for_ferry(event: Event, here, border: int) -> dt.datetime | None:
+    """When to leave this morning for a drive that crosses on a ferry today: at the terminal 30 min before
+    it sails; None when the crossing was made before today (then the road on from the terminal counts)."""
+    visit = event.visit
+    crossing = crossing_at(visit.ferry_name, visit.ferry_depart_dt) if visit.ferry_depart_dt else None
+    if crossing is None or here[0] is None or visit.ferry_depart_dt < event.start - dt.timedelta(hours=20):
+        return None
+    minutes, _ = leg((*here, event.venue.country), (crossing.a.lat, crossing.a.lon, event.venue.country), border)
+    return (visit.ferry_depart_dt - dt.timedelta(minutes=FERRY_CHECK_IN_MINUTES + minutes)).astimezone(
+        event.start.tzinfo)
 
 
 # --- edits: pins, moves, drops, re-planning ---------------------------------------------------------
@@ -843,9 +891,9 @@ def rest_of_leg(event: Event, start, woke_at) -> tuple[float, int]:
 
 
 def leg(a, b, border_minutes: int) -> tuple[int, float]:
-    """(minutes, km) of one drive by the optimizer's travel model."""
-    minutes, km = travel_matrix([a[0], b[0]], [a[1], b[1]], [a[2], b[2]], border_minutes=border_minutes)
-    return int(minutes[0, 1]), float(km[0, 1])
+    """(driving minutes, road km) of one drive by the optimizer's travel model (a ferry's crossing excluded)."""
+    travel = travel_matrix([a[0], b[0]], [a[1], b[1]], [a[2], b[2]], border_minutes=border_minutes)
+    return travel.road_minutes(0, 1), float(travel.km[0, 1])
 
 
 def _relink(route: dict, instance) -> None:

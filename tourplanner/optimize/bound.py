@@ -76,7 +76,8 @@ def _team_day_columns(m: Model):
         if m.max_events == 2 and len(idx) > 1:
             drive = minutes[np.ix_(idx, idx)]
             first_then = (lo[:, None] + duration[idx][:, None] + m.teardown + drive + m.setup <= hi[None, :])
-            fits = first_then & (drive <= m.cap) & (idx[:, None] != idx[None, :])  # two windows on one date
+            driving = m.travel.driving[np.ix_(idx, idx)]  # the daily cap counts road minutes, not a crossing
+            fits = first_then & (driving <= m.cap) & (idx[:, None] != idx[None, :])  # two windows on one date
             a, b = np.nonzero(np.triu(fits | fits.T, 1))
             pairs = np.stack([idx[a], idx[b]], axis=1)
         columns.append((d, np.unique(idx), pairs))

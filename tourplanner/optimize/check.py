@@ -5,18 +5,30 @@ the hours when driving is allowed (day_start..day_end in the local time of both 
 a day off, at most the daily cap per date together with the other legs of that date). Packing as early
 as possible never uses more of a later day than any other packing, so a leg that does not fit this way
 does not fit at all.
+
+Water is checked with the checker's own land lookup (even-odd ray casting over data/lands.json, written
+apart from lands.py) and the ferry the visit names, not with the solver's choice of ferry: a leg between
+two lands must name a car ferry between them, sail at one of its departures, inside day hours unless the
+ship sails overnight, with the road to and from its terminals packed around the crossing.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .instance import WEEKDAYS, Instance
 from .model import country_of_zone, holiday_dates, season_years
+from .ferries import crossing_named
 from .plan import UNSERVED_REASONS, Plan
-from .travel import travel_matrix
+from .travel import road_leg, travel_matrix
+
+LANDS_FILE = Path(__file__).resolve().parent / "data" / "lands.json"
+MAINLAND = ("mainland", "the mainland", "mainland")
 
 UTC = dt.timezone.utc
 
@@ -29,6 +41,37 @@ class Violation:
     request: str | None
     team: str | None
     message: str
+
+
+@lru_cache(maxsize=1)
+def _land_table():
+    """(key, name, kind, bbox, rings) of every land in data/lands.json, as plain tuples."""
+    data = json.loads(LANDS_FILE.read_text(encoding="utf-8"))
+    table = []
+    for land in data if isinstance(data, list) else data["lands"]:
+        rings = [[(float(x), float(y)) for x, y in ring] for ring in land["polygons"]]
+        xs = [x for ring in rings for x, _ in ring]
+        ys = [y for ring in rings for _, y in ring]
+        table.append((land["key"], land["name"], land["kind"], (min(xs), min(ys), max(xs), max(ys)), rings))
+    return table
+
+
+def land_at(lat: float, lon: float):
+    """(key, name, kind) of the land a point is on; the mainland unless a ring of a land encloses it.
+
+    Written apart from lands.py (pure Python, one point at a time) so that a bug there cannot pass here.
+    """
+    for key, name, kind, (x0, y0, x1, y1), rings in _land_table():
+        if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+            continue
+        for ring in rings:  # each ring is one island's outline; a point in any of them is on the land
+            inside = False
+            for (xa, ya), (xb, yb) in zip(ring, ring[1:] + ring[:1]):
+                if (ya > lat) != (yb > lat) and lon < xa + (lat - ya) * (xb - xa) / (yb - ya):
+                    inside = not inside
+            if inside:
+                return key, name, kind
+    return MAINLAND
 
 
 class _Hours:
@@ -75,6 +118,26 @@ class _Hours:
         return t, add
 
 
+def _drive(hours, rules, used, leave, minutes, tz_a, tz_b, arrive_by, bad):
+    """Pack a leg's driving from `leave`; it must arrive by `arrive_by` inside the hours and the daily cap."""
+    if leave + dt.timedelta(minutes=minutes) > arrive_by:
+        bad("leg_too_short", f"{minutes} min of driving do not fit between the previous event and this one")
+        return
+    got = hours.pack(leave, minutes, tz_a, tz_b, used, rules.max_drive_minutes_per_day)
+    if got is not None and got[0] <= arrive_by:
+        for date, m in got[1].items():
+            used[date] = used.get(date, 0) + m
+        return
+    free = hours.pack(leave, minutes, tz_a, tz_b, used, 10 ** 9)
+    if free is not None and free[0] <= arrive_by:
+        bad("daily_drive", f"reaching it needs more than {rules.max_drive_minutes_per_day} min of driving on a day")
+        for date, m in free[1].items():
+            used[date] = used.get(date, 0) + m
+    else:
+        bad("night_rest", f"reaching it needs driving outside {rules.day_start}-{rules.day_end} local time or on "
+            "a day off")
+
+
 def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
     """All broken rules of a plan for an instance; an empty list means the plan can be published."""
     out: list[Violation] = []
@@ -88,7 +151,7 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
     day_start = dt.time(rules.day_start_min // 60, rules.day_start_min % 60)
     day_end_min = rules.day_end_min
 
-    # travel model over every point: requests, team starts, team ends
+    # every point: requests, team starts, team ends
     ids, lats, lons, countries = [], [], [], []
     for r in instance.requests:
         ids.append(r.id), lats.append(r.lat), lons.append(r.lon), countries.append(r.country)
@@ -98,8 +161,20 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
                 ids.append(f"{kind}:{t.id}"), lats.append(place.lat), lons.append(place.lon)
                 countries.append(country_of_zone(place.tz))
     pos = {ref: i for i, ref in enumerate(ids)}
-    minutes, km = travel_matrix(lats, lons, countries, border_minutes=rules.border_crossing_minutes,
-                                road=matrix, ids=ids if matrix is not None else None)
+    land = [land_at(la, lo) for la, lo in zip(lats, lons)]
+    engine = None
+    if matrix is not None:  # a routing engine's road matrix: its minutes include its own ferries
+        engine = travel_matrix(lats, lons, countries, border_minutes=rules.border_crossing_minutes,
+                               road=matrix, ids=ids)
+
+    def road(i, j, via=None):
+        """(minutes, km) of the road from point i to point j, or to/from a terminal `via` (lat, lon)."""
+        if engine is not None and isinstance(i, int) and isinstance(j, int):
+            return int(engine.minutes[i, j]), float(engine.km[i, j])
+        a = (lats[i], lons[i]) if isinstance(i, int) else i
+        b = (lats[j], lons[j]) if isinstance(j, int) else j
+        got = road_leg(a[0], a[1], b[0], b[1])
+        return int(got[0]), float(got[1])
 
     def bad(rule, request, team, message):
         out.append(Violation(rule, request, team, message))
@@ -163,10 +238,44 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
                     f"{local_start:%Y-%m-%dT%H:%M}")
             # the leg from the previous place
             i, j = pos[prev_point], pos[req.id]
-            need, leg_km = int(minutes[i, j]), float(km[i, j])
+            border = rules.border_crossing_minutes if countries[i] != countries[j] else 0
+            if land[j][2] == "no_road":
+                bad("no_road", req.id, team.id, f"{req.id}: {req.name} is on {land[j][1]}, which no road or car "
+                    "ferry reaches")
+            ferry = v.ferry
+            if ferry is None:
+                need, leg_km = road(i, j)
+                need += border if engine is None else 0
+                if engine is None and land[i][0] != land[j][0]:
+                    bad("water", req.id, team.id, f"{req.id}: the leg from {land[i][1]} to {land[j][1]} crosses "
+                        "water, and names no car ferry")
+                legs = [(prev_free, need)]
+            else:
+                crossing = next(iter(crossing_named(ferry.name, from_land=land[i][0])), None)
+                if crossing is None or crossing.b.land != land[j][0]:
+                    bad("ferry", req.id, team.id, f"{req.id}: no car ferry {ferry.name!r} sails from {land[i][1]} "
+                        f"to {land[j][1]}")
+                    prev_point, prev_tz, prev_free = req.id, req.tz, end + teardown
+                    continue
+                pre = road(i, (crossing.a.lat, crossing.a.lon))
+                post = road((crossing.b.lat, crossing.b.lon), j)
+                need, leg_km = pre[0] + post[0] + border, pre[1] + post[1]
+                depart = dt.datetime.fromisoformat(ferry.depart).astimezone(UTC)
+                local = depart.astimezone(ZoneInfo(crossing.a.tz))
+                if depart not in crossing.departures_on(local.date()) or ferry.minutes != crossing.minutes:
+                    bad("ferry", req.id, team.id, f"{req.id}: {ferry.name} has no {ferry.minutes}-minute sailing at "
+                        f"{local:%Y-%m-%d %H:%M}")
+                lo_a, hi_a = hours.day(local.date(), prev_tz)
+                lo_b, hi_b = hours.day(local.date(), req.tz)
+                arrive_ferry = depart + dt.timedelta(minutes=crossing.minutes)
+                if WEEKDAYS[local.date().weekday()] in off or (not crossing.overnight and (
+                        depart < max(lo_a, lo_b) or arrive_ferry > min(hi_a, hi_b))):
+                    bad("ferry", req.id, team.id, f"{req.id}: the {ferry.name} crossing at {local:%Y-%m-%d %H:%M} "
+                        f"is not inside {rules.day_start}-{rules.day_end} of a tour day")
+                legs = [(prev_free, pre[0] + border, depart), (arrive_ferry, post[0])]
             if v.drive_minutes_before < need:
-                bad("leg_too_short", req.id, team.id, f"{req.id}: leg given as {v.drive_minutes_before} min, the "
-                    f"travel model needs {need}")
+                bad("leg_too_short", req.id, team.id, f"{req.id}: leg given as {v.drive_minutes_before} min of "
+                    f"driving, the travel model needs {need}")
             if abs(v.drive_km_before - round(leg_km, 1)) > 0.051:
                 bad("kpis", req.id, team.id, f"{req.id}: leg given as {v.drive_km_before} km, the travel model "
                     f"says {round(leg_km, 1)}")
@@ -174,27 +283,14 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
             if arrive_by < prev_free:
                 bad("overlap", req.id, team.id, f"{req.id}: starts (with setup) before the previous event ends "
                     "(with teardown)")
-            elif prev_free + dt.timedelta(minutes=need) > arrive_by:
-                bad("leg_too_short", req.id, team.id, f"{req.id}: {need} min of driving do not fit between the "
-                    "previous event and this one")
             else:
-                got = hours.pack(prev_free, need, prev_tz, req.tz, used, rules.max_drive_minutes_per_day)
-                if got is not None and got[0] <= arrive_by:
-                    for date, m in got[1].items():
-                        used[date] = used.get(date, 0) + m
-                else:
-                    free = hours.pack(prev_free, need, prev_tz, req.tz, used, 10 ** 9)
-                    if free is not None and free[0] <= arrive_by:
-                        bad("daily_drive", req.id, team.id, f"{req.id}: reaching it needs more than "
-                            f"{rules.max_drive_minutes_per_day} min of driving on a day")
-                        for date, m in free[1].items():
-                            used[date] = used.get(date, 0) + m
-                    else:
-                        bad("night_rest", req.id, team.id, f"{req.id}: reaching it needs driving outside "
-                            f"{rules.day_start}-{rules.day_end} local time or on a day off")
+                for leg in legs:
+                    leave, minutes_, by = leg[0], leg[1], leg[2] if len(leg) > 2 else arrive_by
+                    _drive(hours, rules, used, leave, minutes_, prev_tz, req.tz, by, lambda rule, msg: bad(
+                        rule, req.id, team.id, f"{req.id}: {msg}"))
             prev_point, prev_tz, prev_free = req.id, req.tz, end + teardown
         if team.end is not None and route.visits and prev_point in pos:
-            need = int(minutes[pos[prev_point], pos[f"end:{team.id}"]])
+            need = road(pos[prev_point], pos[f"end:{team.id}"])[0]
             if hours.pack(prev_free, need, prev_tz, team.end.tz, used, rules.max_drive_minutes_per_day) is None:
                 bad("end_unreachable", None, team.id, f"team {team.id}: cannot reach its end point before the "
                     "season ends")

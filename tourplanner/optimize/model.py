@@ -13,7 +13,7 @@ team start/end points, each zone's day hours per date, each request's feasible s
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from .instance import WEEKDAYS, Instance, InstanceError
-from .travel import travel_matrix
+from .travel import UNREACHABLE, travel_matrix
 
 UTC = dt.timezone.utc
 BIG_PRIORITY_BONUS = 1_000_000.0  # priority 5 is served whenever feasible: no amount of km outweighs it
@@ -101,11 +101,21 @@ class Model:
                 f"end:{t.id}" if t.end else f"start:{t.id}" for t in teams]
         else:
             road_ids = None
-        self.minutes, self.km = travel_matrix(self.lat, self.lon, countries,
-                                              border_minutes=rules.border_crossing_minutes,
-                                              road=matrix, ids=road_ids)
+        travel = self.travel = travel_matrix(self.lat, self.lon, countries,
+                                             border_minutes=rules.border_crossing_minutes,
+                                             road=matrix, ids=road_ids)
+        self.minutes, self.km, self.lands = travel.minutes, travel.km, travel.lands
         self.min_list = self.minutes.tolist()
         self.km_list = self.km.tolist()
+        # the few legs that cross on a ferry: (a, b) -> FerryLeg; their sailings per crossing, built when needed
+        self.ferry_legs = {(int(a), int(b)): travel.ferry_leg(int(a), int(b))
+                           for a, b in np.argwhere(travel.ferry_of >= 0)}
+        self._sailings = {}
+        for k, t in enumerate(teams):
+            for p, what in ((n + k, "starts"), (n + nt + k, "ends")):
+                if self.lands[p].kind == "no_road":
+                    raise InstanceError(f"team {t.id} {what} on {self.lands[p].name}, which no road or car ferry "
+                                        "reaches")
 
         zones = sorted({p[2] for p in places})
         self.zone_names = zones
@@ -129,8 +139,10 @@ class Model:
         self.duration = [r.duration(rules) for r in reqs]
         self.allowed_teams = [None if r.team is None else [t.id for t in teams].index(r.team) for r in reqs]
         self.slots, self.slot_reason = [], []
-        for r in reqs:
-            slots, reason = self._slots(r)
+        for i, r in enumerate(reqs):
+            slots, reason = self._slots(r) if self.lands[i].kind != "no_road" else ([], (
+                "no_road", f"{r.name} is on {self.lands[i].name}, which no road or car ferry reaches "
+                "(the team travels by van)"))
             self.slots.append(slots)
             self.slot_reason.append(reason)
         self.slot_hi = [[s[2] for s in sl] for sl in self.slots]
@@ -193,13 +205,55 @@ class Model:
     def drive(self, a: int, b: int, t: int, date: int, used: int, stretches: list | None = None):
         """Drive a->b leaving at t; `used` minutes already driven on `date`.
 
-        Returns (arrival, last_date, used_on_last_date) or None when the season ends first; with
-        `stretches`, appends (date, start, minutes) of each stretch (for nights on the road).
+        Returns (arrival, last_date, used_on_last_date) or None when the season ends first. With
+        `stretches`, appends (date, lat, lon) where the team is at the end of each stretch of the leg (for
+        nights on the road) and ("ferry", departure minute) for a crossing. A ferry leg drives to the
+        terminal, waits for a sailing inside day hours (or takes an overnight one), crosses, drives on;
+        only road minutes count against the daily cap.
         """
         need = self.min_list[a][b]
         if need == 0:
             return t, date, used
+        if need >= UNREACHABLE:
+            return None
         lo, hi = self.pair(a, b)
+        leg = self.ferry_legs.get((a, b)) if self.ferry_legs else None
+        if leg is None:
+            return self._pack(lo, hi, need, t, date, used, stretches, a, None, b)
+        c = leg.crossing
+        got = self._pack(lo, hi, leg.pre_minutes, t, date, used, stretches, a, (c.a.lat, c.a.lon), None)
+        if got is None:
+            return None
+        t, date, used = got
+        sailing = self._next_sailing(c, t, lo, hi)
+        if sailing is None:
+            return None
+        dep, dep_date = sailing
+        if dep_date != date:
+            if stretches is not None:
+                stretches.append((date, c.a.lat, c.a.lon))  # waits for the sailing at the terminal
+            date, used = dep_date, 0
+        t = dep + c.minutes
+        if stretches is not None:
+            stretches.append(("ferry", dep))
+        if t > hi[date]:  # an overnight crossing: the team sleeps aboard
+            if stretches is not None:
+                stretches.append((date, (c.a.lat + c.b.lat) / 2, (c.a.lon + c.b.lon) / 2))
+            date, used = min(bisect_right(hi, t), self.days - 1), 0
+        elif stretches is not None:
+            stretches.append((date, c.b.lat, c.b.lon))
+        return self._pack(lo, hi, leg.post_minutes, t, date, used, stretches, (c.b.lat, c.b.lon), None, b)
+
+    def _point(self, p):
+        return p if isinstance(p, tuple) else (self.lat[p], self.lon[p])
+
+    def _pack(self, lo, hi, need, t, date, used, stretches, frm, to_place, to_point):
+        """Pack `need` driving minutes into the allowed hours from t on (the earliest packing)."""
+        if need <= 0:
+            return t, date, used
+        if stretches is not None:
+            (la, oa), (lb, ob) = self._point(frm), self._point(to_point if to_place is None else to_place)
+            total, done = need, 0
         d = bisect_right(hi, t)
         if d > date:
             used = 0
@@ -213,14 +267,53 @@ class Model:
                 s = lo[d] if lo[d] > t else t
                 room = min(hi[d] - s, cap - used)
                 if room > 0:
+                    take = min(room, need)
                     if stretches is not None:
-                        stretches.append((d, s, min(room, need)))
+                        done += take
+                        f = done / total
+                        stretches.append((d, la + (lb - la) * f, oa + (ob - oa) * f))
                     if room >= need:
                         return s + need, d, used + need
                     need -= room
                     t = s + room
             d += 1
             used = 0
+
+    def _next_sailing(self, c, t: int, lo, hi):
+        """The first sailing of crossing c at or after minute t that the rules allow: (minute, date)."""
+        table = self._sailings.get(c)
+        if table is None:
+            table = [], []
+            for d, day in enumerate(self.dates):
+                for when in c.departures_on(day):
+                    table[0].append(int((when - self.t0).total_seconds() // 60))
+                    table[1].append(d)
+            self._sailings[c] = table
+        minutes, dates = table
+        for i in range(bisect_left(minutes, t), len(minutes)):
+            dep, d = minutes[i], dates[i]
+            if self.off[d]:
+                continue
+            if c.overnight or (dep >= lo[d] and dep + c.minutes <= hi[d]):
+                return dep, d
+        return None
+
+    def ferry_on_leg(self, a: int, b: int, t: int, date: int, used: int):
+        """(Crossing, departure as an aware datetime in its terminal's zone) of the leg a->b driven from t, or
+        None when the leg is all road (or cannot be driven)."""
+        leg = self.ferry_legs.get((a, b))
+        if leg is None:
+            return None
+        stretches = []
+        if self.drive(a, b, t, date, used, stretches) is None:
+            return None
+        depart = next(s[1] for s in stretches if s[0] == "ferry")
+        return leg.crossing, self.to_utc(depart).astimezone(ZoneInfo(leg.crossing.a.tz))
+
+    def road_minutes(self, a: int, b: int) -> int:
+        """Driving minutes of a leg (a ferry leg's crossing excluded): what the plan reports."""
+        leg = self.ferry_legs.get((a, b))
+        return self.min_list[a][b] if leg is None else leg.road_minutes
 
     def earliest_start(self, r: int, t: int, date: int, events: int):
         """Earliest start >= t of request r given `events` already on `date`; (start, date) or None."""

@@ -9,6 +9,7 @@ UNSERVED_REASONS = {
     "no_reachable_window": "no team can get there inside any of its windows, even with nothing else to do",
     "pinned_conflict": "its pin (team or start time) cannot be kept",
     "dropped_for_value": "feasible on its own, but left out for visits worth more or needing less driving",
+    "no_road": "no road or car ferry reaches the venue (the team travels by van)",
 }
 
 
@@ -17,18 +18,37 @@ class PlanError(ValueError):
 
 
 @dataclass(frozen=True)
+class Ferry:
+    """The car ferry a leg crosses on: route name, crossing minutes, departure (ISO, terminal's offset)."""
+
+    name: str
+    minutes: int
+    depart: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "minutes": self.minutes, "depart": self.depart}
+
+
+@dataclass(frozen=True)
 class Visit:
-    """One scheduled event: start/end carry the venue's UTC offset at that moment."""
+    """One scheduled event: start/end carry the venue's UTC offset at that moment.
+
+    `drive_*_before` count the road part of the leg; a leg that crosses water names its `ferry`.
+    """
 
     request: str
     start: str
     end: str
     drive_minutes_before: int
     drive_km_before: float
+    ferry: Ferry | None = None
 
     def to_dict(self) -> dict:
-        return {"request": self.request, "start": self.start, "end": self.end,
-                "drive_minutes_before": self.drive_minutes_before, "drive_km_before": self.drive_km_before}
+        d = {"request": self.request, "start": self.start, "end": self.end,
+             "drive_minutes_before": self.drive_minutes_before, "drive_km_before": self.drive_km_before}
+        if self.ferry is not None:
+            d["ferry"] = self.ferry.to_dict()
+        return d
 
 
 @dataclass(frozen=True)
@@ -97,7 +117,11 @@ class Plan:
                 Route(team=r["team"],
                       visits=tuple(Visit(request=v["request"], start=v["start"], end=v["end"],
                                          drive_minutes_before=int(v["drive_minutes_before"]),
-                                         drive_km_before=float(v["drive_km_before"])) for v in r["visits"]),
+                                         drive_km_before=float(v["drive_km_before"]),
+                                         ferry=None if v.get("ferry") is None else Ferry(
+                                             name=str(v["ferry"]["name"]), minutes=int(v["ferry"]["minutes"]),
+                                             depart=str(v["ferry"]["depart"])))
+                             for v in r["visits"]),
                       nights=tuple(Night(date=n["date"], lat=float(n["lat"]), lon=float(n["lon"]))
                                    for n in r.get("nights", [])))
                 for r in d["routes"])

@@ -27,7 +27,7 @@ import numpy as np
 from .check import check
 from .instance import Instance
 from .model import BIG_PRIORITY_BONUS, Model
-from .plan import Night, Plan, Route, Unserved, Visit, plan_kpis
+from .plan import Ferry, Night, Plan, Route, Unserved, Visit, plan_kpis
 
 ENGINE = "tourplanner day-aware greedy + LNS"
 
@@ -477,14 +477,11 @@ def _nights(model: Model, search: Search, k: int):
     at_end = {}  # date -> where the team is when that day ends (later updates win)
     prev = search.initial(k)
     for r, st in zip(seq, states):
-        a = prev[0]
-        need, done = m.min_list[a][r], 0
         stretches = []
-        m.drive(a, r, prev[1], prev[2], prev[3], stretches)
-        for d, _s, take in stretches:
-            done += take
-            f = done / need
-            at_end[d] = (m.lat[a] + (m.lat[r] - m.lat[a]) * f, m.lon[a] + (m.lon[r] - m.lon[a]) * f)
+        m.drive(prev[0], r, prev[1], prev[2], prev[3], stretches)
+        for d, *where in stretches:
+            if d != "ferry":
+                at_end[d] = tuple(where)
         at_end[st[2]] = (m.lat[r], m.lon[r])
         prev = st
     nights, cur = [], (m.lat[m.n + k], m.lon[m.n + k])
@@ -498,7 +495,7 @@ def _unserved_reason(search: Search, i: int):
     m = search.m
     req = m.instance.requests[i]
     if m.slot_reason[i] is not None:
-        return m.slot_reason[i]
+        return m.slot_reason[i]  # no_road, or no slot inside the tour's dates and hours
     teams = [k for k in range(m.nt) if search.allowed[k, i]]
     alone = any(search.step(search.initial(k), i) is not None
                 and search.end_ok(k, search.step(search.initial(k), i)) for k in teams)
@@ -513,13 +510,22 @@ def _unserved_reason(search: Search, i: int):
     return ("dropped_for_value", "feasible on its own, but left out for visits worth more or needing less driving")
 
 
+def _ferry(m: Model, prev_state, r: int) -> Ferry | None:
+    """The crossing of the leg into r, with its departure as the exact schedule takes it."""
+    got = m.ferry_on_leg(prev_state[0], r, prev_state[1], prev_state[2], prev_state[3])
+    if got is None:
+        return None
+    crossing, depart = got
+    return Ferry(name=crossing.name, minutes=crossing.minutes, depart=depart.isoformat(timespec="seconds"))
+
+
 def build_plan(search: Search, solver: dict) -> Plan:
     """Turn the search's routes into a Plan (formats.md section 3)."""
     m = search.m
     inst = m.instance
     routes = []
     for k, team in enumerate(inst.teams):
-        visits, prev = [], m.n + k
+        visits, prev = [], search.initial(k)
         for r, st in zip(search.seq[k], search.states[k]):
             req = inst.requests[r]
             zone = ZoneInfo(req.tz)
@@ -527,9 +533,10 @@ def build_plan(search: Search, solver: dict) -> Plan:
             end = m.to_utc(st[5] + m.duration[r]).astimezone(zone)
             visits.append(Visit(request=req.id, start=start.isoformat(timespec="seconds"),
                                 end=end.isoformat(timespec="seconds"),
-                                drive_minutes_before=int(m.min_list[prev][r]),
-                                drive_km_before=round(float(m.km_list[prev][r]), 1)))
-            prev = r
+                                drive_minutes_before=int(m.road_minutes(prev[0], r)),
+                                drive_km_before=round(float(m.km_list[prev[0]][r]), 1),
+                                ferry=_ferry(m, prev, r)))
+            prev = st
         routes.append(Route(team=team.id, visits=tuple(visits), nights=tuple(_nights(m, search, k))))
     unserved = []
     for i, req in enumerate(inst.requests):

@@ -36,6 +36,7 @@ from werkzeug.routing import BuildError
 from .. import feeds, maps
 from ..extensions import db
 from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
+from ..optimize.ferries import crossing_at
 from ..web import TOKEN_PAGE_HEADERS
 
 bp = Blueprint("maps", __name__)
@@ -112,7 +113,7 @@ VISIT_COLUMNS = (
     Visit.start_dt, Visit.drive_km_before, Visit.drive_minutes_before, Team.slug.label("team_slug"),
     Team.base_tz, Request.id.label("request_id"), Request.ref, Request.audience, Request.status,
     Venue.name.label("venue_name"), Venue.city, Venue.region, Venue.country, Venue.lat, Venue.lon, Venue.tz,
-    Venue.show_on_public_map,
+    Venue.show_on_public_map, Visit.ferry_name, Visit.ferry_depart_dt,
 )
 
 
@@ -167,8 +168,18 @@ def _stops(rows, with_links: bool = True) -> list[maps.Stop]:
             team=row.team_slug, lat=row.lat, lon=row.lon, start=row.start_dt.astimezone(zone),
             venue=row.venue_name, town=_town(row), audience=row.audience, status=row.status, ref=row.ref,
             link=link(row.request_id), drive_km=row.drive_km_before, drive_minutes=row.drive_minutes_before,
+            ferry=_ferry(row.ferry_name, row.ferry_depart_dt),
         ))
     return stops
+
+
+def _ferry(name: str | None, depart: dt.datetime | None) -> maps.FerryCrossing | None:
+    """The crossing on the way to a stop, with its terminals from the ferry table."""
+    crossing = crossing_at(name, depart) if name and depart else None
+    if crossing is None:
+        return None
+    return maps.FerryCrossing(name=name, depart_lat=crossing.a.lat, depart_lon=crossing.a.lon,
+                              arrive_lat=crossing.b.lat, arrive_lon=crossing.b.lon)
 
 
 def _team_info(team: Team) -> maps.TeamInfo:
