@@ -174,6 +174,29 @@ def test_arizona_school_gets_phoenix_time(client, season):
     assert "Phoenix, AZ" in page_text(response)
 
 
+@pytest.mark.parametrize("city,region,code,land", [
+    ("Honolulu", "HI", "96813", "Hawaii"), ("Juneau", "AK", "99801", "Southeast Alaska")])
+def test_a_venue_no_road_reaches_is_told_at_once_and_flagged_for_coordinators(app, client, season, city, region,
+                                                                              code, land):
+    from tourplanner.auth import create_user
+
+    response = client.post("/request", data=form_data(season, city=city, region=region, postal_code=code))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert f"our team travels by van, and no road or car ferry reaches {land}" in text
+    req = db.session.scalar(select(Request))  # kept, so coordinators can answer it
+    create_user("coord@example.org", "correct horse battery")
+    client.post("/login", data={"email": "coord@example.org", "password": "correct horse battery"})
+    assert f"no road: {land}" in page_text(client.get("/admin/requests"))
+    assert f"No road or car ferry reaches {land}" in page_text(client.get(f"/admin/requests/{req.id}"))
+
+
+def test_a_bridged_island_venue_is_not_told_it_cannot_be_reached(client, season):
+    response = client.post("/request", data=form_data(season, city="Key West", region="FL", postal_code="33040"))
+    assert response.status_code == 200
+    assert "no road" not in page_text(response)
+
+
 @pytest.mark.parametrize("country,region,code,expected", [
     ("CA", "QC", "12345", "a Canadian postal code looks like J3B 1A1"),
     ("CA", "QC", "D3B 1A1", "a Canadian postal code looks like J3B 1A1"),

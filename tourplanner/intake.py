@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 
 from .extensions import db
 from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, tokens_match
+from .optimize.lands import land_of
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) gives
@@ -47,6 +48,18 @@ class Outcome:
     merged: bool
     locked: bool = False  # an earlier request already has a date; nothing was changed
     place_label: str = ""  # where the geocoder put the venue, for the person to check
+
+
+def unreachable_place(venue: Venue) -> Optional[str]:
+    """The name of the land a venue is on when no road or car ferry reaches it (Hawaii, Juneau...), else None.
+
+    Read from the stored coordinates each time, so the flag coordinators see never goes stale when a
+    location is corrected.
+    """
+    if venue.lat is None or venue.lon is None:
+        return None
+    land = land_of(venue.lat, venue.lon)
+    return land.name if land.kind == "no_road" else None
 
 
 def open_season(today: dt.date) -> Optional[Season]:

@@ -95,7 +95,8 @@ def request_form():
     link = url_for("intake.status", token=outcome.token, _external=True) if outcome.token else None
     if not outcome.locked:
         _mail_receipt(outcome, link)
-    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link)
+    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link,
+                           no_road=intake.unreachable_place(outcome.request.venue))
 
 
 def _add_row(form) -> int | None:

@@ -39,7 +39,8 @@ def queue():
     seasons = db.session.scalars(select(Season).order_by(Season.start_date.desc())).all()
     regions = sorted({r for r in db.session.scalars(select(Venue.region).distinct()) if r})
     return render_template("intake/admin_queue.html", rows=rows, seasons=seasons, regions=regions, filters=filters,
-                           statuses=REQUEST_STATUSES, types=VENUE_TYPE_CHOICES, words=intake.STATUS_WORDS)
+                           statuses=REQUEST_STATUSES, types=VENUE_TYPE_CHOICES, words=intake.STATUS_WORDS,
+                           no_road={r.id: intake.unreachable_place(r.venue) for r in rows})
 
 
 @bp.route("/<int:request_id>")
@@ -63,6 +64,7 @@ def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200
         "intake/admin_request.html", req=req, edit_form=edit_form, location_form=location_form or LocationForm(),
         decision_form=MessageForm(), map_html=_point_map(req.venue), conflict=conflict,
         windows=[intake.describe_window(w) for w in req.windows], words=intake.STATUS_WORDS,
+        no_road=intake.unreachable_place(req.venue),
     ), code
 
 
