@@ -38,6 +38,7 @@ KEEP_OFF_KM = 0.5      # ...but stay this far from other land, so mainland docks
 ANCHOR_KM = 2.0        # an anchor town picks the part containing it, or the nearest part this close
 PRE_SIMPLIFY_KM = 0.1  # thin the raw data first (speed only)
 MIN_HOLE_KM2 = 4.0     # holes smaller than this are dropped (size)
+MIN_PART_KM2 = 0.05    # and pieces smaller than this
 
 GEO = "geoBoundaries ADM1 (US Census, public domain; Statistics Canada, OGL-Canada) via coord2loc-usa/-can 0.0.1"
 
@@ -285,19 +286,19 @@ def build(regions, all_parts, tree, entry, taken):
     other = shapely.difference(shapely.intersection(shapely.union_all(near), grown.envelope.buffer(0.1)), raw)
     other_km = shapely.buffer(project(other, lat0), KEEP_OFF_KM, quad_segs=2)
     land_km = shapely.union(shapely.difference(grown_km, other_km), km)
-    if taken is not None and not taken.is_empty:
-        land_km = shapely.difference(land_km, project(taken, lat0))
     tolerance = 0.5 if raw.area < 50 else 2.0  # km; big roadless lands need less detail
     land_km = shapely.simplify(land_km, tolerance, preserve_topology=True)
+    land_km = shapely.union_all([  # small holes (islets of other land in the buffer) are not worth their bytes
+        shapely.Polygon(p.exterior, [h for h in p.interiors if shapely.Polygon(h).area >= MIN_HOLE_KM2])
+        for p in parts(land_km)])
     land = unproject(land_km, lat0)
-    rings = []
-    for poly in parts(shapely.make_valid(land)):
-        for ring in [poly.exterior, *poly.interiors]:
-            if ring is not poly.exterior and shapely.Polygon(ring).area * KM_PER_DEG ** 2 < MIN_HOLE_KM2:
-                continue
-            coords = [[round(x, 4), round(y, 4)] for x, y in ring.coords]
-            if len(coords) >= 4:
-                rings.append(coords)
+    if taken is not None:  # lands do not overlap: water between two of them goes to the first
+        land = shapely.difference(land, taken)
+    land = shapely.set_precision(land, 1e-4)  # 4 decimals (~10 m), valid after rounding
+    km2 = KM_PER_DEG ** 2 * math.cos(math.radians(lat0))
+    rings = [[[x, y] for x, y in ring.coords]  # slivers left by the cuts are dropped
+             for poly in parts(land) if poly.area * km2 >= MIN_PART_KM2
+             for ring in [poly.exterior, *poly.interiors] if shapely.Polygon(ring).area * km2 >= MIN_PART_KM2]
     source = GEO + (f": {note}" if note else "")
     return {"key": key, "name": name, "kind": kind, "polygons": rings, "source": source}, land
 
