@@ -246,3 +246,25 @@ def test_with_a_road_engine_its_ferries_are_used_and_no_road_places_stay_cut_off
     (v,) = plan.route("w").visits
     assert v.ferry is None and v.drive_minutes_before == 180
     assert {u.request: u.reason for u in plan.unserved} == {"honolulu": "no_road"}
+
+
+def test_the_checkers_land_lookup_agrees_with_the_solvers_on_random_points():
+    # two implementations (numpy in lands.py, plain Python in check.py) over the same data: a bug in either
+    # shows as a disagreement somewhere in North America
+    import numpy as np
+
+    from tourplanner.optimize.check import land_at
+    from tourplanner.optimize.lands import lands_of
+
+    rng = np.random.default_rng(7)
+    lats, lons = rng.uniform(15, 75, 4000), rng.uniform(-170, -50, 4000)
+    # and points near every ferry terminal and island, where the outlines are
+    near = [(48.43, -123.37), (47.56, -52.71), (47.38, -61.86), (41.28, -70.10), (41.45, -70.60), (48.53, -123.02),
+            (21.31, -157.86), (58.30, -134.42), (49.37, -123.27), (49.43, -123.47), (46.21, -60.25)]
+    for lat, lon in near:
+        lats = np.append(lats, lat + rng.uniform(-0.3, 0.3, 100))
+        lons = np.append(lons, lon + rng.uniform(-0.3, 0.3, 100))
+    fast = [land.key for land in lands_of(lats, lons)]
+    plain = [land_at(float(a), float(b))[0] for a, b in zip(lats, lons)]
+    assert fast == plain
+    assert len(set(fast)) > 8  # the sample does reach many lands, not only the mainland

@@ -57,20 +57,21 @@ def _land_table():
 
 
 def land_at(lat: float, lon: float):
-    """(key, name, kind) of the land a point is on; the mainland unless a ring of a land encloses it.
+    """(key, name, kind) of the land a point is on: inside when an odd number of the land's rings surround it
+    (outlines and their holes), else the mainland.
 
     Written apart from lands.py (pure Python, one point at a time) so that a bug there cannot pass here.
     """
     for key, name, kind, (x0, y0, x1, y1), rings in _land_table():
         if not (x0 <= lon <= x1 and y0 <= lat <= y1):
             continue
-        for ring in rings:  # each ring is one island's outline; a point in any of them is on the land
-            inside = False
+        inside = False
+        for ring in rings:
             for (xa, ya), (xb, yb) in zip(ring, ring[1:] + ring[:1]):
                 if (ya > lat) != (yb > lat) and lon < xa + (lat - ya) * (xb - xa) / (yb - ya):
                     inside = not inside
-            if inside:
-                return key, name, kind
+        if inside:
+            return key, name, kind
     return MAINLAND
 
 
