@@ -91,6 +91,28 @@ ROAD_TRAPS = [  # road-connected, next to a land: ferry docks, road ends, the fa
     ("Timmins ON", 48.4770, -81.3300, M), ("Kapuskasing ON", 49.4160, -82.4330, M), ("Hearst ON", 49.6870, -83.6670, M),
 ]
 
+EDGES = [  # ferry docks, islands folded into a land, and towns either side of a hand-drawn line
+    ("Swartz Bay BC", 48.6880, -123.4100, "vancouver_island"), ("Departure Bay BC", 49.1930, -123.9550, "vancouver_island"),
+    ("Duke Point BC", 49.1630, -123.8910, "vancouver_island"), ("Langdale BC", 49.4346, -123.4713, "sunshine_coast"),
+    ("Port Mellon BC", 49.5200, -123.4800, "sunshine_coast"), ("Pender Harbour BC", 49.6300, -124.0300, "sunshine_coast"),
+    ("Lund BC", 49.9800, -124.7600, "sunshine_coast"), ("Lions Bay BC", 49.4550, -123.2370, M),
+    ("Britannia Beach BC", 49.6250, -123.2030, M), ("Port Washington, North Pender BC", 48.8120, -123.3200, "gulf_islands"),
+    ("Miners Bay, Mayne BC", 48.8530, -123.3000, "gulf_islands"), ("Sandspit BC", 53.2400, -131.8200, "haida_gwaii"),
+    ("Tahlequah WA", 47.3316, -122.5070, "vashon_island"), ("Fauntleroy WA", 47.5230, -122.3960, M),
+    ("Orcas ferry landing WA", 48.5970, -122.9440, "san_juan_islands"), ("Argentia NL", 47.3000, -53.9900, "newfoundland"),
+    ("Twillingate NL", 49.6456, -54.7580, "newfoundland"), ("Fogo NL", 49.7150, -54.2740, "newfoundland"),
+    ("Wabana, Bell Island NL", 47.6360, -52.9470, "newfoundland"), ("Havre-Aubert QC", 47.2400, -61.8400, "magdalen_islands"),
+    ("Grande-Entree QC", 47.5500, -61.5500, "magdalen_islands"), ("Gustavus AK", 58.4130, -135.7370, "southeast_alaska"),
+    ("Yakutat AK", 59.5469, -139.7272, "southeast_alaska"), ("Stewart BC", 55.9380, -129.9880, M),
+    ("Tanana AK", 65.1720, -152.0790, "western_alaska"), ("Manley Hot Springs AK", 65.0010, -150.6340, M),
+    ("Bettles AK", 66.9180, -151.5200, "western_alaska"), ("Coldfoot AK", 67.2520, -150.1750, M),
+    ("Kaktovik AK", 70.1320, -143.6240, "western_alaska"), ("Fort Yukon AK", 66.5650, -145.2740, "western_alaska"),
+    ("Circle AK", 65.8256, -144.0606, M), ("Anchor Point AK", 59.7767, -151.8314, M), ("Talkeetna AK", 62.3209, -150.1066, M),
+    ("Sanikiluaq NU", 56.5420, -79.2250, "nunavut"), ("Schefferville QC", 54.8000, -66.8300, "nunavik"),
+    ("Chisasibi QC", 53.7820, -78.9040, M), ("North West River NL", 53.5250, -60.1440, M),
+    ("Fort Albany ON", 52.2030, -81.6850, "ontario_far_north"), ("Nakina ON", 50.1700, -86.7100, M),
+]
+
 CITIES = [
     ("Los Angeles", 34.0522, -118.2437, M), ("San Francisco", 37.7749, -122.4194, M), ("Portland OR", 45.5152, -122.6784, M),
     ("Phoenix", 33.4484, -112.0740, M), ("Salt Lake City", 40.7608, -111.8910, M), ("Denver", 39.7392, -104.9903, M),
@@ -104,7 +126,7 @@ CITIES = [
     ("Saint John NB", 45.2733, -66.0633, M), ("Baie-Comeau QC", 49.2170, -68.1500, M),
 ]
 
-TOWNS = BRIDGED_ISLANDS + FERRY + NO_ROAD + ROAD_TRAPS + CITIES
+TOWNS = BRIDGED_ISLANDS + FERRY + NO_ROAD + ROAD_TRAPS + EDGES + CITIES
 KINDS = {**{key: "ferry" for *_, key in FERRY}, **{key: "no_road" for *_, key in NO_ROAD}, M: "mainland"}
 
 

@@ -79,6 +79,10 @@ PENDER_MAYNE_SATURNA = [  # one outline around the Penders, Mayne, Saturna and t
     (-123.170, 48.725), (-123.240, 48.725), (-123.300, 48.750), (-123.345, 48.800)]
 BARTER_ISLAND = [(-143.80, 70.09), (-143.60, 70.08), (-143.52, 70.11), (-143.58, 70.15), (-143.72, 70.14),
                  (-143.80, 70.09)]
+BELL_ISLAND = [(-53.020, 47.600), (-52.980, 47.595), (-52.920, 47.625), (-52.900, 47.650), (-52.930, 47.665),
+               (-52.990, 47.645), (-53.020, 47.620), (-53.020, 47.600)]
+TWILLINGATE = [(-54.860, 49.620), (-54.800, 49.585), (-54.720, 49.600), (-54.700, 49.650), (-54.740, 49.700),
+               (-54.820, 49.690), (-54.860, 49.620)]
 SHAW_ISLAND = [(-123.010, 48.565), (-122.930, 48.555), (-122.910, 48.575), (-122.930, 48.605),
                (-122.990, 48.600), (-123.010, 48.565)]
 
@@ -90,7 +94,8 @@ HAND = "; hand-drawn by the tourplanner maintainers from general geographic know
 #   ("anchors+", hand)       those parts plus hand-drawn rings (islands missing from the data)
 #   ("cut", rings[, hand])   the region (or, given anchors, their parts) intersected with hand-drawn rings,
 #                            plus optional hand-drawn islands
-#   ("island_of", (lat, lon)) the anchor parts and every part nearer to them than to the part at (lat, lon)
+#   ("island_of", (lat, lon)[, hand]) the anchor parts and every part nearer to them than to the part at
+#                            (lat, lon), plus optional hand-drawn islands
 LANDS = [
     ("vancouver_island", "Vancouver Island", "ferry", "British Columbia", "anchors",
      [("Victoria", 48.4284, -123.3656), ("Nanaimo", 49.1659, -123.9401), ("Courtenay", 49.6841, -124.9904),
@@ -107,10 +112,12 @@ LANDS = [
     ("haida_gwaii", "Haida Gwaii", "ferry", "British Columbia", "anchors",
      [("Masset", 54.0110, -132.1470), ("Skidegate", 53.2650, -131.9900), ("Sandspit", 53.2400, -131.8200)],
      "Graham and Moresby islands"),
-    ("newfoundland", "Newfoundland", "ferry", "Newfoundland and Labrador", ("island_of", (53.30, -60.33)),
+    ("newfoundland", "Newfoundland", "ferry", "Newfoundland and Labrador",
+     ("island_of", (53.30, -60.33), [BELL_ISLAND, TWILLINGATE]),
      [("St. John's", 47.5615, -52.7126), ("Corner Brook", 48.9500, -57.9500), ("Gander", 48.9560, -54.6080)],
      "the island of Newfoundland and the islands nearer to it than to Labrador (Fogo, Bell Island, the "
-     "causeway-linked New World Island...); Labrador is road-connected by the Trans-Labrador Highway"),
+     "causeway-linked New World Island...), with Bell Island and the Twillingate islands, which are missing from the "
+     "data, hand-drawn" + HAND + "; Labrador is road-connected by the Trans-Labrador Highway"),
     ("magdalen_islands", "Îles de la Madeleine", "ferry", "Quebec", ("cut", [MAGDALEN_BOX]), [],
      "every Quebec part in a box around the islands"),
     ("nantucket", "Nantucket", "ferry", "Massachusetts", "anchors", [("Nantucket", 41.2835, -70.0995)], ""),
@@ -162,6 +169,13 @@ FACTS = [
     ("Port Washington", 48.8120, -123.3200, "gulf_islands"), ("Hope Bay", 48.8020, -123.2720, "gulf_islands"),
     ("South Pender", 48.7480, -123.2100, "gulf_islands"), ("Miners Bay", 48.8530, -123.3000, "gulf_islands"),
     ("Saturna", 48.7950, -123.2000, "gulf_islands"), ("Sidney", 48.6500, -123.3990, "vancouver_island"),
+    ("Twillingate", 49.6456, -54.7580, "newfoundland"), ("Fogo", 49.7150, -54.2740, "newfoundland"),
+    ("Wabana, Bell Island", 47.6360, -52.9470, "newfoundland"),
+    ("Departure Bay", 49.1930, -123.9550, "vancouver_island"), ("Duke Point", 49.1630, -123.8910, "vancouver_island"),
+    ("Tahlequah", 47.3316, -122.5070, "vashon_island"), ("Vashon north dock", 47.5100, -122.4640, "vashon_island"),
+    ("Orcas landing", 48.5970, -122.9440, "san_juan_islands"), ("Lopez landing", 48.5700, -122.8860, "san_juan_islands"),
+    ("Pender Harbour", 49.6300, -124.0300, "sunshine_coast"), ("Lund", 49.9800, -124.7600, "sunshine_coast"),
+    ("Port Mellon", 49.5200, -123.4800, "sunshine_coast"), ("Britannia Beach", 49.6250, -123.2030, None),
     ("Gibsons", 49.3975, -123.5050, "sunshine_coast"), ("Sechelt", 49.4742, -123.7545, "sunshine_coast"),
     ("Powell River", 49.8352, -124.5247, "sunshine_coast"), ("Langdale", 49.4346, -123.4713, "sunshine_coast"),
     ("Horseshoe Bay", 49.3760, -123.2730, None), ("West Vancouver", 49.3270, -123.1660, None),
@@ -258,20 +272,22 @@ def select(regions, region, how, anchors):
         return shapely.union_all(region_parts)
     if how == "anchors":
         return shapely.union_all(anchor_parts(region_parts, anchors))
-    kind, arg, *hand = how
+    kind, arg, *extra = how
+    hand = [shapely.Polygon(r) for r in (extra[0] if extra else [])]
+    if kind == "anchors+":
+        return shapely.union_all((anchor_parts(region_parts, anchors) if anchors else []) + arg_polygons(arg))
     if kind == "cut":
         whole = shapely.union_all(anchor_parts(region_parts, anchors)) if anchors else regions[region]
-        cut = shapely.intersection(whole, shapely.MultiPolygon([shapely.Polygon(r) for r in arg]))
-        return shapely.union_all([cut] + [shapely.Polygon(r) for r in (hand[0] if hand else [])])
-    if kind == "anchors+":
-        hand = [shapely.Polygon(r) for r in arg]
-        return shapely.union_all((anchor_parts(region_parts, anchors) if anchors else []) + hand)
+        return shapely.union_all([shapely.intersection(whole, shapely.MultiPolygon(arg_polygons(arg)))] + hand)
     if kind == "island_of":
-        main = anchor_parts(region_parts, anchors)
-        other = anchor_parts(region_parts, [("other", *arg)])
-        main_u, other_u = shapely.union_all(main), shapely.union_all(other)
-        return shapely.union_all([p for p in region_parts if p.distance(main_u) <= p.distance(other_u)])
+        main = shapely.union_all(anchor_parts(region_parts, anchors))
+        other = shapely.union_all(anchor_parts(region_parts, [("other", *arg)]))
+        return shapely.union_all([p for p in region_parts if p.distance(main) <= p.distance(other)] + hand)
     raise ValueError(how)
+
+
+def arg_polygons(rings):
+    return [shapely.Polygon(r) for r in rings]
 
 
 def build(regions, all_parts, tree, entry, taken):
