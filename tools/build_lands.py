@@ -44,7 +44,8 @@ GEO = "geoBoundaries ADM1 (US Census, public domain; Statistics Canada, OGL-Cana
 
 # Hand-drawn cut lines, as (lon, lat) rings; each is intersected with the ADM1 land, so only its land-side
 # course matters. Generous on the roadless side, kept tens of km from the listed road-connected towns.
-SUNSHINE_COAST_CUT = [  # west of Howe Sound (Horseshoe Bay, Lions Bay, Britannia, Squamish stay out), to Desolation Sound
+# The Sunshine Coast: west of Howe Sound (Horseshoe Bay, Lions Bay, Britannia, Squamish stay out), to Desolation Sound.
+SUNSHINE_COAST_CUT = [
     (-123.33, 49.20), (-123.33, 49.45), (-123.30, 49.60), (-123.28, 49.64), (-123.32, 49.80), (-123.60, 50.10),
     (-124.00, 50.50), (-125.00, 50.50), (-125.30, 50.00), (-124.50, 49.30), (-123.33, 49.20)]
 SOUTHEAST_ALASKA_CUT = [  # the panhandle and Yakutat; cut south of Haines/Skagway (59.0N) and around Hyder
@@ -137,7 +138,6 @@ LANDS = [
     ("northern_mariana_islands", "Northern Mariana Islands", "no_road",
      "Commonwealth of the Northern Mariana Islands", "whole", [], ""),
     ("american_samoa", "American Samoa", "no_road", "American Samoa", "whole", [], ""),
-    ("nunavut", "Nunavut", "no_road", "Nunavut", "whole", [], "the whole territory"),
     ("southeast_alaska", "Southeast Alaska", "no_road", "Alaska", ("cut", [SOUTHEAST_ALASKA_CUT]), [],
      "the roadless panhandle and Yakutat; Haines, Skagway and Hyder are road-connected, so the cut runs at 59N "
      "and around Hyder" + HAND),
@@ -160,7 +160,11 @@ LANDS = [
     ("churchill", "Churchill", "no_road", "Manitoba", ("cut", [CHURCHILL_CUT]), [],
      "Manitoba north of 57.2N and east of 97.5W: Churchill (rail only) and the Hudson Bay coast; Gillam and "
      "Thompson are road-connected" + HAND),
+    # Last, so that the lands above keep the water they share with it; grown further (WIDE_BUFFER_KM) because
+    # the data misses small islands with towns on them (Dorset Island: Kinngait).
+    ("nunavut", "Nunavut", "no_road", "Nunavut", "whole", [], "the whole territory, grown 5 km over water"),
 ]
+WIDE_BUFFER_KM = {"nunavut": 5.0}
 
 # Towns that must fall in a land (key) or on the mainland (None): anchors of hand cuts and the traps next to them.
 FACTS = [
@@ -173,7 +177,8 @@ FACTS = [
     ("Wabana, Bell Island", 47.6360, -52.9470, "newfoundland"),
     ("Departure Bay", 49.1930, -123.9550, "vancouver_island"), ("Duke Point", 49.1630, -123.8910, "vancouver_island"),
     ("Tahlequah", 47.3316, -122.5070, "vashon_island"), ("Vashon north dock", 47.5100, -122.4640, "vashon_island"),
-    ("Orcas landing", 48.5970, -122.9440, "san_juan_islands"), ("Lopez landing", 48.5700, -122.8860, "san_juan_islands"),
+    ("Orcas landing", 48.5970, -122.9440, "san_juan_islands"),
+    ("Lopez landing", 48.5700, -122.8860, "san_juan_islands"),
     ("Pender Harbour", 49.6300, -124.0300, "sunshine_coast"), ("Lund", 49.9800, -124.7600, "sunshine_coast"),
     ("Port Mellon", 49.5200, -123.4800, "sunshine_coast"), ("Britannia Beach", 49.6250, -123.2030, None),
     ("Gibsons", 49.3975, -123.5050, "sunshine_coast"), ("Sechelt", 49.4742, -123.7545, "sunshine_coast"),
@@ -204,11 +209,14 @@ FACTS = [
     ("Unalaska", 53.8739, -166.5375, "western_alaska"), ("Adak", 51.8800, -176.6580, "western_alaska"),
     ("Tanana", 65.1720, -152.0790, "western_alaska"), ("Bettles", 66.9180, -151.5200, "western_alaska"),
     ("Kaktovik", 70.1320, -143.6240, "western_alaska"), ("Fort Yukon", 66.5650, -145.2740, "western_alaska"),
-    ("Anchorage", 61.2181, -149.9003, None), ("Fairbanks", 64.8378, -147.7164, None), ("Kenai", 60.5544, -151.2583, None),
-    ("Homer", 59.6425, -151.5483, None), ("Anchor Point", 59.7767, -151.8314, None), ("Valdez", 61.1308, -146.3483, None),
+    ("Anchorage", 61.2181, -149.9003, None), ("Fairbanks", 64.8378, -147.7164, None),
+    ("Kenai", 60.5544, -151.2583, None),
+    ("Homer", 59.6425, -151.5483, None), ("Anchor Point", 59.7767, -151.8314, None),
+    ("Valdez", 61.1308, -146.3483, None),
     ("Deadhorse", 70.2002, -148.4597, None), ("Coldfoot", 67.2520, -150.1750, None), ("Tok", 63.3367, -142.9856, None),
     ("Delta Junction", 64.0379, -145.7322, None), ("Manley Hot Springs", 65.0010, -150.6340, None),
-    ("Talkeetna", 62.3209, -150.1066, None), ("Circle", 65.8256, -144.0606, None), ("Kantishna", 63.5420, -150.9950, None),
+    ("Talkeetna", 62.3209, -150.1066, None), ("Circle", 65.8256, -144.0606, None),
+    ("Kantishna", 63.5420, -150.9950, None),
     ("Kuujjuaq", 58.1030, -68.4180, "nunavik"), ("Kuujjuarapik", 55.2820, -77.7560, "nunavik"),
     ("Puvirnituq", 60.0390, -77.2830, "nunavik"), ("Inukjuak", 58.4530, -78.1020, "nunavik"),
     ("Schefferville", 54.8000, -66.8300, "nunavik"),
@@ -222,12 +230,15 @@ FACTS = [
     ("Moosonee", 51.2720, -80.6420, "ontario_far_north"), ("Attawapiskat", 52.9260, -82.4290, "ontario_far_north"),
     ("Fort Severn", 56.0000, -87.6330, "ontario_far_north"), ("Sandy Lake", 53.0600, -93.3400, "ontario_far_north"),
     ("Big Trout Lake", 53.8200, -89.8800, "ontario_far_north"), ("Fort Albany", 52.2030, -81.6850, "ontario_far_north"),
-    ("Pickle Lake", 51.4710, -90.1880, None), ("Red Lake", 51.0120, -93.8270, None), ("Cochrane", 49.0630, -81.0220, None),
+    ("Pickle Lake", 51.4710, -90.1880, None), ("Red Lake", 51.0120, -93.8270, None),
+    ("Cochrane", 49.0630, -81.0220, None),
     ("Timmins", 48.4770, -81.3300, None), ("Kapuskasing", 49.4160, -82.4330, None), ("Hearst", 49.6870, -83.6670, None),
     ("Nakina", 50.1700, -86.7100, None), ("Otter Rapids", 50.1830, -81.6320, None),
-    ("Churchill", 58.7684, -94.1650, "churchill"), ("Thompson", 55.7435, -97.8558, None), ("Gillam", 56.3470, -94.7070, None),
+    ("Churchill", 58.7684, -94.1650, "churchill"), ("Thompson", 55.7435, -97.8558, None),
+    ("Gillam", 56.3470, -94.7070, None),
     ("Iqaluit", 63.7467, -68.5170, "nunavut"), ("Rankin Inlet", 62.8090, -92.0850, "nunavut"),
-    ("Sanikiluaq", 56.5420, -79.2250, "nunavut"), ("Yellowknife", 62.4540, -114.3718, None),
+    ("Sanikiluaq", 56.5420, -79.2250, "nunavut"), ("Kinngait", 64.2333, -76.5333, "nunavut"),
+    ("Yellowknife", 62.4540, -114.3718, None),
     ("Honolulu", 21.3069, -157.8583, "hawaii"), ("San Juan", 18.4655, -66.1057, "puerto_rico"),
     ("Charlotte Amalie", 18.3419, -64.9307, "us_virgin_islands"), ("Hagåtña", 13.4757, 144.7489, "guam"),
     ("Saipan", 15.1850, 145.7460, "northern_mariana_islands"), ("Pago Pago", -14.2756, -170.7020, "american_samoa"),
@@ -295,7 +306,7 @@ def build(regions, all_parts, tree, entry, taken):
     raw = fill(select(regions, region, how, anchors))
     lat0 = (raw.bounds[1] + raw.bounds[3]) / 2
     km = project(raw, lat0)
-    grown_km = shapely.buffer(km, BUFFER_KM, quad_segs=4)
+    grown_km = shapely.buffer(km, WIDE_BUFFER_KM.get(key, BUFFER_KM), quad_segs=4)
     grown = unproject(grown_km, lat0)
     # Other land near this one: grow only over water, and keep off it by KEEP_OFF_KM.
     near = [all_parts[i] for i in tree.query(grown, predicate="intersects")]
@@ -339,7 +350,9 @@ def check():
 
 def main() -> int:
     if sys.argv[1:] == ["--check"]:  # check the written file only
-        return 1 if check() else 0
+        wrong = check()
+        print(f"{wrong} town(s) in the wrong land" if wrong else "all towns in the right land")
+        return 1 if wrong else 0
     regions = {}
     for package in ("coord2loc_usa", "coord2loc_can"):
         for name, _country, geometry in load(package):
