@@ -268,3 +268,26 @@ def test_the_checkers_land_lookup_agrees_with_the_solvers_on_random_points():
     plain = [land_at(float(a), float(b))[0] for a, b in zip(lats, lons)]
     assert fast == plain
     assert len(set(fast)) > 8  # the sample does reach many lands, not only the mainland
+
+
+OPERATORS_MINUTES = {  # the crossing times the operators publish (outside facts, kept apart from ferries.json)
+    "Tsawwassen - Swartz Bay": 95, "Horseshoe Bay - Departure Bay": 100, "Tsawwassen - Duke Point": 120,
+    "Horseshoe Bay - Langdale": 40, "Tsawwassen - Long Harbour (Salt Spring)": 90,
+    "Swartz Bay - Fulford Harbour": 35, "Prince Rupert - Skidegate": 420, "North Sydney - Port aux Basques": 420,
+    "Souris - Cap-aux-Meules": 300, "Hyannis - Nantucket": 135, "Woods Hole - Vineyard Haven": 45,
+    "Anacortes - Friday Harbor": 65, "Point Judith - Block Island": 55, "Fauntleroy - Vashon": 20,
+    "Point Defiance - Tahlequah": 15, "Saint John - Digby": 135, "Wood Islands - Caribou": 75,
+}
+
+
+def test_every_route_in_the_ferry_table_takes_at_least_its_published_time_and_joins_real_lands():
+    from tourplanner.optimize.ferries import crossings
+    from tourplanner.optimize.lands import land, land_of
+
+    for c in crossings():
+        assert c.minutes >= OPERATORS_MINUTES[c.name], c.name
+        for terminal in (c.a, c.b):
+            assert land_of(terminal.lat, terminal.lon).key == terminal.land == land(terminal.land).key, terminal
+            assert land(terminal.land).kind != "no_road"
+        assert c.departures and all(0 <= m < 24 * 60 for m in c.departures)
+    assert {c.name for c in crossings()} == set(OPERATORS_MINUTES)
