@@ -119,3 +119,25 @@ def test_a_route_goes_by_road_to_the_terminal_by_sea_across_and_by_road_on():
     pieces = [(line["pts"], bool(line.get("dash"))) for line in spec["lines"]]
     assert pieces == [([[49.2827, -123.1207], TSAWWASSEN], False), ([TSAWWASSEN, SWARTZ_BAY], True),
                       ([SWARTZ_BAY, [48.4284, -123.3656]], False)]
+
+
+def test_a_day_map_draws_the_crossing_on_the_day_it_sails_only():
+    from tourplanner import maps
+
+    pst = dt.timezone(dt.timedelta(hours=-8))
+    ferry = maps.FerryCrossing("Tsawwassen - Swartz Bay", *TSAWWASSEN, *SWARTZ_BAY,
+                               depart=dt.datetime(2027, 3, 1, 15, 0, tzinfo=pst), minutes=95)
+    team = maps.TeamInfo(key="w", name="West", colour="#1f77b4")
+    puyallup = maps.Stop(team="w", lat=47.1854, lon=-122.2929, start=dt.datetime(2027, 3, 1, 9, 30, tzinfo=pst),
+                         venue="First Church")
+    victoria = maps.Stop(team="w", lat=48.4284, lon=-123.3656, start=dt.datetime(2027, 3, 2, 8, 30, tzinfo=pst),
+                         venue="Oak Bay High", ferry=ferry)
+    night = maps.Sleep(team="w", day=dt.date(2027, 3, 1), lat=48.4284, lon=-123.3656, town="Victoria, BC")
+    # the evening drive crosses on the 15:00 sailing toward tomorrow's stop: road, dashed crossing, road
+    first = spec_of(str(maps.day_map(team, dt.date(2027, 3, 1), [puyallup, victoria], tonight=night)))
+    assert [(line["pts"], bool(line.get("dash"))) for line in first["lines"]] == [
+        ([[47.1854, -122.2929], TSAWWASSEN], False), ([TSAWWASSEN, SWARTZ_BAY], True),
+        ([SWARTZ_BAY, [48.4284, -123.3656]], False)]
+    # next morning the team wakes in Victoria: no crossing on that day's map
+    second = spec_of(str(maps.day_map(team, dt.date(2027, 3, 2), [puyallup, victoria], start=night)))
+    assert not [line for line in second["lines"] if line.get("dash")]

@@ -172,12 +172,21 @@ class FerryCrossing:
     depart_lon: float
     arrive_lat: float
     arrive_lon: float
+    depart: Optional[dt.datetime] = None  # aware, in the departure terminal's zone
+    minutes: int = 0
+
+    def sails_on(self, day: dt.date) -> bool:
+        return self.depart is not None and self.depart.date() == day
+
+    def lands_after(self, day: dt.date) -> bool:
+        return self.depart is not None and (self.depart + dt.timedelta(minutes=self.minutes)).date() > day
 
 
-def _ferry_path(stop: Stop, week) -> list[tuple]:
-    """Path entries for the terminals before a stop whose drive crosses on a ferry (none otherwise)."""
+def _ferry_path(stop: Stop, week, day: Optional[dt.date] = None) -> list[tuple]:
+    """Path entries for the terminals before a stop whose drive crosses on a ferry (none otherwise); on a day
+    map only when the crossing is that day."""
     f = stop.ferry
-    if f is None:
+    if f is None or (day is not None and not f.sails_on(day)):
         return []
     tip = escape_text(f"Ferry {f.name}")
     return [([round(f.depart_lat, 5), round(f.depart_lon, 5)], week),
@@ -534,16 +543,18 @@ def day_map(
 ) -> MapParts:
     """A Nomad's day: where the van starts, today's stops in order, drive lines, where to sleep."""
     colour = safe_colour(team.colour)
-    route = [s for s in sorted(stops, key=lambda s: s.start) if s.team == team.key and s.start.date() == day]
+    mine = [s for s in sorted(stops, key=lambda s: s.start) if s.team == team.key]
+    route = [s for s in mine if s.start.date() == day]
+    following = next((s for s in mine if s.start.date() > day), None)
     spec = _Spec(max_zoom=13, legend_title=escape_text(f"{team.name}, {day:%a} {day.day} {day:%b %Y}"))
     points = []
     if start is not None:
         text = _sleep_text(start, "Start")
         points.append([round(start.lat, 5), round(start.lon, 5)])
         spec.markers.append({"p": points[-1], "kind": "start", "c": colour, "popup": text, "tip": text, "label": "left"})
-    ferries = {}  # index in points of a ferry's arrival terminal -> its tip
+    ferries = {}  # index in points of the end of a ferry crossing -> its tip
     for number, stop in enumerate(route, start=1):
-        for entry in _ferry_path(stop, 0):
+        for entry in _ferry_path(stop, 0, day):
             points.append(entry[0])
             if len(entry) > 2:
                 ferries[len(points) - 1] = entry[2]
@@ -552,9 +563,17 @@ def day_map(
         spec.markers[-1].update(label=True, tip=f"{number}. {escape_text(stop.venue)}, {stop.start:%H:%M}")
         points.append(spec.markers[-1]["p"])
     if tonight is not None:
+        night = [round(tonight.lat, 5), round(tonight.lon, 5)]
+        ahead = _ferry_path(following, 0, day) if following is not None else []
+        if ahead:  # the drive on toward the next stop crosses today
+            points.append(ahead[0][0])
+            # aboard an overnight ship the night is on the water, short of the arrival terminal
+            points.append(night if following.ferry.lands_after(day) else ahead[1][0])
+            ferries[len(points) - 1] = ahead[1][2]
+        if not points or points[-1] != night:
+            points.append(night)
         text = _sleep_text(tonight, "Sleep")
-        points.append([round(tonight.lat, 5), round(tonight.lon, 5)])
-        spec.markers.append({"p": points[-1], "kind": "sleep", "c": colour, "popup": text, "tip": text, "label": "left"})
+        spec.markers.append({"p": night, "kind": "sleep", "c": colour, "popup": text, "tip": text, "label": "left"})
     for i, (a, b) in enumerate(zip(points, points[1:]), start=1):
         if i in ferries:
             spec.lines.append({"pts": [a, b], "c": colour, "dash": "6 8", "tip": ferries[i]})

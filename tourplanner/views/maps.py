@@ -179,7 +179,8 @@ def _ferry(name: str | None, depart: dt.datetime | None) -> maps.FerryCrossing |
     if crossing is None:
         return None
     return maps.FerryCrossing(name=name, depart_lat=crossing.a.lat, depart_lon=crossing.a.lon,
-                              arrive_lat=crossing.b.lat, arrive_lon=crossing.b.lon)
+                              arrive_lat=crossing.b.lat, arrive_lon=crossing.b.lon,
+                              depart=depart.astimezone(ZoneInfo(crossing.a.tz)), minutes=crossing.minutes)
 
 
 def _team_info(team: Team) -> maps.TeamInfo:
@@ -259,8 +260,7 @@ def _parse_day(value: str) -> dt.date:
 
 def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, with_links: bool):
     """The Nomads' day: start where they slept (or at base), today's stops, tonight's bed."""
-    stops = _stops(_visits(plan, team), with_links)
-    stops = [s for s in stops if s.start.date() == day]
+    stops = _stops(_visits(plan, team), with_links)  # the day map picks today's, and a crossing tonight
     nights = {n.day: n for n in _sleeps(plan, team)}
     start = nights.get(day - dt.timedelta(days=1)) or maps.Sleep(
         team=team.slug, day=day - dt.timedelta(days=1), lat=team.base_lat, lon=team.base_lon,
