@@ -141,3 +141,40 @@ def test_a_day_map_draws_the_crossing_on_the_day_it_sails_only():
     # next morning the team wakes in Victoria: no crossing on that day's map
     second = spec_of(str(maps.day_map(team, dt.date(2027, 3, 2), [puyallup, victoria], start=night)))
     assert not [line for line in second["lines"] if line.get("dash")]
+
+
+def test_the_day_sheet_before_an_evening_crossing_says_to_catch_the_ferry(app, client, make_season, make_request):
+    """Puyallup in the morning, the Victoria event the next morning: the crossing is that evening."""
+    from tourplanner.auth import create_user
+    from tourplanner.models import AvailabilityWindow
+    from tourplanner.optimize import solve
+
+    season = make_season(name="evening", start_date=dt.date(2027, 3, 1), weeks=1)
+    db.session.add(Team(season=season, slug="west", name="West", base_name="Tacoma, WA", base_lat=47.2529,
+                        base_lon=-122.4443, base_tz="America/Los_Angeles"))
+    db.session.commit()
+
+    def on(day, start, end):
+        return [AvailabilityWindow(first_date=day, last_date=day, weekdays="mon,tue,wed,thu,fri,sat,sun",
+                                   start_time=dt.time.fromisoformat(start), end_time=dt.time.fromisoformat(end))]
+
+    make_request(season, ref="puy", status="approved", venue_name="First Church", city="Puyallup", region="WA",
+                 postal_code="98371", lat=47.1854, lon=-122.2929, tz="America/Los_Angeles",
+                 windows=on(dt.date(2027, 3, 2), "09:00", "11:30"))
+    make_request(season, ref="vic", status="approved", venue_name="Oak Bay High", city="Victoria", region="BC",
+                 country="CA", postal_code="V8R 1H5", lat=48.4284, lon=-123.3656, tz="America/Vancouver",
+                 windows=on(dt.date(2027, 3, 3), "08:00", "10:30"))
+    data = planning.instance_dict(season)
+    instance = planning.build_instance(season, data)
+    plan = solve(instance, time_limit_s=2, seed=1, steps=30)
+    assert plan.kpis["served"] == 2
+    planning.save_plan(season, plan, params={"time_limit_s": 2, "seed": 1}, previous=None, instance=instance,
+                       instance_data=data)
+    ferry = plan.route("west").visits[1].ferry
+    assert ferry is not None and ferry.depart.startswith("2027-03-02T")
+    create_user("coord@example.org", PASSWORD)
+    client.post("/login", data={"email": "coord@example.org", "password": PASSWORD})
+    html = unescape(client.get("/admin/seasons/evening/teams/west/days/2027-03-02").get_data(as_text=True))
+    sails = dt.datetime.fromisoformat(ferry.depart)
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert f"On the way: Ferry {ferry.name}, 1 h 35, sails {sails:%H:%M}" in text

@@ -713,8 +713,12 @@ def day_sheet(season: Season, plan: Plan, team: Team, date: dt.date) -> dict:
         start = (last.lat, last.lon) if last is not None and last.lat is not None else here
         country = next_event.venue.country  # where the night lies is not stored; the border delay is minor here
         minutes, km = leg((*start, country), (tonight.lat, tonight.lon, country), border)
-        if km > NEAR_TOWN_KM:
-            drive_on = {"km": km, "minutes": minutes, "toward": next_event}
+        crossing = next_event.visit.ferry_depart_dt
+        sails_today = bool(next_event.ferry) and crossing is not None and crossing.astimezone(
+            zone(next_event.venue.tz)).date() == date
+        if km > NEAR_TOWN_KM or sails_today:
+            drive_on = {"km": km, "minutes": minutes, "toward": next_event,
+                        "ferry": next_event.ferry if sails_today else ""}
     return {"day": day, "woke_in": woke_in, "setup_minutes": setup, "drive_on": drive_on,
             "next_event": next_event}
 
