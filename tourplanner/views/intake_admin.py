@@ -10,7 +10,7 @@ from .. import intake
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
-from ..web import public_link
+from ..web import public_link, record_number
 from .intake import mail_venue
 
 bp = Blueprint("intake_admin", __name__, url_prefix="/admin/requests")
@@ -31,7 +31,7 @@ def _request_or_404(request_id: int) -> Request:
 @bp.route("")
 def queue():
     filters = {
-        "season_id": request.args.get("season", type=int),
+        "season_id": record_number(request.args.get("season")),
         "status": request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None,
         "venue_type": request.args.get("type") if request.args.get("type") in dict(VENUE_TYPE_CHOICES) else None,
         "region": (request.args.get("region") or "").upper()[:3] or None,
