@@ -71,10 +71,11 @@ def urls_with_odd_values(app, real: dict):
                 for arg, value in values.items():
                     path = path.replace(f"<{arg}>", quote(value, safe="")).replace(
                         f"<int:{arg}>", quote(value, safe="")).replace(f"<path:{arg}>", quote(value, safe=""))
-                fields = {name: odd for name in ODD_FIELDS} if target is None else {}
-                query = "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in fields.items()) if fields else ""
-                for method in methods:
-                    yield method, path + query, {**fields, "kind": "team", "action": "approve"}
+                # Path arguments odd one at a time; with a real path, each record field odd on its own.
+                for fields in ([{}] if target else [{name: odd} for name in ODD_FIELDS]):
+                    query = "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in fields.items()) if fields else ""
+                    for method in methods:
+                        yield method, path + query, {**fields, "kind": "team", "action": "approve"}
 
 
 @pytest.mark.parametrize("as_coordinator", [False, True], ids=["outsider", "coordinator"])
