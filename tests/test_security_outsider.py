@@ -57,7 +57,7 @@ def throttled_client(app_config, monkeypatch, tmp_path):
     from tourplanner import create_app
 
     monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
-    app = create_app({**app_config, "RATELIMIT_ENABLED": True})
+    app = create_app({**app_config, "RATELIMIT_ENABLED": True, "PRODUCTION": True})  # as deployed: no proxy named
     with app.app_context():
         db.create_all()
         yield app.test_client()
