@@ -218,3 +218,20 @@ def test_a_quote_that_starts_ordinary_text_is_kept(season):
 
     assert [to_cell(t) for t in ("'Twas", "-73.5673", "A-1", "\rcmd")] == ["'Twas", "-73.5673", "A-1", "'\rcmd"]
     assert [from_cell(t) for t in ("'Twas", "'-x")] == ["'Twas", "-x"]
+
+
+def test_an_upload_above_the_stated_size_is_refused_before_any_work(client, season):
+    """Issue 16.9: a 2 MB upload held the request for 14 s; above MAX_UPLOAD_BYTES the page says to split it."""
+    from tourplanner.requests_csv import MAX_UPLOAD_BYTES
+
+    coordinator(client)
+    row = 'A{},Lincoln High School,high_school,Ann Lee,ann@example.org,,,Springfield,IL,,US,39.78,-89.65,300,90,3,2027-02-01..2027-02-26 09:00-15:00,\n'
+    big, i = HEADER, 0
+    while len(big.encode()) <= MAX_UPLOAD_BYTES:
+        big += row.format(i)
+        i += 1
+    response = client.post("/admin/seasons/spring-2027/import", data={"file": (io.BytesIO(big.encode()), "big.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "larger than 512 KB" in page and "flask import-requests" in page
+    assert count_requests() == 0

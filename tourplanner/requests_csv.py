@@ -35,6 +35,11 @@ WINDOW_RE = re.compile(
 )
 
 
+# An upload is imported inside the request (geocoding every row): 2 MB took about 14 s. Above this size the
+# page refuses the file and says to split it, or to use `flask import-requests`, which has no limit.
+MAX_UPLOAD_BYTES = 512 * 1024
+
+
 class CSVImportError(ValueError):
     """Every problem found in a file; nothing was written."""
 
