@@ -420,5 +420,5 @@ def test_a_job_runs_below_the_web_threads_priority(embedded, season, coordinator
     web = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     job_id, _ = submit(coordinator, season, time_limit_s=1)
     wait_for(coordinator, job_id, lambda i: i["finished"])
-    assert seen["job"] >= web + 10 or seen["job"] == 19
+    assert seen["job"] >= 10  # JOB_NICE
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == web  # the web thread is untouched
