@@ -72,6 +72,8 @@ class ProductionServer:
             "BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(web_workers),
             "PYTHONUNBUFFERED": "1",
+            "PROXY_FIX": "1",  # the tests stand in for a proxy: X-Forwarded-For names each simulated venue
+            "PUBLIC_HOST": f"127.0.0.1:{self.port}",  # links in pages and mail lead back to this server
             **(extra_env or {}),
         }
         self.job_workers = job_workers

@@ -48,8 +48,8 @@ def test_random_posts_to_every_form_never_get_a_500(client, targets, data):
         fields = data.draw(st.fixed_dictionaries({n: VALUES for n in names}) if names
                            else st.dictionaries(st.sampled_from(["a", "name", "status"]), VALUES, max_size=3))
         response = client.post(url, data=fields)
-        assert response.status_code != 500, f"POST {url} with {fields!r} -> 500"
-        assert response.status_code < 500 or response.status_code == 503, url
+        # The database is up here, so a 503 would be a SQL error dressed as "unavailable": it fails too.
+        assert response.status_code < 500, f"POST {url} with {fields!r} -> {response.status_code}"
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

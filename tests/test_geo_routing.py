@@ -7,6 +7,7 @@ run on 127.0.0.1. Nothing touches the internet.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import socket
@@ -84,7 +85,7 @@ def valhalla_url(tmp_path_factory):
     """A Valhalla HTTP service on 127.0.0.1 over tiles built from the tiny extract."""
     home = valhalla_dir()
     need(home is not None, "Valhalla binaries are missing (run `make valhalla`)")
-    pytest.importorskip("osmium")
+    need(importlib.util.find_spec("osmium") is not None, "osmium is not installed (requirements-test.txt)")
     work = tmp_path_factory.mktemp("valhalla")
     write_extract(work / "map.osm.pbf")
     port = free_port()

@@ -87,7 +87,7 @@ def field_errors(response, field_id: str) -> str:
 
 
 def private_link(response) -> str:
-    match = re.search(r'class="private-link"><a href="http://[^/]+(/r/[A-Za-z0-9_-]+)"', response.get_data(as_text=True))
+    match = re.search(r'class="private-link"><a href="https?://[^/]+(/r/[A-Za-z0-9_-]+)"', response.get_data(as_text=True))
     assert match, "the thank-you page shows the private link"
     return match.group(1)
 
@@ -276,39 +276,59 @@ def test_second_row_and_extra_weekends_are_stored(client, season):
     assert [(w.weekdays, w.start_time) for w in req.windows] == [("mon,tue,wed,thu,fri", dt.time(9)), ("sat,sun", dt.time(18))]
 
 
-def test_duplicate_merges_into_the_earlier_request_and_its_link_keeps_working(app, client, season):
+def thanks_words(response, req) -> str:
+    """The thank-you page as read, with what this request itself says (ref, link, venue, place, email) masked."""
+    text = page_text(response).replace(req.ref, "REF").replace(private_link(response), "/r/TOKEN")
+    text = re.sub(r"We placed .* at: .*? \. ", "We placed VENUE at: PLACE . ", text)
+    return text.replace(req.contact_email, "EMAIL")
+
+
+def test_a_repeat_without_the_private_link_changes_nothing_and_waits_as_a_possible_duplicate(app, client, season):
     first = client.post("/request", data=form_data(season))
     link = private_link(first)
-    req = db.session.scalar(select(Request))
-    ref, token_hash = req.ref, req.status_token_hash
-    again = form_data(season, venue_name="central high school", contact_email="ANA.RUIZ@example.org", audience="450",
-                      **{"windows-0-start_time": "10:00"})
-    second = client.post("/request", data=again)
+    [original] = db.session.scalars(select(Request)).all()
+    before = (original.contact_name, original.audience, original.notes, original.venue.city,
+              [w.start_time for w in original.windows], [b.day for b in original.blackouts])
+    attack = form_data(season, venue_name="CENTRAL high school", contact_email="ANA.RUIZ@example.org",
+                       contact_name="Eve", audience="1", city="Tucson", postal_code="85701",
+                       notes="cancelled by phone, do not schedule", **{"windows-0-start_time": "10:00"})
+    second = client.post("/request", data=attack)
     assert second.status_code == 200
-    text = page_text(second)
-    assert "updated that request" in text and "still works" in text
-    assert 'class="private-link"' not in second.get_data(as_text=True)  # the link is never handed to whoever typed the email
     db.session.expire_all()
-    [req] = db.session.scalars(select(Request)).all()
-    assert (req.ref, req.status_token_hash, req.audience) == (ref, token_hash, 450)
-    assert [w.start_time for w in req.windows] == [dt.time(10)]
-    assert db.session.scalar(select(func.count()).select_from(AvailabilityWindow)) == 1
-    assert db.session.scalar(select(func.count()).select_from(BlackoutDate)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Venue)) == 1
-    assert client.get(link).status_code == 200
-    assert [m["Subject"] for m in outbox(app)][-1].startswith("We updated your screening request")
+    original = db.session.get(Request, original.id)
+    assert (original.contact_name, original.audience, original.notes, original.venue.city,
+            [w.start_time for w in original.windows], [b.day for b in original.blackouts]) == before
+    repeat = db.session.scalar(select(Request).where(Request.id != original.id))
+    assert (repeat.duplicate_of_id, repeat.notes, repeat.venue.city) == (original.id, "cancelled by phone, do not schedule", "Tucson")
+    assert repeat.venue_id != original.venue_id and repeat.status_token_hash != original.status_token_hash
+    # The page and the mail read the same as for a first request: nothing tells that a request existed.
+    assert thanks_words(second, repeat) == thanks_words(first, original)
+    subjects = [m["Subject"] for m in outbox(app)]
+    assert subjects == [f"Your screening request {original.ref} arrived", f"Your screening request {repeat.ref} arrived"]
+    assert client.get(link).status_code == 200 and "1 people" not in page_text(client.get(link))
 
 
-def test_a_repeat_after_a_date_was_proposed_changes_nothing(app, client, season):
+def test_a_repeat_after_a_date_was_proposed_changes_nothing_either(app, client, season):
     client.post("/request", data=form_data(season))
     req = db.session.scalar(select(Request))
     req.status = "scheduled"
     db.session.commit()
     response = client.post("/request", data=form_data(season, audience="999"))
-    assert "a date has already been proposed" in page_text(response) and 'class="private-link"' not in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Thank you, your request arrived" in page_text(response)
     db.session.expire_all()
-    assert (requests_count(), req.audience, req.status) == (1, 300, "scheduled")
-    assert len(outbox(app)) == 1  # only the first receipt
+    assert (requests_count(), req.audience, req.status) == (2, 300, "scheduled")
+
+
+def test_a_repeat_without_optional_fields_is_stored_with_empty_text(client, season):
+    """Fields a client leaves out of the post (not just empty) are "" for the NOT NULL columns, not a 500."""
+    client.post("/request", data=form_data(season))
+    data = form_data(season)
+    for name in ("street", "contact_phone", "notes"):
+        data.pop(name, None)
+    response = client.post("/request", data=data)
+    assert response.status_code == 200
+    repeat = db.session.scalar(select(Request).order_by(Request.id.desc()).limit(1))
+    assert (repeat.contact_phone, repeat.notes, repeat.venue.street) == ("", "", "")
 
 
 def test_honeypot_gets_the_thank_you_page_and_stores_nothing(app, client, season):

@@ -16,7 +16,8 @@ from test_intake import form_data, page_text, private_link, season_start  # noqa
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True, "INTAKE_RATE_LIMIT": "5 per hour"}
+    return {**app_config, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": True, "INTAKE_RATE_LIMIT": "5 per hour",
+            "INTAKE_EMAIL_RATE_LIMIT": "3 per hour"}
 
 
 @pytest.fixture
@@ -73,17 +74,46 @@ def test_missing_csrf_token_is_refused_on_every_intake_post(client, season, make
     assert req.status == "submitted" and count() == 1
 
 
-def test_sixth_post_in_an_hour_gets_a_friendly_429(client, season):
+def test_sixth_accepted_post_in_an_hour_gets_a_friendly_429_and_corrections_do_not_count(app, client, season):
     token = csrf_from(client.get("/request"))
     for _ in range(3):  # adding rows without JavaScript does not count
         assert client.post("/request", data=form_data(season, csrf_token=token, add_row="1", send=None)).status_code == 200
-    codes = [client.post("/request", data=form_data(season, csrf_token=token, audience="x")).status_code for _ in range(5)]
-    assert codes == [422] * 5
-    sixth = client.post("/request", data=form_data(season, csrf_token=token))
+    for _ in range(5):  # nor does a form sent back for correction
+        assert client.post("/request", data=form_data(season, csrf_token=token, audience="x")).status_code == 422
+    codes = [client.post("/request", data=form_data(season, csrf_token=token, contact_email=f"v{i}@example.org")).status_code
+             for i in range(5)]
+    assert codes == [200] * 5
+    sixth = client.post("/request", data=form_data(season, csrf_token=token, contact_email="v6@example.org"))
     assert sixth.status_code == 429
     assert "Too many requests from here" in page_text(sixth) and "try again" in page_text(sixth)
-    assert count() == 0
+    assert count() == 5
     assert client.get("/request").status_code == 200  # reading the form is never limited
+
+
+@pytest.mark.parametrize("extra", [{"add_row": "false"}, {"add_row": ""}, {"add_row": "0"}])
+def test_an_extra_add_row_field_does_not_escape_the_limit(app, client, season, extra):
+    """Issue 16.1: the limiter and the view read 'adding a row' the same way, so a 429 stays a 429."""
+    from test_intake import outbox
+
+    token = csrf_from(client.get("/request"))
+    for i in range(5):
+        client.post("/request", data=form_data(season, csrf_token=token, contact_email=f"v{i}@example.org"))
+    assert client.post("/request", data=form_data(season, csrf_token=token, contact_email="x@example.org")).status_code == 429
+    again = client.post("/request", data=form_data(season, csrf_token=token, contact_email="x@example.org", **extra))
+    assert again.status_code == 429
+    assert count() == 5 and len(outbox(app)) == 5
+
+
+def test_receipts_to_one_email_are_capped_whatever_the_address(app, client, season):
+    """Issue 16.1: a fourth request in an hour for one contact email is refused, however it is capitalised."""
+    from test_intake import outbox
+
+    token = csrf_from(client.get("/request"))
+    codes = [client.post("/request", data=form_data(season, csrf_token=token, contact_email=email),
+                         environ_base={"REMOTE_ADDR": f"198.51.100.{i + 1}"}).status_code
+             for i, email in enumerate(["victim@example.org", "Victim@example.org", "VICTIM@example.org", "victim@Example.org"])]
+    assert codes == [200, 200, 200, 429]
+    assert count() == 3 and len(outbox(app)) == 3
 
 
 def test_expired_token_on_the_venue_page_keeps_the_rows_and_saves_nothing(client, season, make_request, monkeypatch):

@@ -73,7 +73,11 @@ def test_request_page_shows_the_point_and_its_precision(coordinator, make_reques
     assert 'class="tour-map' in html and "ZIP code centre" in html  # the maps helper's small map, with the precision
 
 
-def test_a_point_the_coordinator_corrected_survives_the_venue_sending_the_form_again(coordinator, make_season):
+def newest_request() -> Request:
+    return db.session.scalar(select(Request).order_by(Request.id.desc()).limit(1))
+
+
+def test_a_point_the_coordinator_corrected_survives_a_merged_repeat(coordinator, make_season):
     from test_intake import form_data
 
     season = db.session.scalar(select(Season)) or make_season(name="spring", start_date=season_start())
@@ -81,12 +85,47 @@ def test_a_point_the_coordinator_corrected_survives_the_venue_sending_the_form_a
     req = db.session.scalar(select(Request))
     coordinator.post(f"/admin/requests/{req.id}/location", data={"latitude": "33.5", "longitude": "-112.1"})
     assert coordinator.post("/request", data=form_data(season, audience="500")).status_code == 200
+    assert coordinator.post(f"/admin/requests/{newest_request().id}/merge").status_code == 303
     db.session.expire_all()
     assert (req.audience, req.venue.lat, req.venue.lon, req.venue.location_corrected) == (500, 33.5, -112.1, True)
     moved = form_data(season, city="Tucson", postal_code="85701")
     assert coordinator.post("/request", data=moved).status_code == 200  # a new address is geocoded afresh
+    coordinator.post(f"/admin/requests/{newest_request().id}/merge")
     db.session.expire_all()
     assert req.venue.city == "Tucson" and req.venue.lat < 32.5 and req.venue.location_corrected is False
+    assert db.session.scalars(select(Request.id)).all() == [req.id]
+
+
+def test_the_queue_shows_a_repeat_beside_the_earlier_request_and_merge_applies_it(coordinator, make_season):
+    from test_intake import form_data
+
+    season = make_season(name="spring", start_date=season_start())
+    coordinator.post("/request", data=form_data(season))
+    coordinator.post("/request", data=form_data(season, notes="Please come in March", audience="120"))
+    earlier, repeat = db.session.scalars(select(Request).order_by(Request.id)).all()
+    queue = coordinator.get("/admin/requests")
+    text = page_text(queue)
+    assert f"Possible duplicate : sent without the private link of {earlier.ref} , which is unchanged." in text
+    assert "Notes Projector and screen in the gym. Please come in March" in text
+    assert f"Merge into {earlier.ref}" in text and "Keep both" in text
+    response = coordinator.post(f"/admin/requests/{repeat.id}/merge")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/admin/requests/{earlier.id}")
+    db.session.expire_all()
+    assert (earlier.notes, earlier.audience, earlier.ref) == ("Please come in March", 120, earlier.ref)
+    assert db.session.get(Request, repeat.id) is None
+
+
+def test_keep_both_makes_the_repeat_a_request_of_its_own(coordinator, make_season):
+    from test_intake import form_data
+
+    season = make_season(name="spring", start_date=season_start())
+    coordinator.post("/request", data=form_data(season))
+    coordinator.post("/request", data=form_data(season, notes="A second screening, for the evening class"))
+    earlier, repeat = db.session.scalars(select(Request).order_by(Request.id)).all()
+    assert coordinator.post(f"/admin/requests/{repeat.id}/keep-both").status_code == 303
+    db.session.expire_all()
+    assert (repeat.duplicate_of_id, earlier.notes) == (None, "Projector and screen in the gym.")
+    assert "Possible duplicate" not in page_text(coordinator.get("/admin/requests"))
 
 
 @pytest.mark.parametrize("action,status,words", [("approve", "approved", "accepted"), ("decline", "declined", "sorry")])
@@ -177,5 +216,5 @@ def test_new_private_link_revokes_the_old_one_and_mails_the_new(app, coordinator
     coordinator.post(f"/admin/requests/{req.id}/new-link")
     assert coordinator.get(f"/r/{old}").status_code == 404
     [message] = outbox(app)
-    new = re.search(r"http://[^/\s]+(/r/[A-Za-z0-9_-]{43})", message.get_content()).group(1)
+    new = re.search(r"https?://[^/\s]+(/r/[A-Za-z0-9_-]{43})", message.get_content()).group(1)
     assert coordinator.get(new).status_code == 200

@@ -1,6 +1,8 @@
 """The requests CSV (formats.md section 1): a bad row writes nothing and is named; good files round-trip."""
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +14,7 @@ from tourplanner.requests_csv import CSVImportError, export_requests, import_req
 HEADER = ("ref,venue_name,venue_type,contact_name,contact_email,contact_phone,street,city,region,postal_code,"
           "country,latitude,longitude,audience,duration_minutes,priority,windows,notes\n")
 GOOD = HEADER + (
-    'A1,Lincoln High School,high_school,Ann Lee,ann@example.org,+1 217 555 0100,,Springfield,IL,,US,,,300,90,3,'
+    'A1,Lincoln High School,high_school,Ann Lee,ann@example.org,\'+1 217 555 0100,,Springfield,IL,,US,,,300,90,3,'
     '"2027-02-01..2027-02-26 mon,tue,wed,thu,fri 09:00-15:00;2027-03-03 09:00-12:00",Projector on site\n'
     'A2,Église Saint-Jean,church,Luc Roy,luc@example.org,,,Montréal,QC,,CA,45.5017,-73.5673,120,,5,'
     '2027-02-07..2027-04-18 sun 09:00-13:00,"Parking, rear lot"\n'
@@ -190,3 +192,46 @@ def test_upload_with_a_bad_row_lists_it_and_writes_nothing(client, season):
     download = client.get("/admin/seasons/spring-2027/export/requests.csv")
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert download.get_data(as_text=True) == GOOD
+
+
+# A lone CR is left out here: Python's csv writer does not quote it with a "\n" line end, and no form can store one.
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A9)", "\tcmd", "'=already marked"]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_a_cell_that_starts_like_a_formula_is_exported_marked_and_imported_unchanged(season, make_request, text):
+    """Issue 16.5: a spreadsheet opening requests.csv shows the text; the import strips the mark (round trip)."""
+    make_request(season=season, ref="F1", venue_name=text, contact_name=text, notes=text)
+    exported = export_requests(season)
+    row = next(csv.DictReader(io.StringIO(exported, newline="")))
+    assert (row["venue_name"], row["contact_name"], row["notes"]) == ("'" + text,) * 3
+    assert row["longitude"] in ("", "-89.6501")  # a plain negative number is not a formula
+    import_requests(exported, season)
+    db.session.expire_all()
+    request = db.session.scalar(select(Request).where(Request.ref == "F1"))
+    assert (request.venue.name, request.contact_name, request.notes) == (text, text, text)
+    assert export_requests(season) == exported
+
+
+def test_a_quote_that_starts_ordinary_text_is_kept(season):
+    from tourplanner.spreadsheet import from_cell, to_cell
+
+    assert [to_cell(t) for t in ("'Twas", "-73.5673", "A-1", "\rcmd")] == ["'Twas", "-73.5673", "A-1", "'\rcmd"]
+    assert [from_cell(t) for t in ("'Twas", "'-x")] == ["'Twas", "-x"]
+
+
+def test_an_upload_above_the_stated_size_is_refused_before_any_work(client, season):
+    """Issue 16.9: a 2 MB upload held the request for 14 s; above MAX_UPLOAD_BYTES the page says to split it."""
+    from tourplanner.requests_csv import MAX_UPLOAD_BYTES
+
+    coordinator(client)
+    row = 'A{},Lincoln High School,high_school,Ann Lee,ann@example.org,,,Springfield,IL,,US,39.78,-89.65,300,90,3,2027-02-01..2027-02-26 09:00-15:00,\n'
+    big, i = HEADER, 0
+    while len(big.encode()) <= MAX_UPLOAD_BYTES:
+        big += row.format(i)
+        i += 1
+    response = client.post("/admin/seasons/spring-2027/import", data={"file": (io.BytesIO(big.encode()), "big.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "larger than 512 KB" in page and "flask import-requests" in page
+    assert count_requests() == 0

@@ -256,6 +256,15 @@ def test_itinerary_csv_parses_back_with_local_times(coordinator, planned):
     assert rows[3]["local_start"] == "09:00" and rows[3]["zone"] == "America/Phoenix"
 
 
+def test_itinerary_csv_marks_a_venue_name_that_starts_like_a_formula(coordinator, planned):
+    """Issue 16.5: the itinerary's text cells cannot run in a spreadsheet."""
+    venue = db.session.scalar(db.select(Venue).where(Venue.name == "Lincoln High School"))
+    venue.name, venue.city = "=HYPERLINK(\"http://evil.example\")", "@Springfield"
+    db.session.commit()
+    rows = list(csv.DictReader(io.StringIO(coordinator.get("/admin/seasons/spring-2027/export/itinerary.csv").get_data(as_text=True))))
+    assert (rows[0]["venue"], rows[0]["city"]) == ("'=HYPERLINK(\"http://evil.example\")", "'@Springfield")
+
+
 def test_plan_json_parses_back_in_formats_section_3(coordinator, planned):
     response = coordinator.get("/admin/seasons/spring-2027/export/plan.json")
     plan = json.loads(response.get_data(as_text=True))

@@ -66,5 +66,3 @@ def check_production(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["DEBUG"] = False
-    if app.config.get("PROXY_FIX") is None:
-        app.config["PROXY_FIX"] = True

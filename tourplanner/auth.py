@@ -23,6 +23,8 @@ bp = Blueprint("auth", __name__)
 hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
+# Verified when the email is unknown, so a wrong email takes as long as a wrong password.
+UNKNOWN_USER_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -31,9 +33,10 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
+def check_password(user: User | None, password: str) -> bool:
+    """The password's check; for no user a dummy hash is verified, so timing does not tell which emails exist."""
     try:
-        return hasher.verify(user.password_hash, password)
+        return hasher.verify(user.password_hash if user else UNKNOWN_USER_HASH, password) and user is not None
     except (VerifyMismatchError, InvalidHashError):
         return False
 
@@ -67,14 +70,14 @@ def load_user(user_id: str) -> User | None:
     if not ident.isdigit():
         return None
     user = db.session.get(User, int(ident))
-    if user is None or not token or user.session_token != token:
-        return None
+    if user is None or not user.active or not token or user.session_token != token:
+        return None  # a deactivated coordinator's open session ends at the next request
     return user
 
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths may follow a login: no open redirect through next=."""
-    if not target:
+    if not target or any(not c.isprintable() for c in target):  # CR/LF would break the Location header
         return url_for("admin.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -88,7 +91,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user(form.email.data)
-        if user and user.active and check_password(user, form.password.data):
+        if user is not None and not user.active:
+            user = None  # a deactivated account answers exactly like an unknown email
+        if check_password(user, form.password.data):
             session.clear()  # a new session at login
             login_user(user)
             session.permanent = True

@@ -19,7 +19,7 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     PRODUCTION = False
-    PROXY_FIX = None  # trust X-Forwarded-* from one proxy; on by default in production
+    PROXY_FIX = 0  # how many reverse proxies' X-Forwarded-For/-Proto to trust; 0: none (a client could forge them)
     # Outside services: off unless configured.
     GEOCODER = None  # e.g. "nominatim"
     GEOCODER_USER_AGENT = "tourplanner"
@@ -33,14 +33,15 @@ class Config:
     MAIL_SMTP_PASSWORD = None
     MAIL_SMTP_TIMEOUT = 20
     MAIL_OUTBOX = None  # default: instance/outbox/
-    INTAKE_RATE_LIMIT = "5 per hour"  # public form posts per client address
+    INTAKE_RATE_LIMIT = "20 per hour"  # accepted public form posts per client address (a school network is shared)
+    INTAKE_EMAIL_RATE_LIMIT = "3 per hour"  # accepted public form posts, hence receipts, per contact email
     REDIS_URL = None  # set for Redis-backed optimization workers
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SWALLOW_ERRORS = True  # Redis down: the forms keep working, limits fall back to memory
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
-    PUBLIC_HOST = "localhost"  # used in calendar UIDs and feed links
+    PUBLIC_HOST = "localhost:5000"  # every external link (mail, private links, feeds) and calendar UIDs
 
 
 ENV_SETTINGS = {
@@ -59,6 +60,7 @@ ENV_SETTINGS = {
     "MAP_TILE_URL": "MAP_TILE_URL",
     "MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "PROXY_FIX": "PROXY_FIX",
 }
 
 

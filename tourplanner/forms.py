@@ -79,7 +79,9 @@ SLOT_CHOICES = ((60, "1 hour"), (75, "1 hour 15 minutes"), (90, "1 hour 30 minut
 
 
 def _strip(value):
-    """Trim what people paste: leading and trailing spaces never mean anything here."""
+    """Trim what people paste; a field missing from the post is "" (the columns are NOT NULL), not None."""
+    if value is None:
+        return ""
     return value.strip() if isinstance(value, str) else value
 
 

@@ -41,12 +41,10 @@ class EditConflict(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a submission did: the request, its new private link token (None on a merge), and how."""
+    """What a submission stored: the new request, its private link token, and where the venue was placed."""
 
     request: Request
-    token: Optional[str]
-    merged: bool
-    locked: bool = False  # an earlier request already has a date; nothing was changed
+    token: str
     place_label: str = ""  # where the geocoder put the venue, for the person to check
 
 
@@ -228,37 +226,61 @@ def find_duplicate(season: Season, venue_name: str, email: str) -> Optional[Requ
 
 def submit_request(season: Season, data: dict, windows: list[AvailabilityWindow], blackouts: list[dt.date], *,
                    locate: Callable, now: dt.datetime) -> Outcome:
-    """Store a venue's request, geocoded; a repeat of an open one (same venue and email) updates it."""
+    """Store a venue's request, geocoded, always as a new request with its own private link.
+
+    Anyone can type a venue's name and email, so a post without the private link never changes a stored
+    request: a repeat of an open one is marked as its possible duplicate, for a coordinator to merge or keep."""
     earlier = find_duplicate(season, data["venue_name"], data["contact_email"])
-    if earlier is not None and earlier.status not in EDITABLE_STATUSES:
-        return Outcome(earlier, None, merged=True, locked=True)
-    venue = earlier.venue if earlier is not None else Venue(name=data["venue_name"], type=data["venue_type"], country=data["country"])
     address = {k: data[k] for k in ("country", "region", "city", "postal_code", "street")}
-    same_place = earlier is not None and all(getattr(venue, k) == v for k, v in address.items())
-    label = ""
-    if not (same_place and venue.location_corrected):
-        place = locate(**address)
-        label = place.label  # GeocodeError goes to the form before anything is written
-        venue.lat, venue.lon, venue.tz = place.lat, place.lon, place.tz
-        venue.geocode_source, venue.geocode_precision = place.source, place.precision
-        venue.location_corrected = False
-    venue.name, venue.type = data["venue_name"], data["venue_type"]
-    for key, value in address.items():
-        setattr(venue, key, value)
-    token = None
-    if earlier is None:
-        token, token_hash = new_token()
-        request = Request(season=season, venue=venue, ref=new_ref(season), status="submitted",
-                          status_token_hash=token_hash, created_dt=now)
-        db.session.add(request)
-    else:
-        request = earlier
+    place = locate(**address)  # GeocodeError goes to the form before anything is written
+    venue = Venue(name=data["venue_name"], type=data["venue_type"], lat=place.lat, lon=place.lon, tz=place.tz,
+                  geocode_source=place.source, geocode_precision=place.precision, **address)
+    token, token_hash = new_token()
+    request = Request(season=season, venue=venue, ref=new_ref(season), status="submitted", duplicate_of=earlier,
+                      status_token_hash=token_hash, created_dt=now, updated_dt=now)
     for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "notes"):
         setattr(request, key, data[key])
-    request.updated_dt = now
+    db.session.add(request)
     set_availability(request, windows, blackouts)
     db.session.commit()
-    return Outcome(request, token, merged=earlier is not None, place_label=label or venue_label(venue))
+    return Outcome(request, token, place_label=place.label or venue_label(venue))
+
+
+def merge_duplicate(repeat: Request, *, now: dt.datetime) -> Request:
+    """A coordinator accepts a repeat as the venue's correction: its details replace the earlier request's
+    (which keeps its ref and private link), and the repeat is deleted."""
+    earlier = repeat.duplicate_of
+    if earlier is None:
+        raise IntakeError("This request is not marked as a possible duplicate.")
+    if earlier.status not in EDITABLE_STATUSES:
+        raise IntakeError(f"{earlier.ref} is {earlier.status}; change it by hand or keep both.")
+    venue, source = earlier.venue, repeat.venue
+    address = ("country", "region", "city", "postal_code", "street")
+    if not (venue.location_corrected and all(getattr(venue, k) == getattr(source, k) for k in address)):
+        # A coordinator's corrected point survives the same address sent again; a new address is placed afresh.
+        for key in ("lat", "lon", "tz", "geocode_source", "geocode_precision", "location_corrected"):
+            setattr(venue, key, getattr(source, key))
+    for key in ("name", "type", *address):
+        setattr(venue, key, getattr(source, key))
+    for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "notes"):
+        setattr(earlier, key, getattr(repeat, key))
+    windows = [AvailabilityWindow(first_date=w.first_date, last_date=w.last_date, weekdays=w.weekdays,
+                                  start_time=w.start_time, end_time=w.end_time) for w in repeat.windows]
+    set_availability(earlier, windows, [b.day for b in repeat.blackouts])
+    earlier.updated_dt = now
+    db.session.delete(repeat)
+    db.session.flush()
+    if db.session.scalar(select(Request.id).where(Request.venue_id == source.id).limit(1)) is None:
+        db.session.delete(source)
+    db.session.commit()
+    return earlier
+
+
+def keep_both(repeat: Request, *, now: dt.datetime) -> None:
+    """A coordinator decides the repeat is a request of its own (another screening, another contact)."""
+    repeat.duplicate_of = None
+    repeat.updated_dt = now
+    db.session.commit()
 
 
 def set_availability(request: Request, windows: list[AvailabilityWindow], blackouts: list[dt.date]) -> None:

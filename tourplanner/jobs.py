@@ -41,6 +41,7 @@ DEFAULTS = {
     "JOB_STALE_SECONDS": 30.0,  # no heartbeat for this long: the worker is gone
     "JOB_OVERRUN_SECONDS": 300.0,  # a solve still running at twice its limit plus this has hung
     "JOB_MAX_TIME_LIMIT_S": 3600,
+    "JOB_NICE": 10,  # solver threads run this much below the web workers, so pages stay fast during a solve
 }
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -154,8 +155,9 @@ def stop_embedded_worker(app: Flask, timeout: float = 10.0) -> None:
 # ---------------------------------------------------------------- submitting, cancelling, re-running
 
 
-def job_params(*, time_limit_s, seed, steps=None, previous_plan_id=None, max_time_limit=3600) -> dict:
-    """Checked solver parameters of a job."""
+def job_params(*, time_limit_s, seed, steps=None, previous_plan_id=None) -> dict:
+    """Checked solver parameters of a job; the time limit is capped by JOB_MAX_TIME_LIMIT_S, from every door."""
+    max_time_limit = int(setting(current_app, "JOB_MAX_TIME_LIMIT_S"))
     try:
         time_limit_s = int(time_limit_s)
         seed = int(seed)
@@ -310,7 +312,8 @@ class _Heartbeat(threading.Thread):
         self.engine, self.job_id, self.interval, self.echo = engine, job_id, interval, echo
         self.latest: dict = {}
         self.base: dict = {}  # what the solver does not report, e.g. how many requests there are
-        self.cancel = threading.Event()
+        self.cancel = threading.Event()  # a coordinator cancelled, or the job was reaped: nothing is stored
+        self.deadline = float("inf")  # time.monotonic() when the job's time limit is up: the best plan is kept
         self.done = threading.Event()
         self._written: dict | None = None
 
@@ -320,7 +323,7 @@ class _Heartbeat(threading.Thread):
             self.latest = {**self.base, **info}
         except Exception:  # OR-Tools would swallow it and go on with garbage
             pass
-        return False if self.cancel.is_set() else None
+        return False if self.cancel.is_set() or time.monotonic() >= self.deadline else None
 
     def beat(self) -> None:
         info = dict(self.latest)
@@ -330,9 +333,10 @@ class _Heartbeat(threading.Thread):
             if self.echo:
                 self.echo(progress_line(values["progress"]))
         with self.engine.begin() as conn:
-            conn.execute(update(Job).where(Job.id == self.job_id, Job.status == "running").values(**values))
-            if conn.execute(select(Job.cancel_requested).where(Job.id == self.job_id)).scalar():
-                self.cancel.set()
+            still_running = conn.execute(
+                update(Job).where(Job.id == self.job_id, Job.status == "running").values(**values)).rowcount
+            if not still_running or conn.execute(select(Job.cancel_requested).where(Job.id == self.job_id)).scalar():
+                self.cancel.set()  # cancelled, or reaped as stale or overrun: the solver really stops
         self._written = info
 
     def run(self) -> None:
@@ -371,9 +375,25 @@ def progress_line(p: dict) -> str:
     return " · ".join(str(x) for x in parts if x != "")
 
 
+def lower_priority(niceness: int) -> int:
+    """Run the calling thread (and threads it starts) at `niceness` or lower priority; returns its niceness.
+
+    On Linux a nice value belongs to a thread, so an embedded worker thread is lowered without slowing the
+    web threads of the same process; a priority once lowered cannot be raised again without privileges."""
+    thread = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        if current < niceness:
+            os.setpriority(os.PRIO_PROCESS, thread, niceness)
+        return os.getpriority(os.PRIO_PROCESS, thread)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run as is
+        return 0
+
+
 def run_job(job_id: int, *, echo=None) -> Job | None:
     """Claim a queued job and run it: rows -> instance -> solve -> check -> a saved draft plan."""
     app = current_app._get_current_object()
+    lower_priority(int(setting(app, "JOB_NICE")))
     claimed = db.session.execute(
         update(Job).where(Job.id == job_id, Job.status == "queued")
         .values(status="running", worker=worker_name(), started_dt=now_utc(), heartbeat_dt=now_utc())
@@ -436,6 +456,8 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
 
     matrix, travel = instance_road_matrix(instance)
     heartbeat.base["travel"] = travel
+    # The time limit always wins, also over a large `steps`: the solver is asked to stop with its best plan.
+    heartbeat.deadline = time.monotonic() + params["time_limit_s"]
     heartbeat.start()
     plan = solve(instance, time_limit_s=params["time_limit_s"], seed=params["seed"], progress=heartbeat.progress,
                  previous=previous, steps=params.get("steps"), matrix=matrix)

@@ -20,9 +20,19 @@ def one_line(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in (text or "")).split())
 
 
+MAX_DISPLAY_NAME = 64
+NOT_IN_DISPLAY_NAME = str.maketrans("", "", '",:;<>@()[]\\')
+
+
+def display_name(name: str) -> str:
+    """A person's name fit for a To: header: no characters that could start an address or group
+    (`Eve, victim@evil.example` would re-parse as a second recipient), no control characters, capped."""
+    return one_line((name or "").translate(NOT_IN_DISPLAY_NAME))[:MAX_DISPLAY_NAME].strip()
+
+
 def address(name: str, email: str) -> str:
     """'Name <email>' safe for a header, whatever the name contains."""
-    return formataddr((one_line(name), one_line(email)))
+    return formataddr((display_name(name), one_line(email)))
 
 
 def build_message(to: str, subject: str, body: str, *, sender: str) -> EmailMessage:

@@ -267,9 +267,12 @@ class Request(db.Model):
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A repeat sent without the private link never changes the earlier request: it waits here for a coordinator.
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("request.id", ondelete="SET NULL"), index=True)
 
     season: Mapped[Season] = relationship(back_populates="requests")
     venue: Mapped[Venue] = relationship(back_populates="requests")
+    duplicate_of: Mapped[Optional["Request"]] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
     pinned_team: Mapped[Optional[Team]] = relationship()
     windows: Mapped[list[AvailabilityWindow]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="AvailabilityWindow.id"

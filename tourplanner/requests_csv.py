@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .models import COUNTRIES, VENUE_TYPES, AvailabilityWindow, Request, Season, Venue
+from .spreadsheet import from_cell, safe_row
 
 COLUMNS = (
     "ref", "venue_name", "venue_type", "contact_name", "contact_email", "contact_phone",
@@ -32,6 +33,11 @@ WINDOW_RE = re.compile(
     r"^(?P<first>\d{4}-\d{2}-\d{2})(?:\.\.(?P<last>\d{4}-\d{2}-\d{2}))?"
     r"(?:\s+(?P<days>[a-z]{3}(?:,[a-z]{3})*))?\s+(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$"
 )
+
+
+# An upload is imported inside the request (geocoding every row): 2 MB took about 14 s. Above this size the
+# page refuses the file and says to split it, or to use `flask import-requests`, which has no limit.
+MAX_UPLOAD_BYTES = 512 * 1024
 
 
 class CSVImportError(ValueError):
@@ -127,7 +133,7 @@ def validate_row(row: dict, line: int, season: Season) -> tuple[RequestRow | Non
     """Check one row against formats.md section 1; returns the row or the problems naming it."""
     where = f"row {line}"
     problems: list[str] = []
-    values = {column: (row.get(column) or "").strip() for column in COLUMNS}
+    values = {column: from_cell((row.get(column) or "").strip()) for column in COLUMNS}
     for column in REQUIRED:
         if not values[column]:
             problems.append(f"{where}, column {column}: required")
@@ -312,12 +318,12 @@ def export_requests(season: Season) -> str:
     for r in requests:
         v = r.venue
         keep_point = v.geocode_source in ("given", "coordinator") and v.lat is not None
-        writer.writerow([
+        writer.writerow(safe_row([
             r.ref, v.name, v.type, r.contact_name, r.contact_email, r.contact_phone,
             v.street, v.city, v.region, v.postal_code, v.country,
             _number(v.lat) if keep_point else "", _number(v.lon) if keep_point else "",
             r.audience, _number(r.duration_minutes), r.priority, ";".join(window_items(r)), r.notes,
-        ])
+        ]))
     return out.getvalue()
 
 

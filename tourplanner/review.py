@@ -32,6 +32,7 @@ from .models import (
 from .optimize.plan import UNSERVED_REASONS  # the optimizer's own words for its reasons
 from .optimize.ferries import crossing_at
 from .optimize.travel import CIRCUITY, great_circle_km, travel_matrix
+from .spreadsheet import safe_row
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_PLURAL = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
@@ -595,11 +596,11 @@ def itinerary_csv(season: Season, plan: Plan) -> str:
     for v in sorted(visits, key=lambda v: (teams[v.team_id].slug, v.start_dt)):
         e = local_event(v)
         venue = v.request.venue
-        writer.writerow([
+        writer.writerow(safe_row([
             teams[v.team_id].slug, e.start.date().isoformat(), e.start.strftime("%H:%M"), e.end.strftime("%H:%M"),
             venue.tz, venue.name, venue.city, venue.region, f"{e.drive_km:.1f}", e.drive_minutes,
             night_town(nights.get((v.team_id, e.start.date())), team_visits[v.team_id]),
-        ])
+        ]))
     return out.getvalue()
 
 

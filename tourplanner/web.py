@@ -7,10 +7,11 @@ import logging
 import re
 import time
 
-from flask import Flask, abort, g, jsonify, render_template, request
+from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 # Map pages set their own documented policy (see maps.py); everything else gets this one.
 DEFAULT_CSP = (
@@ -21,6 +22,31 @@ DEFAULT_CSP = (
 TOKEN_PAGE_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 TOKEN_PATH = re.compile(r"^/(r|feeds)/[^/]+")
 log = logging.getLogger("tourplanner.access")
+MAX_RECORD_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number no row can have (23 digits) is a 404, not a database error."""
+
+    def __init__(self, map, **kwargs):
+        super().__init__(map, min=kwargs.pop("min", 0), max=kwargs.pop("max", MAX_RECORD_ID), **kwargs)
+
+
+def record_number(raw: str | None) -> int | None:
+    """A record number or version typed into a query or form (`?plan=3`); None unless plain ASCII digits in range.
+
+    `"²".isdigit()` is true but `int("²")` fails, and 23 digits overflow the database: both are None here."""
+    if not raw or not (raw.isascii() and raw.isdigit()):
+        return None
+    number = int(raw)
+    return number if number <= MAX_RECORD_ID else None
+
+
+def public_link(endpoint: str, **values) -> str:
+    """An absolute link for pages and mail, always on PUBLIC_HOST: never the Host or X-Forwarded-Host a client sent."""
+    from .feeds import public_url
+
+    return public_url(current_app.config["PUBLIC_HOST"], url_for(endpoint, **values))
 
 
 def redact_path(path: str) -> str:
@@ -35,6 +61,8 @@ def refuse_nul_bytes():
         values = request.form.values()
     else:
         values = ()
+    if "\x00" in request.path:
+        abort(404)
     if any("\x00" in v for v in request.args.values()) or any("\x00" in v for v in values):
         abort(400, "The form contained a NUL character, which no field accepts. Nothing was saved.")
 
@@ -86,12 +114,25 @@ def handle_unexpected(error: Exception):
     return render_template("error.html", error=None), 500
 
 
+def trusted_proxies(app: Flask) -> int:
+    """How many reverse proxies' X-Forwarded-For/-Proto to believe (PROXY_FIX); 0 when none is configured."""
+    value = app.config.get("PROXY_FIX")
+    if value in (None, False, "", "0", "false", "no"):
+        return 0
+    if value in (True, "true", "yes"):
+        return 1
+    return int(value)
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("PRODUCTION") and not logging.getLogger().handlers:
         # One line per record on stderr; the access log's message is already JSON.
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.url_map.converters["int"] = RecordIdConverter
+    proxies = trusted_proxies(app)
+    if proxies:
+        # Client address and scheme as the proxy saw them; never the host: links come from PUBLIC_HOST.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
     app.before_request(lambda: setattr(g, "started", time.perf_counter()))
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)

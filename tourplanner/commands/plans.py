@@ -51,8 +51,7 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
             raise click.ClickException(f"season {season.name} has no plan version {from_version}")
         previous_id = previous.id
     try:
-        params = jobs.job_params(time_limit_s=time_limit, seed=seed, steps=steps, previous_plan_id=previous_id,
-                                 max_time_limit=jobs.setting(current_app, "JOB_MAX_TIME_LIMIT_S"))
+        params = jobs.job_params(time_limit_s=time_limit, seed=seed, steps=steps, previous_plan_id=previous_id)
         job = jobs.submit_job(season, params, enqueue=False)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..forms import RequestsImportForm
-from ..requests_csv import CSVImportError, import_requests
+from ..requests_csv import MAX_UPLOAD_BYTES, CSVImportError, import_requests
 from ..models import REQUEST_STATUSES, Job, Request, Season, Venue
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -71,8 +71,13 @@ def import_csv(name: str):
     form = RequestsImportForm()
     problems: list[str] = []
     if form.validate_on_submit():
+        data = form.file.data.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            problems = [f"the file is larger than {MAX_UPLOAD_BYTES // 1024} KB: split it into smaller files, "
+                        "or import it with `flask import-requests` on the server"]
+            return render_template("admin/import.html", season=season, form=form, problems=problems), 413
         try:
-            text = form.file.data.read().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
             created, updated = import_requests(text, season)
         except UnicodeDecodeError:
             problems = ["the file is not UTF-8 text (save it from your spreadsheet as 'CSV UTF-8')"]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from .. import feeds, intake
 from ..extensions import db
 from ..models import FeedToken, Season, Team, TeamMember, now_utc
-from ..web import TOKEN_PAGE_HEADERS
+from ..web import TOKEN_PAGE_HEADERS, public_link, record_number
 from .intake import RedactTokens
 
 bp = Blueprint("feeds", __name__)
@@ -105,12 +105,7 @@ def _season(name: str) -> Season:
 
 def subscribe_links(token: str, name: str) -> dict:
     """The four ways to subscribe: https URL, webcal://, Google's From URL, Outlook's add-from-web link."""
-    path = url_for("feeds.feed", token=token)
-    host = _host()
-    if host.split(":")[0] in ("localhost", "127.0.0.1"):
-        https = request.host_url.rstrip("/") + path  # development: the address the coordinator used
-    else:
-        https = feeds.public_url(host, path)
+    https = public_link("feeds.feed", token=token)
     webcal = "webcal://" + https.split("://", 1)[1]
     return {
         "https": https,
@@ -161,14 +156,14 @@ def issue(name: str):
 
 
 def _team(season: Season, ident: str) -> Team:
-    team = db.session.get(Team, int(ident)) if ident.isdigit() else None
+    team = db.session.get(Team, record_number(ident)) if record_number(ident) is not None else None
     if team is None or team.season_id != season.id:
         abort(404)
     return team
 
 
 def _member(season: Season, ident: str) -> TeamMember:
-    member = db.session.get(TeamMember, int(ident)) if ident.isdigit() else None
+    member = db.session.get(TeamMember, record_number(ident)) if record_number(ident) is not None else None
     if member is None or member.team.season_id != season.id:
         abort(404)
     return member

@@ -15,7 +15,7 @@ from ..extensions import limiter
 from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
 from ..mail import address, try_send_mail
 from ..models import now_utc
-from ..web import TOKEN_PAGE_HEADERS
+from ..web import TOKEN_PAGE_HEADERS, public_link
 
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
@@ -56,17 +56,28 @@ def _token_page_headers(response):
     return response
 
 
-def _adding_row() -> bool:
-    """'Add another row' only re-renders the form, so it does not count against the rate limit."""
-    return request.method == "POST" and "add_row" in request.form
+def _accepted(response) -> bool:
+    """Only a post that was taken (stored, or the honeypot's silent thanks) counts against the limits:
+    a venue correcting its form or adding rows is never locked out, and no extra field escapes them."""
+    return bool(g.get("intake_accepted"))
 
 
-def _rate_limit() -> str:
-    return current_app.config.get("INTAKE_RATE_LIMIT", "5 per hour")
+def _address_limit() -> str:
+    return current_app.config["INTAKE_RATE_LIMIT"]
+
+
+def _email_limit() -> str:
+    return current_app.config["INTAKE_EMAIL_RATE_LIMIT"]
+
+
+def _contact_email() -> str:
+    """The per-email limit's key: the address a receipt would go to, however it is capitalised."""
+    return "intake-email:" + request.form.get("contact_email", "").strip().lower()
 
 
 @bp.route("/request", methods=["GET", "POST"])
-@limiter.limit(_rate_limit, methods=["POST"], exempt_when=_adding_row)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_accepted)
+@limiter.limit(_email_limit, methods=["POST"], key_func=_contact_email, deduct_when=_accepted)
 def request_form():
     season = intake.open_season(now_utc().date())
     if season is None:
@@ -78,6 +89,7 @@ def request_form():
         return _render_form(form, season, focus=_add_row(form))
     if form.website.data:  # the honeypot: a bot gets the usual thanks, nothing is stored
         log.info("honeypot filled on the request form; nothing stored")
+        g.intake_accepted = True
         return render_template("intake/thanks.html", outcome=None, season=season, link=None)
     fields_ok = form.validate()
     duration = form.duration_minutes.data if isinstance(form.duration_minutes.data, int) else 90
@@ -92,9 +104,9 @@ def request_form():
     except GeocodeError as exc:
         form.postal_code.errors.append(f"We could not place this address on the map: {exc}")
         return _render_form(form, season), 422
-    link = url_for("intake.status", token=outcome.token, _external=True) if outcome.token else None
-    if not outcome.locked:
-        _mail_receipt(outcome, link)
+    g.intake_accepted = True
+    link = public_link("intake.status", token=outcome.token)
+    _mail_receipt(outcome, link)
     return render_template("intake/thanks.html", outcome=outcome, season=season, link=link,
                            no_road=intake.unreachable_place(outcome.request.venue))
 
@@ -112,13 +124,10 @@ def _render_form(form, season, focus=None):
     return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS)
 
 
-def _mail_receipt(outcome: intake.Outcome, link: str | None) -> None:
+def _mail_receipt(outcome: intake.Outcome, link: str) -> None:
+    """The same receipt whether or not the venue wrote before: the page and mail never tell an outsider."""
     req = outcome.request
-    if outcome.merged:
-        subject = f"We updated your screening request {req.ref}"
-    else:
-        subject = f"Your screening request {req.ref} arrived"
-    mail_venue(req, subject, "intake/mail_receipt.txt", outcome=outcome, link=link,
+    mail_venue(req, f"Your screening request {req.ref} arrived", "intake/mail_receipt.txt", outcome=outcome, link=link,
                windows=[intake.describe_window(w) for w in req.windows])
 
 

@@ -10,6 +10,7 @@ from .. import intake
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
+from ..web import public_link, record_number
 from .intake import mail_venue
 
 bp = Blueprint("intake_admin", __name__, url_prefix="/admin/requests")
@@ -30,7 +31,7 @@ def _request_or_404(request_id: int) -> Request:
 @bp.route("")
 def queue():
     filters = {
-        "season_id": request.args.get("season", type=int),
+        "season_id": record_number(request.args.get("season")),
         "status": request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None,
         "venue_type": request.args.get("type") if request.args.get("type") in dict(VENUE_TYPE_CHOICES) else None,
         "region": (request.args.get("region") or "").upper()[:3] or None,
@@ -147,8 +148,29 @@ def location(request_id: int):
 def new_link(request_id: int):
     req = _request_or_404(request_id)
     token = intake.rotate_token(req)
-    link = url_for("intake.status", token=token, _external=True)
+    link = public_link("intake.status", token=token)
     sent = mail_venue(req, f"A new link for your screening request {req.ref}", "intake/mail_new_link.txt", link=link)
     flash("A new private link was made; the old one no longer works."
           + (" It was emailed to the venue." if sent else " The email could not be sent (see the log)."), "ok")
     return redirect(url_for(".detail", request_id=req.id), 303)
+
+
+@bp.route("/<int:request_id>/merge", methods=["POST"])
+def merge(request_id: int):
+    """The repeat is the venue correcting itself: its details replace the earlier request's."""
+    req = _request_or_404(request_id)
+    try:
+        earlier = intake.merge_duplicate(req, now=now_utc())
+    except intake.IntakeError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".queue"), 303)
+    flash(f"Merged into {earlier.ref}; its private link keeps working.", "ok")
+    return redirect(url_for(".detail", request_id=earlier.id), 303)
+
+
+@bp.route("/<int:request_id>/keep-both", methods=["POST"])
+def keep_both(request_id: int):
+    req = _request_or_404(request_id)
+    intake.keep_both(req, now=now_utc())
+    flash(f"{req.ref} is kept as a request of its own.", "ok")
+    return redirect(url_for(".queue"), 303)

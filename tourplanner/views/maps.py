@@ -37,7 +37,7 @@ from .. import feeds, maps
 from ..extensions import db
 from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
 from ..optimize.ferries import crossing_at
-from ..web import TOKEN_PAGE_HEADERS
+from ..web import TOKEN_PAGE_HEADERS, record_number
 
 bp = Blueprint("maps", __name__)
 
@@ -99,9 +99,9 @@ def _plan_for(season: Season) -> Plan | None:
     number = request.args.get("plan", "")
     query = select(Plan).where(Plan.season_id == season.id)
     if number:
-        if not number.isdigit():
+        if record_number(number) is None:
             abort(404)
-        return db.session.scalar(query.where(Plan.number == int(number))) or abort(404)
+        return db.session.scalar(query.where(Plan.number == record_number(number))) or abort(404)
     return db.session.scalar(query.order_by(Plan.number.desc()).limit(1))
 
 
@@ -251,11 +251,18 @@ def team_map(name: str, slug: str):
     return _page(f"{team.name}: season map", parts, season, plan, team=team, note=_no_plan_note(plan))
 
 
-def _parse_day(value: str) -> dt.date:
+MAP_DAYS_AROUND_SEASON = dt.timedelta(days=366)
+
+
+def _parse_day(value: str, season: Season) -> dt.date:
+    """A day of the season or the year around it; anything else (0001-01-01, 9999-12-31) is a 404."""
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         abort(404)
+    if not season.start_date - MAP_DAYS_AROUND_SEASON <= day <= season.end_date + MAP_DAYS_AROUND_SEASON:
+        abort(404)
+    return day
 
 
 def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, with_links: bool):
@@ -274,7 +281,7 @@ def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, w
 def day_map(name: str, slug: str, day: str):
     season = _season_or_404(name)
     team = _team_or_404(season, slug)
-    date = _parse_day(day)
+    date = _parse_day(day, season)
     plan = _plan_for(season)
     parts = _day_parts(season, plan, team, date, with_links=True)
     title = f"{team.name}: {date:%A} {date.day} {date:%B %Y}"
@@ -333,7 +340,7 @@ def _feed_team(token: str) -> tuple[Season, Team]:
 def nomad_day_map(token: str, day: str | None = None):
     """Today's route (or a given day's) from the published plan, for the Nomads' phones."""
     season, team = _feed_team(token)
-    date = _parse_day(day) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
+    date = _parse_day(day, season) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
     plan = season.published_plan()
     parts = _day_parts(season, plan, team, date, with_links=False)
     body = render_template(

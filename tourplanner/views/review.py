@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 
 from .. import review
 from ..extensions import db
+from ..web import record_number
 
 bp = Blueprint("review", __name__, url_prefix="/admin")
 
@@ -37,9 +38,10 @@ def plan_number() -> int | None:
     raw = request.args.get("plan", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    number = record_number(raw)
+    if number is None:
         abort(400, description=f"plan must be a version number, got {raw!r}")
-    return int(raw)
+    return number
 
 
 class NoPlan(Exception):
@@ -72,10 +74,11 @@ def plan(name: str):
     positions = review.TeamPositions(season, visits, overnights)
     comparison = None
     other = request.args.get("compare", "") or str((plan.solver or {}).get("previous_plan") or "")
-    if other.isdigit() and int(other) != plan.number:
+    other_number = record_number(other)
+    if other_number is not None and other_number != plan.number:
         from ..planning import compare
 
-        comparison = compare(review.plan_version(season, int(other)), plan)
+        comparison = compare(review.plan_version(season, other_number), plan)
     return render_template(
         "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
         unserved=review.unserved_rows(season, unserved, positions), comparison=comparison,
@@ -170,10 +173,10 @@ def conflict(error: review.Conflict):
 def edit_plan_of(name: str):
     """Season and plan of an edit form: the plan number travels in the form, never guessed."""
     season = review.season_named(name)
-    raw = request.form.get("plan", "")
-    if not raw.isdigit():
+    number = record_number(request.form.get("plan", ""))
+    if number is None:
         abort(400, description="the form names no plan version")
-    return season, review.plan_version(season, int(raw))
+    return season, review.plan_version(season, number)
 
 
 @bp.route("/seasons/<name>/review/visits/<int:visit_id>")
