@@ -57,16 +57,19 @@ def _violation_text(v) -> str:
 
 
 def instance_dict(season: Season) -> dict:
-    """The season's optimizer input: approved, scheduled and confirmed requests; local wall-clock windows."""
+    """The season's optimizer input: approved, scheduled and confirmed requests; local wall-clock windows.
+
+    Requests a coordinator dropped by hand stay out until put back (save_plan lists them as unserved)."""
     rules = season.effective_rules
     first, last = season.start_date, season.end_date
     requests = db.session.scalars(
         select(Request)
-        .where(Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES))
+        .where(Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES), Request.dropped_dt.is_(None))
         .options(
             selectinload(Request.venue),
             selectinload(Request.windows),
             selectinload(Request.blackouts),
+            selectinload(Request.refused_dates),
             selectinload(Request.pinned_team),
         )
         .order_by(Request.ref)
@@ -127,7 +130,9 @@ def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rule
         "audience": r.audience,
         "duration_minutes": r.duration_minutes or rules["default_duration_minutes"],
         "priority": r.priority,
-        "windows": expand_windows(r.windows, {b.day for b in r.blackouts}, first, last),
+        # a date the venue refused is blacked out for this request ("ask for another date")
+        "windows": expand_windows(r.windows, {b.day for b in r.blackouts} | {d.day for d in r.refused_dates},
+                                  first, last),
         "team": pinned,
         "fixed_start": fixed,
     }
@@ -285,8 +290,22 @@ def _plan_rows(season, data, *, params, previous, instance_data, digest, note) -
     for u in data.get("unserved", []):
         request = requests.get(u["request"]) or _unknown("request", u["request"], season)
         row.unserved.append(UnservedRequest(request=request, reason=u["reason"], detail=u.get("detail") or ""))
+    for request in dropped_by_hand(season, exclude=set(refs)):  # left out of the instance: say why on this plan too
+        row.unserved.append(UnservedRequest(request=request, reason="dropped_by_coordinator",
+                                            detail=DROPPED_DETAIL))
     db.session.flush()
     return row
+
+
+DROPPED_DETAIL = "dropped by a coordinator; every later plan leaves it out until a coordinator puts it back"
+
+
+def dropped_by_hand(season: Season, exclude: set[str] = frozenset()) -> list[Request]:
+    """Plannable requests a coordinator dropped by hand (kept out of every plan until put back)."""
+    rows = db.session.scalars(select(Request).where(
+        Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES), Request.dropped_dt.is_not(None))
+        .order_by(Request.ref))
+    return [r for r in rows if r.ref not in exclude]
 
 
 def _unknown(kind: str, ident: str, season: Season):

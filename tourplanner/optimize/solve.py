@@ -639,6 +639,27 @@ def _replan_counts(instance: Instance, previous: Plan, plan: Plan) -> dict:
     return counts
 
 
+def route_schedule(instance: Instance, team: str, visits: list[tuple[str, str]], matrix=None) -> Route | None:
+    """One team's visits (request id, ISO start) at exactly those starts: legs and nights as solve derives them.
+
+    Plan edits (drop, move, lock) re-derive the routes they touch with it, so that no night of the old schedule
+    stays stored. None when the schedule cannot keep a visit at its start (the checker then says why)."""
+    model = Model(instance, matrix=matrix)
+    search = Search(model, random.Random(0))
+    k = next(i for i, t in enumerate(instance.teams) if t.id == team)
+    for ref, start in sorted(visits, key=lambda v: dt.datetime.fromisoformat(v[1])):
+        r = instance._index[ref]
+        minute = int((dt.datetime.fromisoformat(start) - model.t0).total_seconds() // 60)
+        if not search.allowed[k, r] or not search.hold(r, minute):
+            return None
+        pos = len(search.seq[k])
+        got = search.try_insert(k, pos, r)
+        if got is None:
+            return None
+        search.insert(k, pos, r, got)
+    return build_plan(search, {}).route(team)
+
+
 def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, previous: Plan | None = None,
           matrix=None, steps: int | None = None) -> Plan:
     """Plan the season: which requests, which team, which day and time, where each team sleeps."""
