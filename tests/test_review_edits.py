@@ -260,7 +260,7 @@ def test_anonymous_posts_are_sent_to_login_and_write_nothing(client, feasible, a
     assert snapshot(plan) == before
 
 
-@pytest.mark.parametrize("path", ["replan", "copy"])
+@pytest.mark.parametrize("path", ["replan", "copy", "requests/peo/put-back"])
 def test_anonymous_plan_posts_are_sent_to_login_and_write_nothing(client, feasible, path):
     season, plan = feasible
     response = client.post(f"/admin/seasons/{season.name}/review/{path}", data={"plan": 1, "from_date": "2027-02-01"})
@@ -271,7 +271,7 @@ def test_anonymous_plan_posts_are_sent_to_login_and_write_nothing(client, feasib
 def test_every_review_route_is_covered_by_an_anonymous_test(app):
     from test_review import REVIEW_GETS
 
-    posts = {f"/admin/seasons/<name>/review/{p}" for p in ("replan", "copy")}
+    posts = {f"/admin/seasons/<name>/review/{p}" for p in ("replan", "copy", "requests/<ref>/put-back")}
     posts.add("/admin/seasons/<name>/review/visits/<int:visit_id>/<action>")
     gets = {"/admin/seasons/<name>/review/visits/<int:visit_id>"}
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("review.")}

@@ -502,5 +502,7 @@ def job_status(job: Job, now=None) -> dict:
         "cancel_requested": job.cancel_requested,
         "plan_id": job.plan_id,
         "plan_number": job.plan.number if job.plan is not None else None,
+        # the solver's safety net fired: visits the checker rejected were left out (never silent)
+        "repaired": list((job.plan.solver or {}).get("repaired_requests") or []) if job.plan is not None else [],
         "worker": job.worker,
     }

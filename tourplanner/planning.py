@@ -398,6 +398,12 @@ def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> P
             f"request(s) {', '.join(sorted(bad))} were cancelled or declined after version {plan_row.number} "
             "was made; re-plan before publishing"
         )
+    refused = [v.request.ref for v in plan_row.visits if not v.cancelled and _on_refused_day(v)]
+    if refused:
+        raise PublishError(
+            f"request(s) {', '.join(sorted(refused))} are planned on a date the venue turned down after version "
+            f"{plan_row.number} was made; re-plan before publishing"
+        )
     for stale in [v for v in plan_row.visits if v.cancelled]:  # carried over by an earlier publish of this plan
         plan_row.visits.remove(stale)
     db.session.flush()
@@ -466,6 +472,13 @@ def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> P
         raise
     _send_emails(notify, result, mailer)
     return result
+
+
+def _on_refused_day(visit: Visit) -> bool:
+    """The visit falls on a day its venue refused ("ask for another date")."""
+    refused = visit.request.refused_dates
+    return bool(refused) and visit.start_dt.astimezone(ZoneInfo(visit.request.venue.tz or "UTC")).date() in {
+        r.day for r in refused}
 
 
 def _places(plan: Plan | None) -> dict[str, tuple[float, float]]:

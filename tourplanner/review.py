@@ -750,12 +750,35 @@ def commit_or_conflict() -> None:
 
 
 def lock_visit(visit: Visit, version) -> None:
-    """Pin a visit's team and start: the optimizer keeps them in every later plan."""
+    """Pin a visit's team and start: the optimizer keeps them in every later plan.
+
+    On a draft, the team's legs and nights are re-derived from the exact schedule as well, so a plan whose
+    nights went stale (stored before edits re-derived them) is put right by the next edit of that team."""
     check_version(visit, version)
     visit.locked = True
     visit.request.pinned_team_id = visit.team_id
     visit.request.fixed_start_dt = visit.start_dt
+    plan = visit.plan
+    if plan.status == "draft":
+        rederive_team(plan.season, plan, visit.team.slug)
     commit_or_conflict()
+
+
+def rederive_team(season: Season, plan: Plan, slug: str) -> None:
+    """Store one team's legs and nights as the exact schedule of its visits gives them (no time changes)."""
+    full = plan_dict(season, plan)
+    route = next(r for r in full["routes"] if r["team"] == slug)
+    instance = _edit_instance(season, {slug}, {v["request"] for v in route["visits"]}, except_ref="")
+    if {v["request"] for v in route["visits"]} - {r.id for r in instance.requests}:
+        return  # a request cancelled since: its visit stays until dropped or re-planned, legs as they are
+    before = json.dumps(route, sort_keys=True)
+    reschedule(route, instance)
+    if json.dumps(route, sort_keys=True) == before:
+        return
+    full["routes"] = [route if r["team"] == slug else r for r in full["routes"]]
+    audience = {v.request.ref: v.request.audience for v in plan_visits(plan)}
+    full["kpis"] = plan_kpis(full, audience, full["kpis"]["requests"])
+    store_edit(season, plan, full, {slug})
 
 
 def unlock_visit(visit: Visit, version) -> None:

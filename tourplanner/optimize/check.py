@@ -9,6 +9,7 @@ does not fit at all.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -198,6 +199,7 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
             if hours.pack(prev_free, need, prev_tz, team.end.tz, used, rules.max_drive_minutes_per_day) is None:
                 bad("end_unreachable", None, team.id, f"team {team.id}: cannot reach its end point before the "
                     "season ends")
+    out += _night_violations(instance, plan, hours, minutes, pos)
     for ref, count in seen.items():
         if count > 1:
             bad("duplicate", ref, None, f"{ref}: planned {count} times")
@@ -222,3 +224,108 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
         if given is None or abs(float(given) - value) > 0.051:
             bad("kpis", None, None, f"kpis.{key} is {given!r}, the routes give {value}")
     return out
+
+
+NIGHT_AT_KM = 2.0  # a night "at a venue" within this of it (plans round coordinates to 4 decimals)
+NIGHT_ON_LEG_KM = 5.0  # a night on the road within this of the straight segment between the leg's ends
+
+
+def _night_violations(instance: Instance, plan: Plan, hours: _Hours, minutes, pos) -> list[Violation]:
+    """route.nights: one per date from the first tour day to the last event's day; where the team is when the day
+    ends: at the day's last venue when it does not drive on after the event, else on the leg it is driving.
+
+    Legs are packed as early as the rules allow, as the leg check does; a route whose legs do not fit is left
+    to the other rules. A route that states no nights (a hand-made plan) says nothing about them.
+    """
+    out = []
+    rules = instance.rules
+    reqs = {r.id: r for r in instance.requests}
+    teams = {t.id: t for t in instance.teams}
+    for route in plan.routes:
+        team = teams.get(route.team)
+        if team is None or not route.visits or not route.nights:
+            continue
+        where = _where_each_night(instance, route, team, reqs, hours, minutes, pos)
+        if where is None:
+            continue
+        last_day = max(where)
+        stated = Counter(n.date for n in route.nights)
+        expected = {(instance.start_date + dt.timedelta(days=i)).isoformat()
+                    for i in range((last_day - instance.start_date).days + 1)}
+        for date in sorted(expected - set(stated)):
+            out.append(Violation("nights", None, team.id, f"team {team.id}: no night given for {date}"))
+        for date in sorted(set(stated) - expected):
+            out.append(Violation("nights", None, team.id, f"team {team.id}: a night on {date}, outside the tour "
+                                 f"days up to its last event ({last_day})"))
+        for date, count in sorted(stated.items()):
+            if count > 1:
+                out.append(Violation("nights", None, team.id, f"team {team.id}: {count} nights on {date}"))
+        for n in route.nights:
+            day = dt.date.fromisoformat(n.date)
+            if n.date not in expected:
+                continue
+            kind, a, b = where[day]
+            if kind == "at":
+                off = _km(n.lat, n.lon, *a)
+                limit, said = NIGHT_AT_KM, f"at {a[0]:.4f}, {a[1]:.4f}"
+            else:
+                off = _km_to_segment((n.lat, n.lon), a, b)
+                limit, said = NIGHT_ON_LEG_KM, f"on the road between {a[0]:.4f}, {a[1]:.4f} and {b[0]:.4f}, {b[1]:.4f}"
+            if off > limit:
+                out.append(Violation("nights", None, team.id, f"team {team.id}: night of {n.date} given at "
+                                     f"{n.lat:.4f}, {n.lon:.4f}, {off:,.0f} km from where the team is ({said})"))
+    return out
+
+
+def _where_each_night(instance, route, team, reqs, hours, minutes, pos):
+    """{date: ("at", place, None) | ("leg", from, to)} from the first tour day to the last event's day."""
+    rules = instance.rules
+    place, point, tz = (team.start.lat, team.start.lon), f"start:{team.id}", team.start.tz
+    free = dt.datetime.combine(instance.start_date, dt.time(), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    used: dict = {}
+    at_end = {}
+    for v in route.visits:
+        req = reqs.get(v.request)
+        if req is None or req.id not in pos:
+            return None
+        try:
+            start, end = dt.datetime.fromisoformat(v.start), dt.datetime.fromisoformat(v.end)
+        except ValueError:
+            return None
+        there = (req.lat, req.lon)
+        got = hours.pack(free, int(minutes[pos[point], pos[req.id]]), tz, req.tz, used, rules.max_drive_minutes_per_day)
+        if got is None:
+            return None
+        driven = sorted(d for d, m in got[1].items() if m > 0)
+        for date in driven:
+            used[date] = used.get(date, 0) + got[1][date]
+            at_end[date] = ("leg", place, there)
+        if driven:
+            at_end[driven[-1]] = ("at", there, None)  # arrived: the whole leg is behind the team that evening
+        at_end[start.astimezone(ZoneInfo(req.tz)).date()] = ("at", there, None)
+        place, point, tz = there, req.id, req.tz
+        free = end + dt.timedelta(minutes=rules.teardown_minutes)
+    last_day = max(at_end)
+    where, cur = {}, ("at", (team.start.lat, team.start.lon), None)
+    day = instance.start_date
+    while day <= last_day:
+        cur = at_end.get(day, cur)
+        where[day] = cur
+        day += dt.timedelta(days=1)
+    return where
+
+
+def _km(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _km_to_segment(p, a, b) -> float:
+    """Distance from p to the straight segment a-b in degrees of latitude and longitude (how a leg is drawn)."""
+    scale = math.cos(math.radians((a[0] + b[0]) / 2))
+    ax, ay, bx, by, px, py = a[1] * scale, a[0], b[1] * scale, b[0], p[1] * scale, p[0]
+    dx, dy = bx - ax, by - ay
+    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    near = (ay + t * dy, (ax + t * dx) / scale if scale else ax)
+    return _km(p[0], p[1], *near)

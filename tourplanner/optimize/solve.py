@@ -17,6 +17,7 @@ exact forward schedule (model.py); the search only proposes orders:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from bisect import bisect_left, bisect_right
@@ -30,6 +31,7 @@ from .model import BIG_PRIORITY_BONUS, Model
 from .plan import Night, Plan, Route, Unserved, Visit, plan_kpis
 
 ENGINE = "tourplanner day-aware greedy + LNS"
+log = logging.getLogger(__name__)
 
 
 THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's value at first, 0 at the end
@@ -756,6 +758,8 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
         # The safety net: never silent. The job and the review page name these requests.
         solver["repaired"] = solver.get("repaired", 0) + len(bad)
         solver["repaired_requests"] = sorted(set(solver.get("repaired_requests", [])) | bad)
+        log.warning("plan repaired: the checker rejected %s (%s); dropped from the plan", ", ".join(sorted(bad)),
+                    "; ".join(sorted({v.rule for v in violations})))
         plan = build_plan(search, solver)
         violations = check(instance, plan, matrix=matrix)
     if previous is not None:
