@@ -25,8 +25,8 @@ def local(day: str, clock: str) -> str:
 def feasible(app, make_season):
     """Two teams from Chicago, four served Illinois requests and one unserved; saved through the checker.
 
-    Central: Tue Feb 2 Springfield 10:00 and Peoria 14:00, Wed Feb 3 Bloomington 10:00.
-    North: Wed Feb 3 Rockford 10:00.  Champaign is left out (dropped_for_value).
+    Central: Tue Feb 2 Springfield 10:00 and Peoria 14:00, drives on to Bloomington and sleeps there,
+    Wed Feb 3 Bloomington 10:00.  North: Wed Feb 3 Rockford 10:00.  Champaign is left out (dropped_for_value).
     """
     from tourplanner import planning, review
 
@@ -59,7 +59,7 @@ def feasible(app, make_season):
     }
     instance = planning.build_instance(season)
     for route in data["routes"]:
-        review._relink(route, instance)  # legs by the travel model
+        review.reschedule(route, instance)  # legs and nights of the exact schedule
     data["kpis"] = review._kpis(data, instance)
     plan = planning.save_plan(season, data, params={"seed": 1})  # runs the checker: the fixture is feasible
     return season, plan
