@@ -264,12 +264,15 @@ def test_replanning_never_drops_an_earlier_visit_for_a_bigger_new_request():
 
 
 def test_a_visit_that_cannot_stay_at_its_time_is_placed_elsewhere():
-    # The venue's Tuesday is gone (a refused date): the earlier visit comes back on Wednesday, not dropped.
-    first = solve(Instance.from_dict(instance_dict([chicago("v", ("2027-02-02T09:00", "2027-02-03T12:00"))])),
-                  time_limit_s=2, seed=1, steps=20)
+    # The venue's Tuesday is gone (a refused date): the earlier visit takes Wednesday's one event, even from
+    # a bigger new request, rather than be dropped.
+    first = solve(Instance.from_dict(instance_dict([chicago("v", ("2027-02-02T09:00", "2027-02-03T12:00"))],
+                                                   max_events_per_day=1)), time_limit_s=2, seed=1, steps=20)
     assert visits(first) == [("v", "2027-02-02T09:30:00-06:00")]
-    instance = Instance.from_dict(instance_dict([chicago("v", ("2027-02-03T09:00", "2027-02-03T12:00"))]))
-    again = solve(instance, time_limit_s=2, seed=1, steps=20, previous=first)
+    wednesday = ("2027-02-03T09:00", "2027-02-03T12:00")
+    instance = Instance.from_dict(instance_dict([chicago("v", wednesday, audience=20),
+                                                 chicago("big", wednesday, audience=900)], max_events_per_day=1))
+    again = solve(instance, time_limit_s=2, seed=1, steps=40, previous=first)
     assert visits(again) == [("v", "2027-02-03T09:30:00-06:00")]
     assert (again.solver["kept"], again.solver["moved"], again.solver["dropped"]) == (0, 1, 0)
 
