@@ -32,6 +32,15 @@ def ceiling_words(plan: Plan) -> str:
             f"and {ceiling['audience']:,} people")
 
 
+def replan_words(plan: Plan) -> str:
+    """'re-planned from version 1: 262 visits kept, 2 moved, 0 dropped, 0 no longer requested' after a re-plan."""
+    s = plan.solver or {}
+    if "kept" not in s or "previous_plan" not in s:
+        return ""
+    return (f"re-planned from version {s['previous_plan']}: {s['kept']} visits kept, {s['moved']} moved, "
+            f"{s['dropped']} dropped, {s.get('withdrawn', 0)} no longer requested")
+
+
 @click.command("plan")
 @click.option("--season", "season_name", required=True, help="The season's name.")
 @click.option("--time-limit", "time_limit", type=int, default=60, show_default=True, help="Seconds of search.")
@@ -64,6 +73,9 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
     if note:
         click.echo(note)
     click.echo(kpi_summary(job.plan))
+    replan = replan_words(job.plan)
+    if replan:
+        click.echo(replan)
     unserved = len(job.plan.unserved)
     if unserved:
         click.echo(f"{unserved} request(s) not served; see the plan review page for reasons and suggestions")
