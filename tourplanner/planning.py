@@ -74,14 +74,27 @@ def instance_dict(season: Season) -> dict:
         )
         .order_by(Request.ref)
     ).all()
+    confirmed = confirmed_dates(season)
     return {
         "name": season.name,
         "start_date": first.isoformat(),
         "days": 7 * season.weeks,
         "rules": rules,
         "teams": [team_dict(team) for team in season.teams],
-        "requests": [request_dict(r, season, first, last, rules) for r in requests],
+        "requests": [request_dict(r, season, first, last, rules, confirmed.get(r.id)) for r in requests],
     }
+
+
+def confirmed_dates(season: Season) -> dict[int, tuple[Team, dt.datetime]]:
+    """Request id -> (team, start) of the published visits their venues confirmed: every plan keeps them there."""
+    plan = season.published_plan()
+    if plan is None:
+        return {}
+    rows = db.session.execute(
+        select(Visit.request_id, Visit.team_id, Visit.start_dt).join(Request, Visit.request_id == Request.id)
+        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False), Request.status == "confirmed")).all()
+    teams = {t.id: t for t in season.teams}
+    return {request_id: (teams[team_id], start) for request_id, team_id, start in rows if team_id in teams}
 
 
 def team_dict(team: Team) -> dict:
@@ -107,7 +120,9 @@ def region_codes(hint: str) -> list[str]:
     return sorted(c for c in codes if c)
 
 
-def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rules: dict) -> dict:
+def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rules: dict,
+                 confirmed: tuple[Team, dt.datetime] | None = None) -> dict:
+    """One request as the optimizer reads it; a date its venue confirmed is pinned like a coordinator's lock."""
     venue = r.venue
     if venue.lat is None or venue.lon is None or not venue.tz:
         raise PlanningError(
@@ -115,9 +130,12 @@ def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rule
             "correct its location before planning"
         )
     pinned = r.pinned_team.slug if r.pinned_team is not None and r.pinned_team.season_id == season.id else None
+    fixed_dt = r.fixed_start_dt
+    if fixed_dt is None and pinned is None and confirmed is not None:
+        pinned, fixed_dt = confirmed[0].slug, confirmed[1]
     fixed = None
-    if r.fixed_start_dt is not None:
-        fixed = r.fixed_start_dt.astimezone(ZoneInfo(venue.tz)).strftime("%Y-%m-%dT%H:%M")
+    if fixed_dt is not None:
+        fixed = fixed_dt.astimezone(ZoneInfo(venue.tz)).strftime("%Y-%m-%dT%H:%M")
     return {
         "id": r.ref,
         "name": venue.name,
