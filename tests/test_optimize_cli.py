@@ -48,6 +48,7 @@ def test_cli_solves_then_checks(tmp_path):
 def test_cli_replans_from_a_previous_plan_and_keeps_it(tmp_path):
     inst, first, again = tmp_path / "instance.json", tmp_path / "v1.json", tmp_path / "v2.json"
     instance = json.loads(json.dumps(INSTANCE))
+    instance["requests"][0]["priority"] = 5  # an earlier priority-5 visit: the kind re-plans used to drop
     inst.write_text(json.dumps(instance))
     assert run(str(inst), "--time-limit", "1", "--seed", "1", "--steps", "5", "-o", str(first)).returncode == 0
     new = dict(instance["requests"][0], id="r2", priority=5, audience=40)  # a new must-serve request nearby
