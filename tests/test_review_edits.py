@@ -466,3 +466,27 @@ def test_a_repaired_plan_warns_on_the_review_and_job_pages_and_names_the_visits(
         page = unescape(coordinator.get(url).get_data(as_text=True))
         assert "Warning: the plan checker rejected 1 visit(s) the optimizer proposed" in page, url
         assert "left out of" in page and ": cha" in page, url
+
+
+def test_a_move_and_a_lock_re_derive_the_teams_nights(coordinator, feasible):
+    from tourplanner.models import Overnight
+
+    season, plan = feasible
+    teams = {t.slug: t for t in db.session.scalars(select(Team))}
+
+    def nights(slug):
+        db.session.expire_all()
+        return {n.day.isoformat(): n.town for n in db.session.scalars(
+            select(Overnight).where(Overnight.plan_id == plan.id, Overnight.team_id == teams[slug].id))}
+
+    response = move(coordinator, season, plan, visit_of(plan, "blo"), team="north", date="2027-02-04", time="11:00")
+    assert response.status_code == 302
+    central, north = nights("central"), nights("north")
+    assert sorted(central) == ["2027-02-01", "2027-02-02"] and central["2027-02-02"] == "Peoria, IL"
+    assert sorted(north)[-1] == "2027-02-04" and north["2027-02-04"] == "Bloomington, IL"
+    # A night stored by an older version of the app, after the team's last event: the next lock removes it.
+    db.session.add(Overnight(plan_id=plan.id, team_id=teams["central"].id, day=dt.date(2027, 2, 10), lat=40.48,
+                             lon=-88.99, town="Bloomington, IL"))
+    db.session.commit()
+    assert act(coordinator, season, visit_of(plan, "spr"), "lock").status_code == 302
+    assert nights("central") == central
