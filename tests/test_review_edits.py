@@ -442,6 +442,8 @@ def test_another_date_unlocks_blacks_out_the_day_and_the_next_plan_proposes_anot
     assert not visit_of(plan, "blo").locked
     assert [(r.day, r.start_dt) for r in db.session.scalars(select(RefusedDate))] == [
         (dt.date(2027, 2, 3), dt.datetime(2027, 2, 3, 16, 0, tzinfo=dt.timezone.utc))]
+    page = unescape(client.get(f"/admin/requests/{blo.id}").get_data(as_text=True))  # the coordinator's view
+    assert "<dt>Turned down</dt><dd id=\"refused-dates\">2027-02-03 " in page
 
     v2 = replan(app, client, season, 1, "2027-02-01")
     new = served(v2)["blo"]
