@@ -40,6 +40,8 @@ def web_replan(client, season, number: int, from_date: str) -> tuple[Plan, str]:
     db.session.rollback()
     job = jobs.run_job(int(response.headers["Location"].rsplit("/", 1)[1]))
     assert job.status == "succeeded", job.error
+    job_page = unescape(client.get(f"/admin/jobs/{job.id}").get_data(as_text=True))
+    assert re.search(rf"Re-planned from version {number}: \d+ visits kept, \d+ moved, 0 dropped", job_page)
     page = unescape(client.get(f"/admin/seasons/{season.name}/review?plan={job.plan.number}").get_data(as_text=True))
     return job.plan, page
 

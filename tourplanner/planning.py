@@ -571,6 +571,15 @@ def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
     return subject, body
 
 
+def replan_words(plan: Plan) -> str:
+    """'re-planned from version 1: 262 visits kept, 2 moved, 0 dropped, 0 no longer requested' after a re-plan."""
+    s = plan.solver or {}
+    if "kept" not in s or "previous_plan" not in s:
+        return ""
+    return (f"re-planned from version {s['previous_plan']}: {s['kept']} visits kept, {s['moved']} moved, "
+            f"{s['dropped']} dropped, {s.get('withdrawn', 0)} no longer requested")
+
+
 # ---------------------------------------------------------------- comparing versions
 
 

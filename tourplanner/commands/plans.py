@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from .. import planning
 from ..extensions import db
 from ..models import Plan
 from .season import find_season
@@ -30,15 +31,6 @@ def ceiling_words(plan: Plan) -> str:
         return ""
     return (f"; any plan that keeps the rules serves at most {ceiling['served']:,} requests "
             f"and {ceiling['audience']:,} people")
-
-
-def replan_words(plan: Plan) -> str:
-    """'re-planned from version 1: 262 visits kept, 2 moved, 0 dropped, 0 no longer requested' after a re-plan."""
-    s = plan.solver or {}
-    if "kept" not in s or "previous_plan" not in s:
-        return ""
-    return (f"re-planned from version {s['previous_plan']}: {s['kept']} visits kept, {s['moved']} moved, "
-            f"{s['dropped']} dropped, {s.get('withdrawn', 0)} no longer requested")
 
 
 @click.command("plan")
@@ -73,7 +65,7 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
     if note:
         click.echo(note)
     click.echo(kpi_summary(job.plan))
-    replan = replan_words(job.plan)
+    replan = planning.replan_words(job.plan)
     if replan:
         click.echo(replan)
     unserved = len(job.plan.unserved)
