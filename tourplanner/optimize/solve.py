@@ -4,15 +4,17 @@ Why not one OR-Tools model: with one break per night (77 per team) the routing m
 under tight rests and ignored events/day and night driving (design.md). Here every rule lives in one
 exact forward schedule (model.py); the search only proposes orders:
 
-1. pins with a fixed start and priority-5 requests are inserted first (cheapest feasible insertion);
+1. pins with a fixed start and the must-keep requests (priority 5; in a re-plan, every earlier visit, held at its
+   time where the rules allow) are inserted first (cheapest feasible insertion); no later step serves fewer of them;
 2. the team whose day is earliest picks its next event: the best of value - km cost - time used
    (numpy pre-ranking of all requests, exact schedule check of the best few), nights where the day
    ends, long relocations over several days; built in several styles (prices of team time and of
    driving), the best by the objective goes on;
-3. LNS until the time limit (or --steps): remove a stretch of a route, re-insert the best of the removed
-   and nearby unserved requests, keep the change when value - km cost does not get worse;
+3. LNS until the time limit (or --steps; early only once everything is served): remove a stretch of a route,
+   re-insert the best of the removed and nearby unserved requests, keep the change when value - km cost (- a
+   price per moved earlier visit) does not get worse;
 4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
-   when model and checker agree, which the tests assert).
+   when model and checker agree, which every test asserts; solver["repaired_requests"] names them).
 """
 from __future__ import annotations
 
