@@ -30,6 +30,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "database: uses the app database (run on SQLite and PostgreSQL)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     config.addinivalue_line("markers", "serial: restarts shared services; runs alone after the parallel suite")
+    config.addinivalue_line("markers", "repairs_expected: the test makes solve repair a plan on purpose")
+
+
+@pytest.fixture(autouse=True)
+def solves_unrepaired(request, caplog):
+    """Every test that solves fails when solve's safety net fired (it dropped visits the checker rejected).
+
+    The net stays in production, visible on the job and review pages; in tests a repair is a bug of the
+    search or the checker. A test of the net itself is marked `repairs_expected`."""
+    yield
+    if request.node.get_closest_marker("repairs_expected"):
+        return
+    repaired = [r.getMessage() for r in caplog.get_records("call")
+                if r.name == "tourplanner.optimize.solve" and r.getMessage().startswith("plan repaired")]
+    assert repaired == [], repaired
 
 
 def need(condition: bool, why: str) -> None:

@@ -137,3 +137,50 @@ def test_check_catches_understated_leg_kpis_unserved_offset_and_duration():
     assert rules_broken(instance, with_visits(a, dataclasses.replace(t, end="2027-02-04T11:00:00-05:00"))) == ["duration"]
     unknown = dataclasses.replace(good, routes=good.routes + (Route(team="ghost", visits=()),))
     assert rules_broken(instance, unknown) == ["unknown_team"]
+
+
+def test_night_rest_boundary_is_the_first_start_the_travel_model_allows():
+    """Chicago event ends 20:00 CST (+15 teardown = 21:15 Eastern). Driving stops at 22:00 Eastern (day hours
+    of both ends): 45 minutes that night, the rest of the travel model's minutes from 08:00 Eastern (07:00
+    Central) on Wednesday, then 30 minutes of setup: T. Accepted at T, night_rest at T - 1 minute."""
+    instance = make_instance(CASES["night_rest"][0]["requests"])
+    minutes = travel_matrix([CHI[0], DETROIT[0]], [CHI[1], DETROIT[1]], ["US", "US"], border_minutes=60).minutes
+    need = int(minutes[0, 1])
+    assert need > 45  # the leg does not fit in Tuesday evening's 45 minutes
+    earliest = dt.datetime(2027, 2, 3, 8, 0) + dt.timedelta(minutes=need - 45 + RULES["setup_minutes"])
+    at = earliest.strftime("%Y-%m-%dT%H:%M")
+    before = (earliest - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    assert rules_broken(instance, hand_plan(instance, {"a": [("a", "2027-02-02T18:30"), ("d", at)]})) == []
+    assert rules_broken(instance, hand_plan(instance, {"a": [("a", "2027-02-02T18:30"), ("d", before)]})) == [
+        "night_rest"]
+
+
+def with_nights(plan, nights):
+    """The plan with team a's nights replaced by {date: (lat, lon)}."""
+    from tourplanner.optimize.plan import Night
+
+    route = dataclasses.replace(plan.routes[0], nights=tuple(Night(d, lat, lon) for d, (lat, lon) in nights.items()))
+    return dataclasses.replace(plan, routes=(route,))
+
+
+def test_nights_are_one_per_day_at_the_last_venue_or_on_the_leg_being_driven():
+    from tourplanner.optimize import solve
+
+    instance = make_instance([req("a", CHI, ("2027-02-02T18:00", "2027-02-02T21:00")),
+                              req("d", DETROIT, ("2027-02-03T07:00", "2027-02-03T15:00"))])
+    plan = solve(instance, time_limit_s=2, seed=1, steps=10)
+    nights = {n.date: (n.lat, n.lon) for n in plan.routes[0].nights}
+    assert list(nights) == ["2027-02-01", "2027-02-02", "2027-02-03"]  # the base, the road, Detroit
+    assert nights["2027-02-01"] == (CHICAGO["lat"], CHICAGO["lon"]) and nights["2027-02-03"] == DETROIT[:2]
+    assert rules_broken(instance, plan) == []
+    # Tuesday night on the road elsewhere on the Chicago-Detroit line: still near the leg being driven
+    lat, lon = CHI[0] + 0.5 * (DETROIT[0] - CHI[0]), CHI[1] + 0.5 * (DETROIT[1] - CHI[1])
+    assert rules_broken(instance, with_nights(plan, {**nights, "2027-02-02": (lat, lon)})) == []
+    wrong = {
+        "off the leg (Milwaukee)": {**nights, "2027-02-02": MILWAUKEE[:2]},
+        "a day missing": {d: p for d, p in nights.items() if d != "2027-02-01"},
+        "a night after the last event (a stale one)": {**nights, "2027-02-04": DETROIT[:2]},
+        "at the base on the event's day": {**nights, "2027-02-03": CHI[:2]},
+    }
+    for case, given in wrong.items():
+        assert rules_broken(instance, with_nights(plan, given)) == ["nights"], case

@@ -34,6 +34,7 @@ def test_cli_solves_then_checks(tmp_path):
     assert "served     1" in done.stderr  # a progress line
     plan = json.loads(out.read_text())
     assert plan["routes"][0]["visits"][0]["start"] == "2027-02-03T09:30:00-06:00"
+    assert "repaired" not in plan["solver"] and "warning" not in done.stderr  # the safety net did not fire
     ok = run("check", str(inst), str(out))
     assert (ok.returncode, ok.stdout.strip()) == (0, "0 violation(s)")
     plan["routes"][0]["visits"][0]["start"] = "2027-02-03T16:30:00-06:00"
@@ -42,6 +43,27 @@ def test_cli_solves_then_checks(tmp_path):
     bad = run("check", str(inst), str(out))
     assert bad.returncode == 1
     assert "window: r1: 2027-02-03 16:00-18:15 local (with setup and teardown) is not inside any of its windows" in bad.stdout
+
+
+def test_cli_replans_from_a_previous_plan_and_keeps_it(tmp_path):
+    inst, first, again = tmp_path / "instance.json", tmp_path / "v1.json", tmp_path / "v2.json"
+    instance = json.loads(json.dumps(INSTANCE))
+    instance["requests"][0]["priority"] = 5  # an earlier priority-5 visit: the kind re-plans used to drop
+    instance["teams"].append(dict(instance["teams"][0], id="b", name="B"))  # ... when another team was free
+    inst.write_text(json.dumps(instance))
+    assert run(str(inst), "--time-limit", "1", "--seed", "1", "--steps", "5", "-o", str(first)).returncode == 0
+    new = dict(instance["requests"][0], id="r2", priority=5, audience=40)  # a new must-serve request nearby
+    new["windows"] = [{"start": "2027-02-03T09:00", "end": "2027-02-04T15:00"}]
+    instance["requests"].append(new)
+    inst.write_text(json.dumps(instance))
+    done = run(str(inst), "--time-limit", "2", "--seed", "1", "--steps", "20", "--previous", str(first),
+               "-o", str(again))
+    assert done.returncode == 0, done.stderr
+    assert "re-plan: 1 earlier visits kept, 0 moved, 0 dropped, 0 no longer requested" in done.stderr
+    plan = json.loads(again.read_text())
+    visits = {v["request"]: (route["team"], v["start"]) for route in plan["routes"] for v in route["visits"]}
+    assert visits["r1"] == ("a", "2027-02-03T09:30:00-06:00") and set(visits) == {"r1", "r2"}
+    assert "repaired" not in plan["solver"] and "warning" not in done.stderr
 
 
 def test_cli_bad_instance_names_the_request(tmp_path):

@@ -196,12 +196,111 @@ def test_replanning_keeps_visits_and_counts_moves():
     assert again.solver["moved"] == 0 and again.solver["dropped"] == 0
 
 
+def one_slot_for_two():
+    """Two Chicago requests with the same one-hour-and-a-half slot, one event a day: one of them cannot be served."""
+    window = ("2027-02-02T09:00", "2027-02-02T11:15")
+    return Instance.from_dict(instance_dict([chicago("x", window), chicago("y", window, audience=50)],
+                                            max_events_per_day=1))
+
+
 def test_progress_can_stop_the_search():
-    instance = Instance.from_dict(instance_dict([chicago("x", ("2027-02-02T08:00", "2027-02-05T20:00"))]))
+    # One request stays unserved, so the search would run its whole 20 s: only the callback's False stops it.
     seen = []
-    plan = solve(instance, time_limit_s=30, seed=1, progress=lambda info: seen.append(info) or False)
+    plan = solve(one_slot_for_two(), time_limit_s=20, seed=1, progress=lambda info: seen.append(info) or False)
     assert plan.solver["wall_s"] < 5
     assert {"phase", "served", "audience", "drive_km", "elapsed_s", "time_limit_s"} <= set(seen[0])
+
+
+def test_the_search_uses_its_time_while_a_request_is_unserved():
+    plan = solve(one_slot_for_two(), time_limit_s=2, seed=1)
+    assert visits(plan) == [("x", "2027-02-02T09:30:00-06:00")]
+    assert plan.solver["wall_s"] >= 1.4  # 2 s less the reserve for building and checking the plan
+
+
+def test_a_search_that_serves_everything_stops_early():
+    plan = solve(Instance.from_dict(instance_dict([chicago("x", ("2027-02-02T08:00", "2027-02-05T20:00"))])),
+                 time_limit_s=20, seed=1)
+    assert plan.kpis["served"] == 1 and plan.solver["wall_s"] < 5
+
+
+def test_replanning_with_nothing_changed_keeps_every_visit():
+    # The demo's bug: a re-plan seeded priority-5 requests a second time; the checker rejected the duplicates
+    # and the safety net dropped them (5 of 262 removed). The autouse fixture fails any test on a repair too.
+    _, instance = great_lakes_season()
+    first = solve(instance, time_limit_s=5, seed=2, steps=150)
+    again = solve(instance, time_limit_s=5, seed=2, steps=150, previous=first)
+    assert check(instance, again) == []
+    before = {v.request: (r.team, v.start) for r in first.routes for v in r.visits}
+    after = {v.request: (r.team, v.start) for r in again.routes for v in r.visits}
+    assert {ref: after.get(ref) for ref in before} == before
+    assert sum(r.priority == 5 for r in instance.requests if r.id in before) >= 5  # the case that broke
+    assert (again.solver["kept"], again.solver["moved"], again.solver["dropped"]) == (len(before), 0, 0)
+
+
+def test_replanning_moves_an_earlier_visit_to_serve_a_new_priority_five_and_counts_the_move():
+    # One event a day. The earlier plan has "old" on Tuesday; a new priority-5 request can only be on Tuesday,
+    # and "old" can also be on Wednesday: moving it serves both.
+    old = chicago("old", ("2027-02-02T09:00", "2027-02-03T12:00"))
+    first_instance = Instance.from_dict(instance_dict([old], max_events_per_day=1, days=4))
+    first = solve(first_instance, time_limit_s=2, seed=1, steps=20)
+    assert visits(first) == [("old", "2027-02-02T09:30:00-06:00")]
+    must = chicago("must", ("2027-02-02T09:00", "2027-02-02T12:00"), priority=5, audience=10)
+    instance = Instance.from_dict(instance_dict([old, must], max_events_per_day=1, days=4))
+    again = solve(instance, time_limit_s=2, seed=1, steps=60, previous=first)
+    assert visits(again) == [("must", "2027-02-02T09:30:00-06:00"), ("old", "2027-02-03T07:30:00-06:00")]
+    assert (again.solver["kept"], again.solver["moved"], again.solver["dropped"]) == (0, 1, 0)
+
+
+def test_replanning_never_drops_an_earlier_visit_for_a_bigger_new_request():
+    small = chicago("small", ("2027-02-02T09:00", "2027-02-02T12:00"), audience=20)
+    first = solve(Instance.from_dict(instance_dict([small], max_events_per_day=1, days=4)),
+                  time_limit_s=2, seed=1, steps=20)
+    big = chicago("big", ("2027-02-02T09:00", "2027-02-02T12:00"), audience=900, priority=4)
+    instance = Instance.from_dict(instance_dict([small, big], max_events_per_day=1, days=4))
+    again = solve(instance, time_limit_s=2, seed=1, steps=60, previous=first)
+    assert visits(again) == [("small", "2027-02-02T09:30:00-06:00")]
+    assert reasons(again) == {"big": "dropped_for_value"}
+    assert (again.solver["kept"], again.solver["dropped"]) == (1, 0)
+
+
+def test_a_visit_that_cannot_stay_at_its_time_is_placed_elsewhere():
+    # The venue's Tuesday is gone (a refused date): the earlier visit takes Wednesday's one event, even from
+    # a bigger new request, rather than be dropped.
+    first = solve(Instance.from_dict(instance_dict([chicago("v", ("2027-02-02T09:00", "2027-02-03T12:00"))],
+                                                   max_events_per_day=1)), time_limit_s=2, seed=1, steps=20)
+    assert visits(first) == [("v", "2027-02-02T09:30:00-06:00")]
+    wednesday = ("2027-02-03T09:00", "2027-02-03T12:00")
+    instance = Instance.from_dict(instance_dict([chicago("v", wednesday, audience=20),
+                                                 chicago("big", wednesday, audience=900)], max_events_per_day=1))
+    again = solve(instance, time_limit_s=2, seed=1, steps=40, previous=first)
+    assert visits(again) == [("v", "2027-02-03T09:30:00-06:00")]
+    assert (again.solver["kept"], again.solver["moved"], again.solver["dropped"]) == (0, 1, 0)
+
+
+@pytest.mark.repairs_expected
+def test_a_repair_is_never_silent(monkeypatch):
+    """The safety net (a visit check rejects is dropped) names what it dropped in solver and in the log."""
+    import importlib
+
+    from tourplanner.optimize.check import Violation
+
+    solve_module = importlib.import_module("tourplanner.optimize.solve")  # the package's `solve` is the function
+
+    real = solve_module.check
+    calls = []
+
+    def rejects_x_once(instance, plan, matrix=None):
+        calls.append(1)
+        found = real(instance, plan, matrix=matrix)
+        return found + [Violation("window", "x", "a", "made up")] if len(calls) == 1 else found
+
+    monkeypatch.setattr(solve_module, "check", rejects_x_once)
+    instance = Instance.from_dict(instance_dict([chicago("x", ("2027-02-02T08:00", "2027-02-05T20:00")),
+                                                 chicago("y", ("2027-02-02T08:00", "2027-02-05T20:00"))]))
+    plan = solve(instance, time_limit_s=2, seed=1, steps=10)
+    assert plan.status == "feasible"
+    assert [v.request for v in plan.route("a").visits] == ["y"]
+    assert plan.solver["repaired"] == 1 and plan.solver["repaired_requests"] == ["x"]
 
 
 def test_instance_and_plan_json_round_trip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -309,3 +310,17 @@ def test_publish_bumps_sequence_when_only_the_venue_moved(small_season):
     assert {r: new[r].start_dt for r in new} == {r: old[r].start_dt for r in old}
     assert {r: new[r].sequence for r in new} == {"r1": 0, "r2": 1, "r3": 0}
     assert result.changed == ["r2"] and mail == []  # same date: calendars update, no email needed
+
+
+def test_a_date_the_venue_confirmed_is_pinned_in_every_later_plan(small_season):
+    from tourplanner import intake
+    from tourplanner.models import now_utc
+
+    v1 = solve_and_save(small_season)
+    planning.publish(v1, mailer=lambda *m: None)
+    visit = visits_by_ref(v1)["r1"]
+    intake.confirm_date(visit.request, now=now_utc())
+    requests = {r["id"]: r for r in planning.instance_dict(small_season)["requests"]}
+    local = visit.start_dt.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%dT%H:%M")
+    assert (requests["r1"]["team"], requests["r1"]["fixed_start"]) == ("east", local)
+    assert (requests["r2"]["team"], requests["r2"]["fixed_start"]) == (None, None)  # proposed, not confirmed

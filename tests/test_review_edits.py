@@ -25,8 +25,8 @@ def local(day: str, clock: str) -> str:
 def feasible(app, make_season):
     """Two teams from Chicago, four served Illinois requests and one unserved; saved through the checker.
 
-    Central: Tue Feb 2 Springfield 10:00 and Peoria 14:00, Wed Feb 3 Bloomington 10:00.
-    North: Wed Feb 3 Rockford 10:00.  Champaign is left out (dropped_for_value).
+    Central: Tue Feb 2 Springfield 10:00 and Peoria 14:00, drives on to Bloomington and sleeps there,
+    Wed Feb 3 Bloomington 10:00.  North: Wed Feb 3 Rockford 10:00.  Champaign is left out (dropped_for_value).
     """
     from tourplanner import planning, review
 
@@ -59,7 +59,7 @@ def feasible(app, make_season):
     }
     instance = planning.build_instance(season)
     for route in data["routes"]:
-        review._relink(route, instance)  # legs by the travel model
+        review.reschedule(route, instance)  # legs and nights of the exact schedule
     data["kpis"] = review._kpis(data, instance)
     plan = planning.save_plan(season, data, params={"seed": 1})  # runs the checker: the fixture is feasible
     return season, plan
@@ -260,7 +260,7 @@ def test_anonymous_posts_are_sent_to_login_and_write_nothing(client, feasible, a
     assert snapshot(plan) == before
 
 
-@pytest.mark.parametrize("path", ["replan", "copy"])
+@pytest.mark.parametrize("path", ["replan", "copy", "requests/peo/put-back"])
 def test_anonymous_plan_posts_are_sent_to_login_and_write_nothing(client, feasible, path):
     season, plan = feasible
     response = client.post(f"/admin/seasons/{season.name}/review/{path}", data={"plan": 1, "from_date": "2027-02-01"})
@@ -271,7 +271,7 @@ def test_anonymous_plan_posts_are_sent_to_login_and_write_nothing(client, feasib
 def test_every_review_route_is_covered_by_an_anonymous_test(app):
     from test_review import REVIEW_GETS
 
-    posts = {f"/admin/seasons/<name>/review/{p}" for p in ("replan", "copy")}
+    posts = {f"/admin/seasons/<name>/review/{p}" for p in ("replan", "copy", "requests/<ref>/put-back")}
     posts.add("/admin/seasons/<name>/review/visits/<int:visit_id>/<action>")
     gets = {"/admin/seasons/<name>/review/visits/<int:visit_id>"}
     rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("review.")}
@@ -337,3 +337,159 @@ def test_a_visit_of_a_cancelled_request_cannot_move_but_can_be_dropped(coordinat
     travel = travel_matrix([39.7817, 40.4842], [-89.6501, -88.9937], ["US", "US"], border_minutes=60)
     minutes, km = travel.minutes, travel.km
     assert (blo.drive_minutes_before, blo.drive_km_before) == (int(minutes[0, 1]), float(km[0, 1]))
+
+
+def replan(app, client, season, number: int, from_date: str) -> Plan:
+    """Re-plan version `number` from a date through the review page; the job runs here and its plan is returned."""
+    from tourplanner import jobs
+
+    app.config.update(JOBS_EMBEDDED_WORKER=False, REVIEW_REPLAN_SECONDS=2)
+    response = client.post(f"/admin/seasons/{season.name}/review/replan", data={"plan": number, "from_date": from_date})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    db.session.rollback()
+    job = jobs.run_job(int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert job.status == "succeeded", job.error
+    return job.plan
+
+
+def served(plan) -> dict:
+    db.session.expire_all()
+    return {v.request.ref: v for v in db.session.get(Plan, plan.id).visits if not v.cancelled}
+
+
+def unserved_reasons(plan) -> dict:
+    return {u.request.ref: u.reason for u in db.session.get(Plan, plan.id).unserved}
+
+
+def test_a_visit_dropped_by_hand_stays_out_of_later_plans_until_put_back(app, coordinator, feasible):
+    season, plan = feasible
+    assert act(coordinator, season, visit_of(plan, "peo"), "drop").status_code == 302
+    page = unescape(coordinator.get(f"/admin/seasons/{season.name}/review").get_data(as_text=True))
+    assert "every later plan leaves it out until a coordinator puts it back" in page and ">Put back</button>" in page
+    v2 = replan(app, coordinator, season, 1, "2027-02-01")
+    assert "peo" not in served(v2) and {"spr", "blo", "roc"} <= set(served(v2))
+    assert unserved_reasons(v2)["peo"] == "dropped_by_coordinator"
+    page = unescape(coordinator.get(f"/admin/seasons/{season.name}/review?plan=2").get_data(as_text=True))
+    assert "Plan v2" in page and ">Put back</button>" in page
+    peo = db.session.scalar(select(Request).where(Request.ref == "peo"))
+    response = coordinator.post(f"/admin/seasons/{season.name}/review/requests/peo/put-back",
+                                data={"plan": 2, "version": peo.version}, follow_redirects=True)
+    page = unescape(response.get_data(as_text=True))
+    assert "Put peo back: the next plan or re-plan considers it again." in page
+    assert "put back: the next plan considers it again" in page and ">Put back</button>" not in page
+    v3 = replan(app, coordinator, season, 2, "2027-02-01")
+    assert "peo" in served(v3)
+
+
+def test_a_drop_leaves_no_night_behind_in_the_plan_or_the_published_feed(app, coordinator, feasible):
+    """Central drives on from Peoria to Bloomington on Tuesday evening and sleeps there; dropping Bloomington
+    moves that night back to Peoria and ends the nights on Tuesday, its last event's day."""
+    from tourplanner import feeds, planning
+    from tourplanner.models import Overnight, now_utc
+
+    season, plan = feasible
+    central = db.session.scalar(select(Team).where(Team.slug == "central"))
+
+    def nights():
+        db.session.expire_all()
+        return {n.day.isoformat(): n.town for n in db.session.scalars(
+            select(Overnight).where(Overnight.plan_id == plan.id, Overnight.team_id == central.id))}
+
+    assert nights()["2027-02-02"] == "Bloomington, IL" and "2027-02-03" in nights()
+    sheet = unescape(coordinator.get(f"/admin/seasons/{season.name}/teams/central/days/2027-02-03?plan=1")
+                     .get_data(as_text=True))
+    assert "Morning in Bloomington, IL." in sheet  # the day sheet's drive counts from where the team slept:
+    assert "none today (the 65 km from Peoria, IL were driven last evening)" in sheet
+    assert act(coordinator, season, visit_of(plan, "blo"), "drop").status_code == 302
+    after = nights()
+    assert after["2027-02-02"] == "Peoria, IL" and "2027-02-03" not in after and len(after) == 2
+    itinerary = coordinator.get(f"/admin/seasons/{season.name}/review/teams/central").get_data(as_text=True)
+    assert "Bloomington" not in itinerary
+    planning.publish(db.session.get(Plan, plan.id), mailer=lambda *a: None)
+    feeds.clear_cache()
+    token = feeds.issue_token(season, "team", team=central, now=now_utc())
+    body = coordinator.get(f"/feeds/{token}.ics").get_data(as_text=True)
+    assert "Night in Peoria\\, IL" in body and "Bloomington" not in body
+
+
+def test_another_date_unlocks_blacks_out_the_day_and_the_next_plan_proposes_another(app, client, feasible):
+    """Bloomington's Wednesday was locked and published; the venue cannot make it."""
+    from tourplanner import feeds, intake, planning
+    from tourplanner.models import RefusedDate, now_utc
+
+    season, plan = feasible
+    login(client, app)
+    assert act(client, season, visit_of(plan, "blo"), "lock").status_code == 302
+    planning.publish(db.session.get(Plan, plan.id), mailer=lambda *a: None)
+    blo = db.session.scalar(select(Request).where(Request.ref == "blo"))
+    venue_token = intake.rotate_token(blo)
+    central = db.session.scalar(select(Team).where(Team.slug == "central"))
+    team_token = feeds.issue_token(season, "team", team=central, now=now_utc())
+    feeds.clear_cache()
+    uid = f"visit-{blo.id}@tour.test"
+    assert f"UID:{uid}" in client.get(f"/feeds/{team_token}.ics").get_data(as_text=True)
+
+    response = client.post(f"/r/{venue_token}/another-date", data={"message": "Not Wednesdays"}, follow_redirects=True)
+    page = unescape(response.get_data(as_text=True))
+    assert "We will look for another date" in page
+    assert "The date you could not make" in page and "Wednesday, February 3, 2027" in page and "cancelled" in page
+    assert "The date we propose" not in page
+    for body in (client.get(f"/r/{venue_token}/event.ics").get_data(as_text=True),
+                 client.get(f"/feeds/{team_token}.ics").get_data(as_text=True)):
+        event = body.split(f"UID:{uid}")[1].split("END:VEVENT")[0]
+        assert "STATUS:CANCELLED" in event
+    db.session.expire_all()
+    assert (blo.pinned_team_id, blo.fixed_start_dt) == (None, None)
+    assert not visit_of(plan, "blo").locked
+    assert [(r.day, r.start_dt) for r in db.session.scalars(select(RefusedDate))] == [
+        (dt.date(2027, 2, 3), dt.datetime(2027, 2, 3, 16, 0, tzinfo=dt.timezone.utc))]
+    page = unescape(client.get(f"/admin/requests/{blo.id}").get_data(as_text=True))  # the coordinator's view
+    assert "<dt>Turned down</dt><dd id=\"refused-dates\">2027-02-03 " in page
+
+    v2 = replan(app, client, season, 1, "2027-02-01")
+    new = served(v2)["blo"]
+    assert new.start_dt.astimezone(dt.timezone(dt.timedelta(hours=-6))).date() != dt.date(2027, 2, 3)
+    assert {"spr", "peo", "roc"} <= set(served(v2))  # nothing else lost
+    planning.publish(db.session.get(Plan, v2.id), mailer=lambda *a: None)
+    page = unescape(client.get(f"/r/{venue_token}").get_data(as_text=True))
+    assert "The date we propose" in page and "The date you could not make" not in page
+    assert f"{new.start_dt.astimezone(dt.timezone(dt.timedelta(hours=-6))):%A, %B} " in page
+
+
+def test_a_repaired_plan_warns_on_the_review_and_job_pages_and_names_the_visits(coordinator, feasible):
+    from tourplanner.models import Job
+
+    season, plan = feasible
+    row = db.session.get(Plan, plan.id)
+    row.solver = {**row.solver, "repaired": 1, "repaired_requests": ["cha"]}
+    job = Job(season=season, status="succeeded", params={"time_limit_s": 2, "seed": 1}, plan=row)
+    db.session.add(job)
+    db.session.commit()
+    for url in (f"/admin/seasons/{season.name}/review", f"/admin/jobs/{job.id}"):
+        page = unescape(coordinator.get(url).get_data(as_text=True))
+        assert "Warning: the plan checker rejected 1 visit(s) the optimizer proposed" in page, url
+        assert "left out of" in page and ": cha" in page, url
+
+
+def test_a_move_and_a_lock_re_derive_the_teams_nights(coordinator, feasible):
+    from tourplanner.models import Overnight
+
+    season, plan = feasible
+    teams = {t.slug: t for t in db.session.scalars(select(Team))}
+
+    def nights(slug):
+        db.session.expire_all()
+        return {n.day.isoformat(): n.town for n in db.session.scalars(
+            select(Overnight).where(Overnight.plan_id == plan.id, Overnight.team_id == teams[slug].id))}
+
+    response = move(coordinator, season, plan, visit_of(plan, "blo"), team="north", date="2027-02-04", time="11:00")
+    assert response.status_code == 302
+    central, north = nights("central"), nights("north")
+    assert sorted(central) == ["2027-02-01", "2027-02-02"] and central["2027-02-02"] == "Peoria, IL"
+    assert sorted(north)[-1] == "2027-02-04" and north["2027-02-04"] == "Bloomington, IL"
+    # A night stored by an older version of the app, after the team's last event: the next lock removes it.
+    db.session.add(Overnight(plan_id=plan.id, team_id=teams["central"].id, day=dt.date(2027, 2, 10), lat=40.48,
+                             lon=-88.99, town="Bloomington, IL"))
+    db.session.commit()
+    assert act(coordinator, season, visit_of(plan, "spr"), "lock").status_code == 302
+    assert nights("central") == central

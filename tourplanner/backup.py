@@ -13,6 +13,7 @@ from .models import (
     FeedToken,
     Overnight,
     Plan,
+    RefusedDate,
     Request,
     Season,
     Team,
@@ -27,7 +28,7 @@ from .models import (
 
 FORMAT = "tourplanner-season/1"
 # Parents before children, so that every foreign key can be mapped to its new id on import.
-TABLES = (Season, Team, TeamMember, Venue, Request, AvailabilityWindow, BlackoutDate, Plan, Visit,
+TABLES = (Season, Team, TeamMember, Venue, Request, AvailabilityWindow, BlackoutDate, RefusedDate, Plan, Visit,
           Overnight, UnservedRequest, FeedToken)
 
 
@@ -46,7 +47,8 @@ def _rows(model, season_id: int, ids: dict) -> list:
     if hasattr(model, "season_id"):
         return list(db.session.scalars(select(model).where(model.season_id == season_id).order_by(model.id)))
     parent_column = {TeamMember: ("team_id", Team), AvailabilityWindow: ("request_id", Request),
-                     BlackoutDate: ("request_id", Request), Visit: ("plan_id", Plan),
+                     BlackoutDate: ("request_id", Request), RefusedDate: ("request_id", Request),
+                     Visit: ("plan_id", Plan),
                      Overnight: ("plan_id", Plan), UnservedRequest: ("plan_id", Plan)}[model]
     column, parent = parent_column
     parent_ids = ids[parent.__tablename__]

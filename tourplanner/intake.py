@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from .extensions import db
-from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, tokens_match
+from .models import (AvailabilityWindow, BlackoutDate, RefusedDate, Request, Season, User, Venue, Visit, hash_token,
+                     new_token, tokens_match)
 from .optimize.lands import land_of
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
@@ -345,13 +346,38 @@ def confirm_date(request: Request, *, now: dt.datetime) -> Visit:
 
 
 def ask_another_date(request: Request, note: str, *, now: dt.datetime) -> None:
-    """The venue cannot make the proposed date; coordinators plan again with the venue's note."""
-    if proposed_visit(request) is None or request.status not in DATE_PROPOSED_STATUSES:
+    """The venue cannot make the proposed date; coordinators plan again with the venue's note.
+
+    The refused day is blacked out for this request (a RefusedDate: the next plan proposes another one),
+    any pin or lock on the visit is lifted (a lock made before the venue answered must not keep it there),
+    and the published visit is cancelled, so that the venue's page, its .ics and the team feeds show the
+    refused date as cancelled until a new date is published.
+    """
+    visit = proposed_visit(request)
+    if visit is None or request.status not in DATE_PROPOSED_STATUSES:
         raise IntakeError("There is no proposed date to change.")
+    day = local_time(visit.start_dt, request.venue.tz).date()
+    if not any(r.day == day for r in request.refused_dates):
+        request.refused_dates.append(RefusedDate(day=day, start_dt=visit.start_dt, created_dt=now))
+    request.pinned_team_id = None
+    request.fixed_start_dt = None
+    for held in db.session.scalars(select(Visit).where(Visit.request_id == request.id, Visit.locked.is_(True))):
+        held.locked = False
+    visit.cancelled = True
+    _touch(visit, now)
     request.status = "approved"
     request.status_message = f"The venue asked for another date ({now:%Y-%m-%d}): {note}".strip()[:2000]
     request.updated_dt = now
     db.session.commit()
+
+
+def refused_visit(request: Request) -> Optional[Visit]:
+    """The published date this venue turned down and is still waiting to replace, if any."""
+    plan = request.season.published_plan()
+    if plan is None or request.status != "approved" or not request.refused_dates:
+        return None
+    return db.session.scalar(select(Visit).where(Visit.plan_id == plan.id, Visit.request_id == request.id,
+                                                 Visit.cancelled.is_(True)))
 
 
 def cancel_request(request: Request, *, now: dt.datetime) -> None:

@@ -29,6 +29,7 @@ import traceback
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from . import planning
 from .extensions import db
 from .models import Job, Plan, Season, now_utc
 
@@ -524,5 +525,8 @@ def job_status(job: Job, now=None) -> dict:
         "cancel_requested": job.cancel_requested,
         "plan_id": job.plan_id,
         "plan_number": job.plan.number if job.plan is not None else None,
+        # the solver's safety net fired: visits the checker rejected were left out (never silent)
+        "repaired": list((job.plan.solver or {}).get("repaired_requests") or []) if job.plan is not None else [],
+        "replan": planning.replan_words(job.plan) if job.plan is not None else "",
         "worker": job.worker,
     }

@@ -264,6 +264,8 @@ class Request(db.Model):
     status_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     pinned_team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     fixed_start_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    # When a coordinator dropped its visit by hand: every later plan leaves it out until someone puts it back.
+    dropped_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -279,6 +281,9 @@ class Request(db.Model):
     )
     blackouts: Mapped[list[BlackoutDate]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="BlackoutDate.day"
+    )
+    refused_dates: Mapped[list[RefusedDate]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RefusedDate.day"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -313,6 +318,22 @@ class BlackoutDate(db.Model):
     day: Mapped[dt.date] = mapped_column(Date)
 
     request: Mapped[Request] = relationship(back_populates="blackouts")
+
+
+class RefusedDate(db.Model):
+    """A proposed date the venue turned down ("ask for another date"): no later plan proposes that day again.
+
+    Kept apart from the venue's own blackout days, which the venue replaces when it edits its availability."""
+
+    __tablename__ = "refused_date"
+    __table_args__ = (UniqueConstraint("request_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)  # in the venue's time
+    start_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the refused start
+    created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    request: Mapped[Request] = relationship(back_populates="refused_dates")
 
 
 class Plan(db.Model):

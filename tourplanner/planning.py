@@ -57,28 +57,44 @@ def _violation_text(v) -> str:
 
 
 def instance_dict(season: Season) -> dict:
-    """The season's optimizer input: approved, scheduled and confirmed requests; local wall-clock windows."""
+    """The season's optimizer input: approved, scheduled and confirmed requests; local wall-clock windows.
+
+    Requests a coordinator dropped by hand stay out until put back (save_plan lists them as unserved)."""
     rules = season.effective_rules
     first, last = season.start_date, season.end_date
     requests = db.session.scalars(
         select(Request)
-        .where(Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES))
+        .where(Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES), Request.dropped_dt.is_(None))
         .options(
             selectinload(Request.venue),
             selectinload(Request.windows),
             selectinload(Request.blackouts),
+            selectinload(Request.refused_dates),
             selectinload(Request.pinned_team),
         )
         .order_by(Request.ref)
     ).all()
+    confirmed = confirmed_dates(season)
     return {
         "name": season.name,
         "start_date": first.isoformat(),
         "days": 7 * season.weeks,
         "rules": rules,
         "teams": [team_dict(team) for team in season.teams],
-        "requests": [request_dict(r, season, first, last, rules) for r in requests],
+        "requests": [request_dict(r, season, first, last, rules, confirmed.get(r.id)) for r in requests],
     }
+
+
+def confirmed_dates(season: Season) -> dict[int, tuple[Team, dt.datetime]]:
+    """Request id -> (team, start) of the published visits their venues confirmed: every plan keeps them there."""
+    plan = season.published_plan()
+    if plan is None:
+        return {}
+    rows = db.session.execute(
+        select(Visit.request_id, Visit.team_id, Visit.start_dt).join(Request, Visit.request_id == Request.id)
+        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False), Request.status == "confirmed")).all()
+    teams = {t.id: t for t in season.teams}
+    return {request_id: (teams[team_id], start) for request_id, team_id, start in rows if team_id in teams}
 
 
 def team_dict(team: Team) -> dict:
@@ -104,7 +120,9 @@ def region_codes(hint: str) -> list[str]:
     return sorted(c for c in codes if c)
 
 
-def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rules: dict) -> dict:
+def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rules: dict,
+                 confirmed: tuple[Team, dt.datetime] | None = None) -> dict:
+    """One request as the optimizer reads it; a date its venue confirmed is pinned like a coordinator's lock."""
     venue = r.venue
     if venue.lat is None or venue.lon is None or not venue.tz:
         raise PlanningError(
@@ -112,9 +130,12 @@ def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rule
             "correct its location before planning"
         )
     pinned = r.pinned_team.slug if r.pinned_team is not None and r.pinned_team.season_id == season.id else None
+    fixed_dt = r.fixed_start_dt
+    if fixed_dt is None and pinned is None and confirmed is not None:
+        pinned, fixed_dt = confirmed[0].slug, confirmed[1]
     fixed = None
-    if r.fixed_start_dt is not None:
-        fixed = r.fixed_start_dt.astimezone(ZoneInfo(venue.tz)).strftime("%Y-%m-%dT%H:%M")
+    if fixed_dt is not None:
+        fixed = fixed_dt.astimezone(ZoneInfo(venue.tz)).strftime("%Y-%m-%dT%H:%M")
     return {
         "id": r.ref,
         "name": venue.name,
@@ -127,7 +148,9 @@ def request_dict(r: Request, season: Season, first: dt.date, last: dt.date, rule
         "audience": r.audience,
         "duration_minutes": r.duration_minutes or rules["default_duration_minutes"],
         "priority": r.priority,
-        "windows": expand_windows(r.windows, {b.day for b in r.blackouts}, first, last),
+        # a date the venue refused is blacked out for this request ("ask for another date")
+        "windows": expand_windows(r.windows, {b.day for b in r.blackouts} | {d.day for d in r.refused_dates},
+                                  first, last),
         "team": pinned,
         "fixed_start": fixed,
     }
@@ -272,7 +295,7 @@ def _plan_rows(season, data, *, params, previous, instance_data, digest, note) -
                     locked=request.fixed_start_dt is not None,
                     drive_minutes_before=int(round(v.get("drive_minutes_before") or 0)),
                     drive_km_before=float(v.get("drive_km_before") or 0.0),
-                    **_ferry_columns(v.get("ferry")),
+                    **ferry_columns(v.get("ferry")),
                 )
             )
         nights = {}
@@ -286,8 +309,22 @@ def _plan_rows(season, data, *, params, previous, instance_data, digest, note) -
     for u in data.get("unserved", []):
         request = requests.get(u["request"]) or _unknown("request", u["request"], season)
         row.unserved.append(UnservedRequest(request=request, reason=u["reason"], detail=u.get("detail") or ""))
+    for request in dropped_by_hand(season, exclude=set(refs)):  # left out of the instance: say why on this plan too
+        row.unserved.append(UnservedRequest(request=request, reason="dropped_by_coordinator",
+                                            detail=DROPPED_DETAIL))
     db.session.flush()
     return row
+
+
+DROPPED_DETAIL = "dropped by a coordinator; every later plan leaves it out until a coordinator puts it back"
+
+
+def dropped_by_hand(season: Season, exclude: set[str] = frozenset()) -> list[Request]:
+    """Plannable requests a coordinator dropped by hand (kept out of every plan until put back)."""
+    rows = db.session.scalars(select(Request).where(
+        Request.season_id == season.id, Request.status.in_(PLANNABLE_STATUSES), Request.dropped_dt.is_not(None))
+        .order_by(Request.ref))
+    return [r for r in rows if r.ref not in exclude]
 
 
 def _unknown(kind: str, ident: str, season: Season):
@@ -301,7 +338,7 @@ def _utc(text: str) -> dt.datetime:
     return when.astimezone(dt.timezone.utc)
 
 
-def _ferry_columns(ferry: dict | None) -> dict:
+def ferry_columns(ferry: dict | None) -> dict:
     """Visit columns for the car ferry a plan's leg crosses on (none when the leg is all road)."""
     if not ferry:
         return {"ferry_name": None, "ferry_minutes": None, "ferry_depart_dt": None}
@@ -388,6 +425,12 @@ def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> P
             f"request(s) {', '.join(sorted(bad))} were cancelled or declined after version {plan_row.number} "
             "was made; re-plan before publishing"
         )
+    refused = [v.request.ref for v in plan_row.visits if not v.cancelled and _on_refused_day(v)]
+    if refused:
+        raise PublishError(
+            f"request(s) {', '.join(sorted(refused))} are planned on a date the venue turned down after version "
+            f"{plan_row.number} was made; re-plan before publishing"
+        )
     for stale in [v for v in plan_row.visits if v.cancelled]:  # carried over by an earlier publish of this plan
         plan_row.visits.remove(stale)
     db.session.flush()
@@ -456,6 +499,13 @@ def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> P
         raise
     _send_emails(notify, result, mailer)
     return result
+
+
+def _on_refused_day(visit: Visit) -> bool:
+    """The visit falls on a day its venue refused ("ask for another date")."""
+    refused = visit.request.refused_dates
+    return bool(refused) and visit.start_dt.astimezone(ZoneInfo(visit.request.venue.tz or "UTC")).date() in {
+        r.day for r in refused}
 
 
 def _places(plan: Plan | None) -> dict[str, tuple[float, float]]:
@@ -528,6 +578,15 @@ def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
         f"Request reference: {request.ref}\n"
     )
     return subject, body
+
+
+def replan_words(plan: Plan) -> str:
+    """'re-planned from version 1: 262 visits kept, 2 moved, 0 dropped, 0 no longer requested' after a re-plan."""
+    s = plan.solver or {}
+    if "kept" not in s or "previous_plan" not in s:
+        return ""
+    return (f"re-planned from version {s['previous_plan']}: {s['kept']} visits kept, {s['moved']} moved, "
+            f"{s['dropped']} dropped, {s.get('withdrawn', 0)} no longer requested")
 
 
 # ---------------------------------------------------------------- comparing versions

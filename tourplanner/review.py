@@ -22,16 +22,19 @@ from .models import (
     BlackoutDate,
     Overnight,
     Plan,
+    RefusedDate,
     Request,
     Season,
     Team,
     UnservedRequest,
     Venue,
     Visit,
+    now_utc,
 )
 from .optimize.plan import UNSERVED_REASONS  # the optimizer's own words for its reasons
 from .optimize.ferries import crossing_at
 from .optimize.travel import CIRCUITY, great_circle_km, travel_matrix
+from .planning import DROPPED_DETAIL, ferry_columns
 from .spreadsheet import safe_row
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -226,6 +229,9 @@ def plan_unserved(plan: Plan, *, with_windows: bool = True) -> list[Unserved]:
             by_id[w[0]].windows.append(w)
         for b in db.session.execute(select(BlackoutDate.request_id, BlackoutDate.day)
                                     .where(BlackoutDate.request_id.in_(ids))):
+            by_id[b[0]].blackouts.append(b[1])
+        for b in db.session.execute(select(RefusedDate.request_id, RefusedDate.day)  # the venue said no to these
+                                    .where(RefusedDate.request_id.in_(ids))):
             by_id[b[0]].blackouts.append(b[1])
     return out
 
@@ -797,12 +803,35 @@ def commit_or_conflict() -> None:
 
 
 def lock_visit(visit: Visit, version) -> None:
-    """Pin a visit's team and start: the optimizer keeps them in every later plan."""
+    """Pin a visit's team and start: the optimizer keeps them in every later plan.
+
+    On a draft, the team's legs and nights are re-derived from the exact schedule as well, so a plan whose
+    nights went stale (stored before edits re-derived them) is put right by the next edit of that team."""
     check_version(visit, version)
     visit.locked = True
     visit.request.pinned_team_id = visit.team_id
     visit.request.fixed_start_dt = visit.start_dt
+    plan = visit.plan
+    if plan.status == "draft":
+        rederive_team(plan.season, plan, visit.team.slug)
     commit_or_conflict()
+
+
+def rederive_team(season: Season, plan: Plan, slug: str) -> None:
+    """Store one team's legs and nights as the exact schedule of its visits gives them (no time changes)."""
+    full = plan_dict(season, plan)
+    route = next(r for r in full["routes"] if r["team"] == slug)
+    instance = _edit_instance(season, {slug}, {v["request"] for v in route["visits"]}, except_ref="")
+    if {v["request"] for v in route["visits"]} - {r.id for r in instance.requests}:
+        return  # a request cancelled since: its visit stays until dropped or re-planned, legs as they are
+    before = json.dumps(route, sort_keys=True)
+    reschedule(route, instance)
+    if json.dumps(route, sort_keys=True) == before:
+        return
+    full["routes"] = [route if r["team"] == slug else r for r in full["routes"]]
+    audience = {v.request.ref: v.request.audience for v in plan_visits(plan)}
+    full["kpis"] = plan_kpis(full, audience, full["kpis"]["requests"])
+    store_edit(season, plan, full, {slug})
 
 
 def unlock_visit(visit: Visit, version) -> None:
@@ -913,6 +942,32 @@ def _relink(route: dict, instance) -> None:
         here = there
 
 
+def reschedule(route: dict, instance) -> None:
+    """Re-derive a route's drive legs and nights from the exact schedule of its visits (optimize.route_schedule).
+
+    Nights run from the first tour day to the last event's day, at the day's last venue or on the road: a
+    dropped or moved visit leaves no night behind. When the schedule cannot keep a visit at its start the
+    legs come from the travel model and the nights of the edited days are guessed, and the checker says
+    what is wrong.
+    """
+    from .optimize.solve import route_schedule
+
+    scheduled = route_schedule(instance, route["team"], [(v["request"], v["start"]) for v in route["visits"]])
+    if scheduled is None:
+        _relink(route, instance)
+        _renight(route, instance, {dt.datetime.fromisoformat(v["start"]).date() for v in route["visits"]})
+        return
+    legs = {v.request: v for v in scheduled.visits}
+    route["visits"].sort(key=lambda v: dt.datetime.fromisoformat(v["start"]))
+    for v in route["visits"]:
+        v["drive_minutes_before"] = legs[v["request"]].drive_minutes_before
+        v["drive_km_before"] = legs[v["request"]].drive_km_before
+        v.pop("ferry", None)
+        if legs[v["request"]].ferry is not None:
+            v["ferry"] = legs[v["request"]].ferry.to_dict()
+    route["nights"] = [{"date": n.date, "lat": n.lat, "lon": n.lon} for n in scheduled.nights]
+
+
 def _renight(route: dict, instance, dates: set[dt.date]) -> None:
     """On the dates touched by an edit, the team sleeps where that day's last event was (or stays put)."""
     nights = {n["date"]: n for n in route.get("nights", [])}
@@ -965,7 +1020,7 @@ def _edit_instance(season: Season, team_slugs: set[str], refs: set[str], except_
         select(Request).where(Request.season_id == season.id, Request.ref.in_(refs),
                               Request.status.in_(planning.PLANNABLE_STATUSES))
         .options(selectinload(Request.venue), selectinload(Request.windows), selectinload(Request.blackouts),
-                 selectinload(Request.pinned_team)).order_by(Request.ref)
+                 selectinload(Request.refused_dates), selectinload(Request.pinned_team)).order_by(Request.ref)
     ).all()
     requests = [planning.request_dict(r, season, season.start_date, season.end_date, rules) for r in rows]
     for r in requests:
@@ -1011,19 +1066,16 @@ def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, sta
         raise EditRefused(f"request {ref} is {visit.request.status} now: drop it from the plan or re-plan")
     if moved is not None:
         edited[old_team]["visits"].remove(moved)
-    touched = {old_team: {visit.start_dt.astimezone(zone(visit.request.venue.tz)).date()}}
     dropped = []
     if team is None:
-        dropped = [{"request": ref, "reason": "dropped_by_coordinator", "detail": REASONS["dropped_by_coordinator"]}]
+        dropped = [{"request": ref, "reason": "dropped_by_coordinator", "detail": DROPPED_DETAIL}]
         after["unserved"] = dropped
     else:
         moved["start"] = start.isoformat(timespec="seconds")
         moved["end"] = (start + (visit.end_dt - visit.start_dt)).isoformat(timespec="seconds")
         edited[new_team]["visits"].append(moved)
-        touched.setdefault(new_team, set()).add(start.date())
-    for slug, dates in touched.items():
-        _relink(edited[slug], instance)
-        _renight(edited[slug], instance, dates)
+    for slug in slugs:
+        reschedule(edited[slug], instance)
     after["kpis"] = _kpis(after, instance)
     old = {_violation_key(v) for v in _check(instance, before)}
     new = [v for v in _check(instance, after) if _violation_key(v) not in old]
@@ -1049,12 +1101,21 @@ def store_edit(season: Season, plan: Plan, data: dict, teams_touched: set[str]) 
             v = visits[item["request"]]
             start = dt.datetime.fromisoformat(item["start"]).astimezone(dt.timezone.utc)
             end = dt.datetime.fromisoformat(item["end"]).astimezone(dt.timezone.utc)
-            changed = (v.team_id, v.start_dt, v.end_dt, v.order, v.drive_minutes_before, v.drive_km_before) != (
-                team.id, start, end, order, item["drive_minutes_before"], item["drive_km_before"])
+            ferry = ferry_columns(item.get("ferry"))
+            changed = (v.team_id, v.start_dt, v.end_dt, v.order, v.drive_minutes_before, v.drive_km_before,
+                       v.ferry_name, v.ferry_depart_dt) != (
+                team.id, start, end, order, item["drive_minutes_before"], item["drive_km_before"],
+                ferry["ferry_name"], ferry["ferry_depart_dt"])
             if changed:
                 v.team, v.start_dt, v.end_dt, v.order = team, start, end, order
                 v.drive_minutes_before, v.drive_km_before = item["drive_minutes_before"], item["drive_km_before"]
+                v.ferry_name, v.ferry_minutes, v.ferry_depart_dt = (
+                    ferry["ferry_name"], ferry["ferry_minutes"], ferry["ferry_depart_dt"])
         existing = {n.day: n for n in plan.overnights if n.team_id == team.id}
+        wanted = {dt.date.fromisoformat(n["date"]) for n in route["nights"]}
+        for day, row in existing.items():
+            if day not in wanted:  # a night of the old schedule (after the last event, or where a drop was)
+                plan.overnights.remove(row)
         for night in route["nights"]:
             day = dt.date.fromisoformat(night["date"])
             row = existing.get(day)
@@ -1098,10 +1159,29 @@ def drop_visit(season: Season, plan: Plan, visit: Visit, version) -> None:
     request = visit.request
     db.session.delete(visit)
     db.session.flush()
-    plan.unserved.append(UnservedRequest(request=request, reason="dropped_by_coordinator",
-                                         detail=REASONS["dropped_by_coordinator"]))
+    plan.unserved.append(UnservedRequest(request=request, reason="dropped_by_coordinator", detail=DROPPED_DETAIL))
+    request.dropped_dt = now_utc()  # every later plan leaves it out until a coordinator puts it back
     store_edit(season, plan, data, {team})
     commit_or_conflict()
+
+
+def put_back(season: Season, ref: str, version) -> Request:
+    """Undo a drop by hand: the next plan (or re-plan) considers the request again."""
+    request = db.session.scalar(select(Request).where(Request.season_id == season.id, Request.ref == ref))
+    if request is None:
+        raise NotFound(f"season {season.name} has no request {ref!r}")
+    check_version(request, version)
+    if request.dropped_dt is None:
+        raise EditRefused(f"request {ref} is not dropped; nothing to put back")
+    request.dropped_dt = None
+    commit_or_conflict()
+    return request
+
+
+def held_out(season: Season) -> dict[str, int]:
+    """Refs of the season's requests dropped by hand and still kept out, with their row version (for the form)."""
+    return dict(db.session.execute(select(Request.ref, Request.version).where(
+        Request.season_id == season.id, Request.dropped_dt.is_not(None))).all())
 
 
 def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: int = 4, seed: int = 1,
@@ -1130,7 +1210,6 @@ def copy_plan(season: Season, plan: Plan) -> Plan:
     import hashlib
 
     from . import planning
-    from .models import now_utc
 
     data = plan_dict(season, plan)
     dropped = [u for u in data["unserved"] if u["reason"] == "dropped_by_coordinator"]
@@ -1145,7 +1224,10 @@ def copy_plan(season: Season, plan: Plan) -> Plan:
                              instance_data=instance_data, digest=digest,
                              note=f"editable copy of version {plan.number}")
     requests = {r.ref: r for r in season.requests}
+    listed = {u.request_id for u in row.unserved}  # save_plan listed those still kept out already
     for u in dropped:
-        row.unserved.append(UnservedRequest(request=requests[u["request"]], reason=u["reason"], detail=u["detail"]))
+        if requests[u["request"]].id not in listed:
+            row.unserved.append(UnservedRequest(request=requests[u["request"]], reason=u["reason"],
+                                                detail=u["detail"]))
     db.session.commit()
     return row

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from .. import planning
 from ..extensions import db
 from ..models import Plan
 from .season import find_season
@@ -63,6 +64,9 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
     if note:
         click.echo(note)
     click.echo(kpi_summary(job.plan))
+    replan = planning.replan_words(job.plan)
+    if replan:
+        click.echo(replan)
     unserved = len(job.plan.unserved)
     if unserved:
         click.echo(f"{unserved} request(s) not served; see the plan review page for reasons and suggestions")

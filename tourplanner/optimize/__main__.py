@@ -32,6 +32,13 @@ def _summary(plan: Plan) -> str:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     for reason, count in sorted(reasons.items()):
         lines.append(f"  unserved {reason}: {count}")
+    if "kept" in plan.solver:
+        s = plan.solver
+        lines.append(f"  re-plan: {s['kept']} earlier visits kept, {s['moved']} moved, {s['dropped']} dropped, "
+                     f"{s['withdrawn']} no longer requested")
+    if plan.solver.get("repaired_requests"):
+        lines.append("  warning: the checker rejected and the solver dropped "
+                     + ", ".join(plan.solver["repaired_requests"]))
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ ship sails overnight, with the road to and from its terminals packed around the 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 import json
 from dataclasses import dataclass
@@ -295,6 +296,19 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
             if hours.pack(prev_free, need, prev_tz, team.end.tz, used, rules.max_drive_minutes_per_day) is None:
                 bad("end_unreachable", None, team.id, f"team {team.id}: cannot reach its end point before the "
                     "season ends")
+    def leg_of(v, i, j):
+        """The road and water of the leg into visit v from point i to point j: (crossing or None, road minutes
+        to the terminal (or the venue), road minutes on from the terminal), as the leg check reads them."""
+        border = rules.border_crossing_minutes if countries[i] != countries[j] and engine is None else 0
+        crossing = None
+        if v.ferry is not None:
+            crossing = next(iter(crossing_named(v.ferry.name, from_land=land[i][0])), None)
+        if crossing is None:
+            return None, road(i, j)[0] + border, 0
+        return (crossing, road(i, (crossing.a.lat, crossing.a.lon))[0] + border,
+                road((crossing.b.lat, crossing.b.lon), j)[0])
+
+    out += _night_violations(instance, plan, hours, leg_of, pos)
     for ref, count in seen.items():
         if count > 1:
             bad("duplicate", ref, None, f"{ref}: planned {count} times")
@@ -319,3 +333,133 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
         if given is None or abs(float(given) - value) > 0.051:
             bad("kpis", None, None, f"kpis.{key} is {given!r}, the routes give {value}")
     return out
+
+
+NIGHT_AT_KM = 2.0  # a night "at a venue" within this of it (plans round coordinates to 4 decimals)
+NIGHT_ON_LEG_KM = 5.0  # a night on the road within this of the straight segment between the leg's ends
+
+
+def _night_violations(instance: Instance, plan: Plan, hours: _Hours, leg_of, pos) -> list[Violation]:
+    """route.nights: one per date from the first tour day to the last event's day; where the team is when the day
+    ends: at the day's last venue when it does not drive on after the event, else on the leg it is driving.
+
+    Legs are packed as early as the rules allow, as the leg check does; a route whose legs do not fit is left
+    to the other rules. A route that states no nights (a hand-made plan) says nothing about them.
+    """
+    out = []
+    rules = instance.rules
+    reqs = {r.id: r for r in instance.requests}
+    teams = {t.id: t for t in instance.teams}
+    for route in plan.routes:
+        team = teams.get(route.team)
+        if team is None or not route.visits or not route.nights:
+            continue
+        where = _where_each_night(instance, route, team, reqs, hours, leg_of, pos)
+        if where is None:
+            continue
+        last_day = max(where)
+        stated = Counter(n.date for n in route.nights)
+        expected = {(instance.start_date + dt.timedelta(days=i)).isoformat()
+                    for i in range((last_day - instance.start_date).days + 1)}
+        for date in sorted(expected - set(stated)):
+            out.append(Violation("nights", None, team.id, f"team {team.id}: no night given for {date}"))
+        for date in sorted(set(stated) - expected):
+            out.append(Violation("nights", None, team.id, f"team {team.id}: a night on {date}, outside the tour "
+                                 f"days up to its last event ({last_day})"))
+        for date, count in sorted(stated.items()):
+            if count > 1:
+                out.append(Violation("nights", None, team.id, f"team {team.id}: {count} nights on {date}"))
+        for n in route.nights:
+            day = dt.date.fromisoformat(n.date)
+            if n.date not in expected:
+                continue
+            kind, a, b = where[day]
+            if kind == "at":
+                off = _km(n.lat, n.lon, *a)
+                limit, said = NIGHT_AT_KM, f"at {a[0]:.4f}, {a[1]:.4f}"
+            else:
+                off = _km_to_segment((n.lat, n.lon), a, b)
+                limit, said = NIGHT_ON_LEG_KM, f"on the road between {a[0]:.4f}, {a[1]:.4f} and {b[0]:.4f}, {b[1]:.4f}"
+            if off > limit:
+                out.append(Violation("nights", None, team.id, f"team {team.id}: night of {n.date} given at "
+                                     f"{n.lat:.4f}, {n.lon:.4f}, {off:,.0f} km from where the team is ({said})"))
+    return out
+
+
+def _where_each_night(instance, route, team, reqs, hours, leg_of, pos):
+    """{date: ("at", place, None) | ("leg", from, to)} from the first tour day to the last event's day.
+
+    A leg that crosses on a ferry is three pieces: the road to the departure terminal (the team waits there for
+    the sailing), the crossing (aboard, on the water between the terminals, when it sails through the night),
+    and the road on from the arrival terminal.
+    """
+    rules = instance.rules
+    cap = rules.max_drive_minutes_per_day
+    place, point, tz = (team.start.lat, team.start.lon), f"start:{team.id}", team.start.tz
+    free = dt.datetime.combine(instance.start_date, dt.time(), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    used: dict = {}
+    at_end = {}
+
+    def drive(leave, minutes, frm, to, tz_a, tz_b):
+        got = hours.pack(leave, minutes, tz_a, tz_b, used, cap)
+        if got is None:
+            return None
+        driven = sorted(d for d, m in got[1].items() if m > 0)
+        for date in driven:
+            used[date] = used.get(date, 0) + got[1][date]
+            at_end[date] = ("leg", frm, to)
+        if driven:
+            at_end[driven[-1]] = ("at", to, None)  # arrived: the whole piece is behind the team that evening
+        return got[0]
+
+    for v in route.visits:
+        req = reqs.get(v.request)
+        if req is None or req.id not in pos:
+            return None
+        try:
+            start, end = dt.datetime.fromisoformat(v.start), dt.datetime.fromisoformat(v.end)
+        except ValueError:
+            return None
+        there = (req.lat, req.lon)
+        crossing, before, after = leg_of(v, pos[point], pos[req.id])
+        if crossing is None:
+            if drive(free, before, place, there, tz, req.tz) is None:
+                return None
+        else:
+            a, b = (crossing.a.lat, crossing.a.lon), (crossing.b.lat, crossing.b.lon)
+            if drive(free, before, place, a, tz, req.tz) is None:
+                return None
+            depart = dt.datetime.fromisoformat(v.ferry.depart).astimezone(UTC)
+            landed = depart + dt.timedelta(minutes=crossing.minutes)
+            sails_on = depart.astimezone(ZoneInfo(crossing.a.tz)).date()
+            overnight = landed.astimezone(ZoneInfo(crossing.b.tz)).date() > sails_on
+            at_end[sails_on] = ("leg", a, b) if overnight else ("at", b, None)
+            if drive(landed, after, b, there, tz, req.tz) is None:
+                return None
+        at_end[start.astimezone(ZoneInfo(req.tz)).date()] = ("at", there, None)
+        place, point, tz = there, req.id, req.tz
+        free = end + dt.timedelta(minutes=rules.teardown_minutes)
+    last_day = max(at_end)
+    where, cur = {}, ("at", (team.start.lat, team.start.lon), None)
+    day = instance.start_date
+    while day <= last_day:
+        cur = at_end.get(day, cur)
+        where[day] = cur
+        day += dt.timedelta(days=1)
+    return where
+
+
+def _km(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _km_to_segment(p, a, b) -> float:
+    """Distance from p to the straight segment a-b in degrees of latitude and longitude (how a leg is drawn)."""
+    scale = math.cos(math.radians((a[0] + b[0]) / 2))
+    ax, ay, bx, by, px, py = a[1] * scale, a[0], b[1] * scale, b[0], p[1] * scale, p[0]
+    dx, dy = bx - ax, by - ay
+    t = 0.0 if dx == dy == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    near = (ay + t * dy, (ax + t * dx) / scale if scale else ax)
+    return _km(p[0], p[1], *near)

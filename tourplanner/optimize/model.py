@@ -315,10 +315,12 @@ class Model:
         leg = self.ferry_legs.get((a, b))
         return self.min_list[a][b] if leg is None else leg.road_minutes
 
-    def earliest_start(self, r: int, t: int, date: int, events: int):
-        """Earliest start >= t of request r given `events` already on `date`; (start, date) or None."""
-        slots = self.slots[r]
-        i = bisect_right(self.slot_hi[r], t - 1)
+    def earliest_start(self, r: int, t: int, date: int, events: int, slots=None, slot_hi=None):
+        """Earliest start >= t of request r given `events` already on `date`; (start, date) or None.
+
+        `slots`/`slot_hi` replace r's own (a re-plan holds an earlier visit at its time this way)."""
+        slots = self.slots[r] if slots is None else slots
+        i = bisect_right(self.slot_hi[r] if slot_hi is None else slot_hi, t - 1)
         max_ev = self.max_events
         while i < len(slots):
             d, lo, hi = slots[i]

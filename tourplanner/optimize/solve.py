@@ -4,19 +4,22 @@ Why not one OR-Tools model: with one break per night (77 per team) the routing m
 under tight rests and ignored events/day and night driving (design.md). Here every rule lives in one
 exact forward schedule (model.py); the search only proposes orders:
 
-1. pins with a fixed start and priority-5 requests are inserted first (cheapest feasible insertion);
+1. pins with a fixed start and the must-keep requests (priority 5; in a re-plan, every earlier visit, held at its
+   time where the rules allow) are inserted first (cheapest feasible insertion); no later step serves fewer of them;
 2. the team whose day is earliest picks its next event: the best of value - km cost - time used
    (numpy pre-ranking of all requests, exact schedule check of the best few), nights where the day
    ends, long relocations over several days; built in several styles (prices of team time and of
    driving), the best by the objective goes on;
-3. LNS until the time limit (or --steps): remove a stretch of a route, re-insert the best of the removed
-   and nearby unserved requests, keep the change when value - km cost does not get worse;
+3. LNS until the time limit (or --steps; early only once everything is served): remove a stretch of a route,
+   re-insert the best of the removed and nearby unserved requests, keep the change when value - km cost (- a
+   price per moved earlier visit) does not get worse;
 4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
-   when model and checker agree, which the tests assert).
+   when model and checker agree, which every test asserts; solver["repaired_requests"] names them).
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from bisect import bisect_left, bisect_right
@@ -30,6 +33,7 @@ from .model import BIG_PRIORITY_BONUS, Model
 from .plan import Ferry, Night, Plan, Route, Unserved, Visit, plan_kpis
 
 ENGINE = "tourplanner day-aware greedy + LNS"
+log = logging.getLogger(__name__)
 
 
 THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's value at first, 0 at the end
@@ -40,7 +44,9 @@ THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's val
 # several and improves the best. The first is also the search's own pricing (1.0 drove too little).
 CONSTRUCTION_STYLES = ((1.0, 0.25), (1.0, 0.5), (0.5, 0.5), (2.0, 0.25), (2.0, 0.1), (1.0, 0.1))
 CONSTRUCTION_SHARE = 0.2  # of the time limit: no new construction starts after this (all of them with --steps)
-STALL_STEPS = 1000  # + 20 per request: steps without a better plan after which the search stops early
+STALL_STEPS = 1000  # + 20 per request: steps without a better plan after which a search that serves all stops
+MOVE_SHARE = 0.9  # a re-plan's move of an earlier visit costs 90 % of the least valuable request: one move to
+# serve one more request pays, km alone (0.1 per km) would need a 700+ km saving
 
 
 def _date_of(state):
@@ -64,6 +70,13 @@ class Search:
         for i, r in enumerate(m.instance.requests):
             if r.fixed_start is not None:
                 self.value[i] += BIG_PRIORITY_BONUS
+        # Must-keep requests (priority 5, and in a re-plan every earlier visit): no accepted step serves fewer.
+        self.keep = np.array([r.priority >= 5 for r in m.instance.requests], dtype=bool)
+        # A re-plan holds each earlier visit at its time (its slots narrowed to that minute) until a step moves it.
+        self.slots, self.slot_hi = list(m.slots), list(m.slot_hi)
+        self.held = set()
+        self.previous_at = {}  # request index -> (team, minute) in the plan re-planned from
+        self.move_cost = 0.0
         self.has_slots = np.array([bool(s) for s in m.slots], dtype=bool)
         self.last_hi = np.array([s[-1][2] if s else NO_TIME for s in m.slots], dtype=np.int64)
         inf = np.iinfo(np.int64).max // 4
@@ -134,7 +147,7 @@ class Search:
         if got is None:
             return None
         ta, d2, u2 = got
-        es = m.earliest_start(r, ta + m.setup, date, ev)
+        es = m.earliest_start(r, ta + m.setup, date, ev, self.slots[r], self.slot_hi[r])
         if es is None:
             return None
         s, ds = es
@@ -206,7 +219,30 @@ class Search:
 
     def objective(self):
         served = self.team_of >= 0
-        return float(self.value[served].sum()) - sum(self.route_cost(k) for k in range(self.m.nt))
+        return float(self.value[served].sum()) - sum(self.route_cost(k) for k in range(self.m.nt)) \
+            - self.move_cost * self.moves()
+
+    def kept(self) -> int:
+        """Must-keep requests served: a step that lowers this is never accepted."""
+        return int((self.keep & (self.team_of >= 0)).sum())
+
+    def moves(self) -> int:
+        """Earlier visits (re-plan) served but no longer held at their earlier team and time."""
+        return sum(1 for r in self.previous_at if r not in self.held and self.team_of[r] >= 0)
+
+    def hold(self, r: int, minute: int) -> bool:
+        """Narrow r's slots to one start minute (its earlier time); False when no slot contains it."""
+        pinned = [(d, max(lo, minute), min(hi, minute)) for d, lo, hi in self.m.slots[r] if lo <= minute <= hi]
+        if not pinned:
+            return False
+        self.slots[r], self.slot_hi[r] = pinned, [p[2] for p in pinned]
+        self.held.add(r)
+        return True
+
+    def release(self, r: int):
+        """Let a held earlier visit go to any of its slots again (a move)."""
+        self.slots[r], self.slot_hi[r] = self.m.slots[r], self.m.slot_hi[r]
+        self.held.discard(r)
 
     # ---- construction --------------------------------------------------------------------------------
     def best_insertion(self, r, teams=None, positions=None):
@@ -227,17 +263,22 @@ class Search:
         return best
 
     def seed(self):
-        """Fixed-start pins, then priority 5: they go in before anything else."""
+        """Fixed-start pins, then the other must-keep requests: they go in before anything else.
+
+        Requests a re-plan has placed already are skipped (inserting them again made duplicates that the
+        checker then dropped); a must-keep request that finds no place now stays in the LNS pool."""
         m = self.m
         reqs = m.instance.requests
-        fixed = sorted((i for i, r in enumerate(reqs) if r.fixed_start is not None and m.slots[i]),
+        open_ = [i for i in range(m.n) if self.team_of[i] < 0 and m.slots[i]]
+        fixed = sorted((i for i in open_ if reqs[i].fixed_start is not None),
                        key=lambda i: (m.slots[i][0][1], reqs[i].id))
-        top = sorted((i for i, r in enumerate(reqs) if r.priority >= 5 and r.fixed_start is None and m.slots[i]),
+        top = sorted((i for i in open_ if self.keep[i] and reqs[i].fixed_start is None),
                      key=lambda i: (-self.value[i], reqs[i].id))
         for r in fixed + top:
             best = self.best_insertion(r)
             if best is None:
-                self.excluded.add(r)
+                if not self.keep[r]:
+                    self.excluded.add(r)
                 continue
             _, k, pos, got = best
             self.insert(k, pos, r, got)
@@ -333,7 +374,7 @@ class Search:
 
     def positions(self, k, r):
         """Route positions of team k whose neighbours' dates are near r's possible dates."""
-        slots = self.m.slots[r]
+        slots = self.slots[r]
         if not slots:
             return range(0)
         states = self.states[k]
@@ -374,10 +415,12 @@ class Search:
         return None
 
     def snapshot(self):
-        return [s[:] for s in self.seq], [s[:] for s in self.states], self.team_of.copy()
+        return ([s[:] for s in self.seq], [s[:] for s in self.states], self.team_of.copy(), self.slots[:],
+                self.slot_hi[:], set(self.held))
 
     def restore(self, snap):
-        self.seq, self.states, self.team_of = snap
+        self.seq, self.states, self.team_of, slots, slot_hi, held = snap
+        self.slots, self.slot_hi, self.held = slots[:], slot_hi[:], set(held)
 
     def repair(self, cands, teams=None):
         """Greedy re-insertion: candidates by value - km cost of their best place, each re-placed in turn."""
@@ -415,6 +458,9 @@ class Search:
         removed = [seq[i] for i in idxs]
         if not self.remove(k, idxs):
             return
+        for e in removed:  # an earlier visit ejected to make room may come back at another time or team
+            if e in self.held:
+                self.release(e)
         got = self.targeted_insert(r, teams=[k], tries=32)
         if got is None:
             return
@@ -429,7 +475,7 @@ class Search:
 
         Kept when the objective drops by no more than `threshold` (threshold accepting, cooling to 0)."""
         m, rng = self.m, self.rng
-        before = self.objective()
+        before, kept = self.objective(), self.kept()
         snap = self.snapshot()
         pool = self.unserved_pool()
         if pool.size and rng.random() < 0.5:
@@ -449,7 +495,7 @@ class Search:
             seq = self.seq[k]
             length = rng.randint(1, min(8, len(seq)))
             a = rng.randrange(0, len(seq) - length + 1)
-            idxs = [i for i in range(a, a + length) if seq[i] not in self.locked]
+            idxs = [i for i in range(a, a + length) if seq[i] not in self.locked and seq[i] not in self.held]
             if not idxs:
                 return False
             removed = [seq[i] for i in idxs]
@@ -462,7 +508,7 @@ class Search:
             nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
             self.repair(list(dict.fromkeys(removed + nearby)))
         after = self.objective()
-        if after + 1e-9 >= before - threshold:
+        if after + 1e-9 >= before - threshold and self.kept() >= kept:
             return after > before + 1e-9
         self.restore(snap)
         return False
@@ -549,37 +595,80 @@ def build_plan(search: Search, solver: dict) -> Plan:
 
 
 def _start_from_previous(search: Search, previous: Plan):
-    """Re-planning: keep each earlier visit with its team at its time when still possible."""
+    """Re-planning: hold each earlier visit with its team at its time when the rules still allow.
+
+    Every earlier visit that is still requested becomes must-keep (the big bonus, and no step may serve
+    fewer): one that cannot stay at its time is placed elsewhere by `seed`, and the search may move a held
+    visit only to serve more (each move costs nearly a request's worth, so driving alone never pays for it).
+    """
     m = search.m
     inst = m.instance
     index = inst._index
-    kept = {}
+    teams = {t.id: k for k, t in enumerate(inst.teams)}
     for route in previous.routes:
-        k = next((i for i, t in enumerate(inst.teams) if t.id == route.team), None)
-        if k is None:
-            continue
+        k = teams.get(route.team)
         for v in route.visits:
             r = index.get(v.request)
-            if r is None or not search.allowed[k, r] or search.team_of[r] >= 0 or not m.slots[r]:
+            if r is None or not m.slots[r] or search.team_of[r] >= 0 or r in search.previous_at:
                 continue
             minute = int((dt.datetime.fromisoformat(v.start) - m.t0).total_seconds() // 60)
-            original = m.slots[r], m.slot_hi[r]
-            pinned = [(d, max(lo, minute), min(hi, minute)) for d, lo, hi in m.slots[r] if lo <= minute <= hi]
+            search.previous_at[r] = (k, minute)
+            search.keep[r] = True
+            if search.value[r] < BIG_PRIORITY_BONUS:
+                search.value[r] += BIG_PRIORITY_BONUS
+            if k is None or not search.allowed[k, r] or not search.hold(r, minute):
+                search.release(r)
+                continue
             pos = len(search.seq[k])
-            got = None
-            if pinned:
-                m.slots[r], m.slot_hi[r] = pinned, [p[2] for p in pinned]
-                got = search.try_insert(k, pos, r)
-                if got is None:
-                    m.slots[r], m.slot_hi[r] = original
+            got = search.try_insert(k, pos, r)
             if got is None:
-                got = search.try_insert(k, pos, r)
-            if got is None:
+                search.release(r)
                 continue
             search.insert(k, pos, r, got)
-            search.locked.add(r)
-            kept[v.request] = (route.team, v.start)
-    return kept
+            if inst.requests[r].fixed_start is not None:
+                search.locked.add(r)
+    base = search.value[search.has_slots] % BIG_PRIORITY_BONUS
+    search.move_cost = MOVE_SHARE * float(base.min()) if base.size else 0.0
+
+
+def _replan_counts(instance: Instance, previous: Plan, plan: Plan) -> dict:
+    """How the plan treats the earlier visits: kept at team and time, moved, dropped, or withdrawn (no longer
+    requested)."""
+    now_at = {v.request: (route.team, dt.datetime.fromisoformat(v.start)) for route in plan.routes
+              for v in route.visits}
+    known = {r.id for r in instance.requests}
+    counts = {"kept": 0, "moved": 0, "dropped": 0, "withdrawn": 0}
+    for route in previous.routes:
+        for v in route.visits:
+            got = now_at.get(v.request)
+            if got is None:
+                counts["dropped" if v.request in known else "withdrawn"] += 1
+            elif got != (route.team, dt.datetime.fromisoformat(v.start)):
+                counts["moved"] += 1
+            else:
+                counts["kept"] += 1
+    return counts
+
+
+def route_schedule(instance: Instance, team: str, visits: list[tuple[str, str]], matrix=None) -> Route | None:
+    """One team's visits (request id, ISO start) at exactly those starts: legs and nights as solve derives them.
+
+    Plan edits (drop, move, lock) re-derive the routes they touch with it, so that no night of the old schedule
+    stays stored. None when the schedule cannot keep a visit at its start (the checker then says why)."""
+    model = Model(instance, matrix=matrix)
+    search = Search(model, random.Random(0))
+    k = next(i for i, t in enumerate(instance.teams) if t.id == team)
+    for ref, start in sorted(visits, key=lambda v: dt.datetime.fromisoformat(v[1])):
+        r = instance._index[ref]
+        minute = int((dt.datetime.fromisoformat(start) - model.t0).total_seconds() // 60)
+        if not search.allowed[k, r] or not search.hold(r, minute):
+            return None
+        pos = len(search.seq[k])
+        got = search.try_insert(k, pos, r)
+        if got is None:
+            return None
+        search.insert(k, pos, r, got)
+    return build_plan(search, {}).route(team)
 
 
 def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, previous: Plan | None = None,
@@ -607,14 +696,15 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
             stop["asked"] = True
 
     search = first = None
-    previous_kept, first_feasible, styles = {}, None, 0
+    first_feasible, styles = None, 0
     for style in CONSTRUCTION_STYLES:
         if search is not None and steps is None and (
                 time.perf_counter() - clock > CONSTRUCTION_SHARE * time_limit_s or stop["asked"]):
             break
         trial = Search(model, random.Random(seed), style)
         stop["search"] = search or trial  # progress shows the best start so far, never a count going back to 0
-        kept = _start_from_previous(trial, previous) if previous is not None else {}
+        if previous is not None:
+            _start_from_previous(trial, previous)
         trial.seed()
         trial.construct(lambda phase: report(phase))
         if first is None:
@@ -622,8 +712,8 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
         else:
             trial.price_like(first)  # the search and the comparison use one objective: the first style's
         styles += 1
-        if search is None or trial.objective() > search.objective() + 1e-9:
-            search, previous_kept = trial, kept
+        if search is None or (trial.kept(), trial.objective()) > (search.kept(), search.objective() + 1e-9):
+            search = trial
     stop["search"] = search
     report("constructed", force=True)
     done = 0
@@ -646,31 +736,14 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
         if value > best_value + 1e-9:
             best_value, best, best_step = value, search.snapshot(), done
         report("improve")
-        if done - best_step > stall_steps:
-            break  # small or solved instances: no point in spinning until the time limit
+        if done - best_step > stall_steps and not search.unserved_pool().size:
+            break  # everything is served and the driving stopped improving: done before the time limit
     search.restore(best)
 
-    moved = dropped = 0
-    if previous is not None:
-        now_at = {}
-        for k, team in enumerate(instance.teams):
-            for r, st in zip(search.seq[k], search.states[k]):
-                now_at[instance.requests[r].id] = (team.id, st[5])
-        for route in previous.routes:
-            for v in route.visits:
-                got = now_at.get(v.request)
-                if got is None:
-                    dropped += 1
-                    continue
-                minute = int((dt.datetime.fromisoformat(v.start) - model.t0).total_seconds() // 60)
-                if got[0] != route.team or got[1] != minute:
-                    moved += 1
     solver = {"time_limit_s": time_limit_s, "seed": seed, "wall_s": 0.0, "engine": ENGINE,
               "steps": done, "improvements": improved, "constructions": styles,
               "first_feasible_s": round(first_feasible, 3),
               "objective": round(search.objective(), 1)}
-    if previous is not None:
-        solver.update({"moved": moved, "dropped": dropped, "kept": len(previous_kept)})
     plan = build_plan(search, solver)
     violations = check(instance, plan, matrix=matrix)
     guard = 0
@@ -691,9 +764,15 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
                     search.team_of[search.team_of == k] = -1
         if not bad:
             break
+        # The safety net: never silent. The job and the review page name these requests.
         solver["repaired"] = solver.get("repaired", 0) + len(bad)
+        solver["repaired_requests"] = sorted(set(solver.get("repaired_requests", [])) | bad)
+        log.warning("plan repaired: the checker rejected %s (%s); dropped from the plan", ", ".join(sorted(bad)),
+                    "; ".join(sorted({v.rule for v in violations})))
         plan = build_plan(search, solver)
         violations = check(instance, plan, matrix=matrix)
+    if previous is not None:
+        solver.update(_replan_counts(instance, previous, plan))
     if violations:
         plan = Plan(instance=instance.name, status="error", solver=solver, routes=plan.routes,
                     unserved=plan.unserved, kpis=plan.kpis)

@@ -149,6 +149,15 @@ def travel_matrix(lats, lons, countries, *, border_minutes: int, road: RoadMatri
                 continue
             pre[ci] = road_leg(lats, lons, c.a.lat, c.a.lon)
             post[ci] = road_leg(c.b.lat, c.b.lon, lats, lons)
+            if c.a.land == c.b.land:
+                # a shortcut can only beat the road from a point nearer its departure terminal than its arrival
+                # one, to a point nearer the arrival terminal (road minutes are subadditive: great-circle km,
+                # and a speed that grows with distance)
+                to_b, from_a = road_leg(lats, lons, c.b.lat, c.b.lon)[0], road_leg(c.a.lat, c.a.lon, lats, lons)[0]
+                rows = rows[pre[ci][0][rows] < to_b[rows]]
+                cols = cols[post[ci][0][cols] < from_a[cols]]
+                if not rows.size or not cols.size:
+                    continue
             cell = np.ix_(rows, cols)
             total = pre[ci][0][rows][:, None] + c.minutes + post[ci][0][cols][None, :] + border[cell]
             better = total + _mean_wait(c) < score[cell]

@@ -203,9 +203,11 @@ def _render_status(req, token, form, code=200, expired=False):
     except BuildError:  # the calendar feeds are not installed
         calendar_link = None
     word, explanation = intake.STATUS_WORDS.get(req.status, (req.status, ""))
+    refused = intake.refused_visit(req)
     return render_template(
         "intake/status.html", req=req, token=token, form=form, visit=visit, calendar_link=calendar_link,
-        status_word=word, status_text=explanation, message_form=MessageForm(),
+        status_word=word, status_text=explanation, message_form=MessageForm(), refused=refused,
+        refused_start=refused and intake.local_time(refused.start_dt, req.venue.tz),
         start=visit and intake.local_time(visit.start_dt, req.venue.tz),
         end=visit and intake.local_time(visit.end_dt, req.venue.tz),
         windows=[intake.describe_window(w) for w in req.windows], max_rows=MAX_WINDOWS, expired=expired,

@@ -82,6 +82,7 @@ def plan(name: str):
     return render_template(
         "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
         unserved=review.unserved_rows(season, unserved, positions), comparison=comparison,
+        held_out=review.held_out(season), repaired=(plan.solver or {}).get("repaired_requests") or [],
         plans_page=link("planner.plans", name=season.name),
         season_map=link("maps.season_map", name=season.name, plan=plan.number),
         team_maps={t.id: link("maps.team_map", name=season.name, slug=t.slug, plan=plan.number) for t in season.teams},
@@ -216,6 +217,21 @@ def edit_visit(name: str, visit_id: int, action: str):
         db.session.rollback()
         return refused(season, plan, db.session.get(type(v), visit_id), error)
     return redirect(url_for("review.team", name=season.name, slug=team_slug, plan=plan.number))
+
+
+@bp.route("/seasons/<name>/review/requests/<ref>/put-back", methods=["POST"])
+def put_back(name: str, ref: str):
+    """A request dropped by hand goes back into planning: the next plan or re-plan considers it."""
+    season, plan = edit_plan_of(name)
+    try:
+        review.put_back(season, ref, request.form.get("version"))
+    except review.Conflict as error:
+        return conflict(error)
+    except review.EditRefused as error:
+        db.session.rollback()
+        return render_template("review/message.html", title="Not put back", message=str(error)), 422
+    flash(f"Put {ref} back: the next plan or re-plan considers it again.", "info")
+    return redirect(url_for("review.plan", name=season.name, plan=plan.number))
 
 
 @bp.route("/seasons/<name>/review/copy", methods=["POST"])
