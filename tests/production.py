@@ -70,6 +70,7 @@ class ProductionServer:
             "TOURPLANNER_HUEY_NAME": f"tp-{uuid.uuid4().hex[:8]}",
             "TOURPLANNER_INSTANCE": str(tmp / "instance"),
             "BIND": f"127.0.0.1:{self.port}",
+            "PUBLIC_HOST": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(web_workers),
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),

@@ -61,7 +61,7 @@ def test_team_feed_has_every_screening_at_the_planned_utc_time(client, tour, fix
     first = items[f"visit-{west[0].request_id}@tour.test"]
     assert STREET in str(first["LOCATION"])
     assert CONTACT["contact_email"] in str(first["DESCRIPTION"])
-    assert str(first["URL"]).startswith("https://tour.test/admin/seasons/spring-2027/teams/west/days/2027-02-22")
+    assert str(first["URL"]) == f"https://tour.test/feeds/{token}/days/2027-02-22"  # the Nomads' day page
     assert str(items[f"visit-{west[2].request_id}@tour.test"]["STATUS"]) == "CONFIRMED"
     assert str(first["STATUS"]) == "TENTATIVE"
 
@@ -113,7 +113,10 @@ def test_member_feed_is_the_team_feed_and_revokes_alone(client, tour, fixed_now)
     team_token = issue(tour, team=west)
     member_token = issue(tour, "member", member=west.members[0])
     other_member = issue(tour, "member", member=west.members[1])
-    assert client.get(f"/feeds/{member_token}.ics").data == client.get(f"/feeds/{team_token}.ics").data
+    member_body = client.get(f"/feeds/{member_token}.ics").data.replace(b"\r\n ", b"")  # unfolded
+    team_body = client.get(f"/feeds/{team_token}.ics").data.replace(b"\r\n ", b"")
+    assert member_body.replace(member_token.encode(), b"T") == team_body.replace(team_token.encode(), b"T")
+    assert member_token.encode() in member_body  # the same calendar; its links carry the member's own token
     feeds.revoke_token(db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(member_token))), now=NOW)
     assert client.get(f"/feeds/{member_token}.ics").status_code == 404
     assert client.get(f"/feeds/{other_member}.ics").status_code == 200
@@ -251,7 +254,21 @@ def test_feed_is_cached_until_the_plan_changes(tour):
     assert second is not first and second.body == first.body  # a new plan with the same content: same bytes
 
 
-def test_export_feed_writes_the_bytes_the_url_serves(client, runner, tour, tmp_path, fixed_now, monkeypatch):
+def without_links(body: bytes) -> bytes:
+    """A calendar without its links to the Nomads' pages (they carry the token the feed was fetched with)."""
+    cal = Calendar.from_ical(body)
+    for item in cal.walk("VEVENT"):
+        item.pop("URL", None)
+        if "DESCRIPTION" in item:
+            lines = [x for x in str(item["DESCRIPTION"]).split("\n") if not x.startswith(("Day page:", "Day map:"))]
+            item.pop("DESCRIPTION")
+            if lines:
+                item.add("DESCRIPTION", "\n".join(lines))
+    return cal.to_ical()
+
+
+def test_export_feed_writes_what_the_url_serves_without_its_links(client, runner, tour, tmp_path, fixed_now,
+                                                                  monkeypatch):
     monkeypatch.setattr("tourplanner.models.now_utc", lambda: NOW)  # the command's clock, as the views' one
     west, visit = tour["teams"]["west"], tour["visits"][0]
     cases = [
@@ -263,7 +280,8 @@ def test_export_feed_writes_the_bytes_the_url_serves(client, runner, tour, tmp_p
         out = tmp_path / "feed.ics"
         result = runner.invoke(args=["export-feed", "--season", "spring-2027", *args, "-o", str(out)])
         assert result.exit_code == 0, result.output
-        assert out.read_bytes() == client.get(url).data
+        assert b"/feeds/" not in out.read_bytes()  # an exported file has no token to link with
+        assert without_links(out.read_bytes()) == without_links(client.get(url).data)
 
 
 @pytest.mark.parametrize("args,message", [

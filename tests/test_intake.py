@@ -87,7 +87,7 @@ def field_errors(response, field_id: str) -> str:
 
 
 def private_link(response) -> str:
-    match = re.search(r'class="private-link"><a href="http://[^/]+(/r/[A-Za-z0-9_-]+)"', response.get_data(as_text=True))
+    match = re.search(r'class="private-link"><a href="https?://[^/]+(/r/[A-Za-z0-9_-]+)"', response.get_data(as_text=True))
     assert match, "the thank-you page shows the private link"
     return match.group(1)
 

@@ -177,5 +177,5 @@ def test_new_private_link_revokes_the_old_one_and_mails_the_new(app, coordinator
     coordinator.post(f"/admin/requests/{req.id}/new-link")
     assert coordinator.get(f"/r/{old}").status_code == 404
     [message] = outbox(app)
-    new = re.search(r"http://[^/\s]+(/r/[A-Za-z0-9_-]{43})", message.get_content()).group(1)
+    new = re.search(r"https://tour\.test(/r/[A-Za-z0-9_-]{43})", message.get_content()).group(1)
     assert coordinator.get(new).status_code == 200

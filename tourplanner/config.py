@@ -3,6 +3,7 @@
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
+DEVELOPMENT_HOST = "127.0.0.1:5000"  # `make run` / `flask run`
 
 
 class Config:
@@ -40,7 +41,9 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
-    PUBLIC_HOST = "localhost"  # used in calendar UIDs and feed links
+    # The host (and port) people reach the app at: calendar UIDs and every link in a feed or an email.
+    # Production refuses to start without it; elsewhere it defaults to the development server's address.
+    PUBLIC_HOST = None
 
 
 ENV_SETTINGS = {

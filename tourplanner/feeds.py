@@ -17,7 +17,6 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from . import ical, review
 from .extensions import db
@@ -100,31 +99,39 @@ def _target(season: Season, kind: str, *, team, member, request) -> dict:
 # --- which feed a token opens ----------------------------------------------------------------------
 
 
-def feed_for_token(row: FeedToken, *, host: str, now: dt.datetime) -> Feed:
-    """The calendar a live token opens (a Nomad's token opens the team calendar)."""
+def feed_for_token(row: FeedToken, *, host: str, now: dt.datetime, token: str | None = None) -> Feed:
+    """The calendar a live token opens (a Nomad's token opens the team calendar).
+
+    With `token` (the secret the calendar app fetched with), every item links to the Nomads' day page
+    under that same token, which opens without a login.
+    """
     season = row.season
     if row.kind in ("team", "member"):
-        return team_feed(season, row.team, host=host, now=now)
+        return team_feed(season, row.team, host=host, now=now, token=token, token_id=row.id)
     if row.kind == "venue":
         return venue_feed(row.request, host=host, now=now)
-    return coordinators_feed(season, host=host, now=now)
+    return coordinators_feed(season, host=host, now=now, token=token, token_id=row.id)
 
 
-def team_feed(season: Season, team: Team, *, host: str, now: dt.datetime) -> Feed:
+def team_feed(season: Season, team: Team, *, host: str, now: dt.datetime, token: str | None = None,
+              token_id: int | None = None) -> Feed:
     """One van's tour: screenings, drives, nights and rest days."""
     info = ical.FeedInfo(name=f"{team.name} · {season.name}", host=host,
                          description=f"Screenings, drives and nights of team {team.name}, tour {season.name}.")
-    return _cached(("team", team.id, host), season, [team.id], now,
-                   lambda plan: _build(info, season, plan, [team], host=host, now=now, prefix=False))
+    links = nomad_links(host, token, with_team=False)
+    return _cached(("team", team.id, host, token_id if token else None), season, [team.id], now,
+                   lambda plan: _build(info, season, plan, [team], host=host, now=now, prefix=False, links=links))
 
 
-def coordinators_feed(season: Season, *, host: str, now: dt.datetime) -> Feed:
+def coordinators_feed(season: Season, *, host: str, now: dt.datetime, token: str | None = None,
+                      token_id: int | None = None) -> Feed:
     """Every team's tour in one calendar, each item named with its team."""
     info = ical.FeedInfo(name=f"All teams · {season.name}", host=host,
                          description=f"Every team of tour {season.name}: screenings, drives and nights.")
     teams = list(season.teams)
-    return _cached(("coordinators", season.id, host), season, [t.id for t in teams], now,
-                   lambda plan: _build(info, season, plan, teams, host=host, now=now, prefix=True))
+    links = nomad_links(host, token, with_team=True)
+    return _cached(("coordinators", season.id, host, token_id if token else None), season, [t.id for t in teams], now,
+                   lambda plan: _build(info, season, plan, teams, host=host, now=now, prefix=True, links=links))
 
 
 def venue_feed(request: Request, *, host: str, now: dt.datetime) -> Feed:
@@ -203,12 +210,29 @@ def address(venue, *, street: bool = True) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
+def ferry_of(visit) -> Optional[dict]:
+    """The car ferry on the drive to a visit ({"name", "minutes", "depart"}) when the travel model gave one."""
+    ferry = getattr(visit, "ferry", None)  # set by the ferry-aware travel model; older plans have none
+    if not isinstance(ferry, dict) or not ferry.get("name"):
+        return None
+    return {"name": str(ferry["name"]), "minutes": int(ferry.get("minutes") or 0), "depart": str(ferry.get("depart") or "")}
+
+
+def ferry_words(ferry: Optional[dict]) -> str:
+    """'Car ferry: Horseshoe Bay - Nanaimo, 100 min, departs 07:50' (the Nomads' words)."""
+    if not ferry:
+        return ""
+    depart = f", departs {ferry['depart']}" if ferry["depart"] else ""
+    return f"Car ferry: {ferry['name']}, {ferry['minutes']} min{depart}"
+
+
 def _zone_name(visit: FeedVisit) -> str:
     return visit.request.venue.tz or visit.team.base_tz
 
 
-def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
-    """A Visit as the team sees it: address, contact, notes, status and a link to the day sheet."""
+def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_page: str = "", day_map: str = "",
+                    prefix: str = "") -> ical.CalendarEvent:
+    """A Visit as the team sees it: address, contact, notes, status and links to the day page and map."""
     request, venue = visit.request, visit.request.venue
     zone = review.zone(_zone_name(visit))
     setup = (visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])).astimezone(zone)
@@ -225,8 +249,10 @@ def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str 
         lines.append(f"Contact: {contact}")
     if request.notes:
         lines.append(f"Notes: {request.notes}")
-    if day_sheet:
-        lines.append(f"Day sheet: {day_sheet}")
+    if day_page:
+        lines.append(f"Day page: {day_page}")
+    if day_map:
+        lines.append(f"Day map: {day_map}")
     city = f", {venue.city}" if venue.city else ""
     return ical.CalendarEvent(
         uid=ical.visit_uid(request.id, host),
@@ -234,7 +260,7 @@ def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str 
         start=visit.start_dt, end=visit.end_dt, tz=_zone_name(visit),
         last_modified=visit.changed_dt, sequence=visit.sequence, status=status,
         location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
-        description="\n".join(lines), url=day_sheet, categories=("Screening",),
+        description="\n".join(lines), url=day_page, categories=("Screening",),
     )
 
 
@@ -254,7 +280,7 @@ def venue_event(visit: FeedVisit, *, host: str, season: Season) -> ical.Calendar
     )
 
 
-def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = "") -> Optional[ical.CalendarEvent]:
+def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = "", url: str = "") -> Optional[ical.CalendarEvent]:
     """The leg before a screening as its own event, ending when setup begins (clipped to the day's start)."""
     visit, venue = event.visit, event.venue
     if not event.drive_minutes:
@@ -273,17 +299,19 @@ def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = ""
              f"{length} of driving; arrive by {local_arrive:%H:%M} ({local_arrive.tzname()}) to set up."]
     if split:
         lines.append("Part of this drive happens the day before.")
+    if url:
+        lines.append(f"Day page: {url}")
     return ical.CalendarEvent(
         uid=f"drive-{visit.request.id}@{host}",
         summary=f"{prefix}Drive to {venue.city or venue.name}: {length}",
         start=leave, end=arrive, tz=_zone_name(visit), last_modified=EPOCH,
         status=event_status(visit),
         location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
-        description="\n".join(lines), categories=("Drive",),
+        description="\n".join(lines), url=url, categories=("Drive",),
     )
 
 
-def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "") -> Optional[ical.DayNote]:
+def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "", url: str = "") -> Optional[ical.DayNote]:
     """Where the team sleeps, and whether the day is a rest day or has no screening."""
     if day.kind == "events" and not day.night_town:
         return None
@@ -298,6 +326,7 @@ def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "") -> Opt
     return ical.DayNote(
         uid=f"day-{team.id}-{day.date:%Y%m%d}@{host}", summary=prefix + summary, day=day.date,
         last_modified=EPOCH, location=day.night_town, geo=geo, categories=("Overnight",),
+        url=url, description=f"Day page: {url}" if url else "",
     )
 
 
@@ -307,15 +336,15 @@ def _gone(visit: FeedVisit, now: dt.datetime) -> bool:
 
 
 def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now: dt.datetime, prefix: bool,
-                screenings: bool = True):
+                links, screenings: bool = True):
     """Screenings, drives and day notes of some teams in one plan (drives and notes not yet stamped).
 
     Without `screenings` (an older plan, read only for the history of drives and nights) none is built.
+    `links(team, date)` gives the day page and day map URLs an item links to.
     """
     visits = feed_visits(plan, teams)
     overnights = review.plan_overnights(plan)
     rules = season.effective_rules
-    sheets = _day_sheets(season, host) if screenings else None
     found, derived_events, notes = [], [], []
     for team in teams:
         mark = f"[{team.name}] " if prefix else ""
@@ -323,21 +352,23 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
         if screenings:
             for visit in mine:
                 if not _gone(visit, now):
-                    found.append(screening_event(visit, host=host, rules=rules, day_sheet=sheets(team, visit), prefix=mark))
+                    page, day_map = links(team, visit.start_dt.astimezone(review.zone(_zone_name(visit))).date())
+                    found.append(screening_event(visit, host=host, rules=rules, day_page=page, day_map=day_map,
+                                                 prefix=mark))
         live = [v for v in mine if event_status(v) != "cancelled"]
         for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
             for event in day.events:
-                drive = drive_event(event, host=host, rules=rules, prefix=mark)
+                drive = drive_event(event, host=host, rules=rules, prefix=mark, url=links(team, day.date)[0])
                 if drive is not None:
                     derived_events.append(drive)
-            note = day_note(day, team, host=host, prefix=mark)
+            note = day_note(day, team, host=host, prefix=mark, url=links(team, day.date)[0])
             if note is not None:
                 notes.append(note)
     return found, derived_events, notes
 
 
 def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *, host: str, now: dt.datetime,
-                   prefix: bool) -> list:
+                   prefix: bool, links) -> list:
     """SEQUENCE and DTSTAMP of derived items: the published plan in which each one last changed.
 
     The SEQUENCE is that plan's position among the season's published plans, so it only ever grows.
@@ -353,7 +384,7 @@ def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *
         if not pending:
             break
         _none, old_events, old_notes = _plan_items(season, older, teams, host=host, now=EPOCH, prefix=prefix,
-                                                   screenings=False)
+                                                   links=links, screenings=False)
         old = {i.uid: i for i in old_events + old_notes}
         for uid in list(pending):
             if old.get(uid) == pending[uid]:
@@ -369,11 +400,11 @@ def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *
 
 
 def _build(info: ical.FeedInfo, season: Season, plan: Optional[Plan], teams: list[Team], *, host: str,
-           now: dt.datetime, prefix: bool) -> Feed:
+           now: dt.datetime, prefix: bool, links) -> Feed:
     if plan is None:
         return _feed(info, [], [], fallback=season.created_dt)
-    screenings, drives, notes = _plan_items(season, plan, teams, host=host, now=now, prefix=prefix)
-    derived = _stamp_derived(season, plan, teams, drives + notes, host=host, now=now, prefix=prefix)
+    screenings, drives, notes = _plan_items(season, plan, teams, host=host, now=now, prefix=prefix, links=links)
+    derived = _stamp_derived(season, plan, teams, drives + notes, host=host, now=now, prefix=prefix, links=links)
     events = screenings + [d for d in derived if isinstance(d, ical.CalendarEvent)]
     day_notes = [d for d in derived if isinstance(d, ical.DayNote)]
     return _feed(info, events, day_notes, fallback=plan.published_dt)
@@ -384,24 +415,44 @@ def _feed(info, events, notes, *, fallback: dt.datetime) -> Feed:
     return Feed(ical.build_feed(info, events, notes), max(stamps, default=fallback).replace(microsecond=0))
 
 
-def _day_sheets(season: Season, host: str):
-    """A function giving the absolute link to the coordinators' day sheet of a visit's local date ("" if none)."""
+def nomad_links(host: str, token: str | None, *, with_team: bool):
+    """A function (team, local date) -> (day page URL, day map URL) under a feed token, on the public host.
+
+    The pages open with the token alone (no login), so a Nomad's phone can follow them from the calendar.
+    Without a token (an exported file) items carry no links. The coordinators' feed names the team.
+    """
+    if not token:
+        return lambda team, day: ("", "")
     adapter = current_app.url_map.bind(host)
 
-    def link(team: Team, visit: FeedVisit) -> str:
-        day = visit.start_dt.astimezone(review.zone(_zone_name(visit))).date()
-        try:
-            path = adapter.build("review.day_sheet", {"name": season.name, "slug": team.slug, "date": day.isoformat()})
-        except BuildError:
-            return ""
-        return public_url(host, path)
+    def links(team: Team, day: dt.date) -> tuple[str, str]:
+        values = {"token": token, "day": day.isoformat(), **({"team": team.slug} if with_team else {})}
+        return (public_url(host, adapter.build("nomads.day", values)),
+                public_url(host, adapter.build("maps.nomad_day_map", values)))
 
-    return link
+    return links
+
+
+def public_link(host: str, endpoint: str, **values) -> str:
+    """The absolute URL of a page on the public host: what feeds and emails link to."""
+    return public_url(host, current_app.url_map.bind(host).build(endpoint, values))
 
 
 def public_url(host: str, path: str) -> str:
+    """https on the public host; plain http only for a development host (localhost, 127.0.0.1)."""
     scheme = "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
     return f"{scheme}://{host}{path}"
+
+
+def team_for_token(row: FeedToken, slug: str | None = None) -> Optional[Team]:
+    """The team whose day a feed token may show: its own (team, member), or any named one (coordinators)."""
+    if row.kind == "team":
+        return row.team
+    if row.kind == "member":
+        return row.member.team if row.member else None
+    if row.kind == "coordinators" and slug:
+        return db.session.scalar(select(Team).where(Team.season_id == row.season_id, Team.slug == slug))
+    return None
 
 
 # --- cache ---------------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def feed(token: str):
     row = feeds.token_row(token)
     if row is None:
         abort(404)
-    result = feeds.feed_for_token(row, host=_host(), now=now_utc())
+    result = feeds.feed_for_token(row, host=_host(), now=now_utc(), token=token)
     return _calendar_response(result, "tour.ics")
 
 

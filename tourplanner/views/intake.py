@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
-from .. import intake
+from .. import feeds, intake
 from ..extensions import limiter
 from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
 from ..mail import address, try_send_mail
@@ -92,7 +92,8 @@ def request_form():
     except GeocodeError as exc:
         form.postal_code.errors.append(f"We could not place this address on the map: {exc}")
         return _render_form(form, season), 422
-    link = url_for("intake.status", token=outcome.token, _external=True) if outcome.token else None
+    link = (feeds.public_link(current_app.config["PUBLIC_HOST"], "intake.status", token=outcome.token)
+            if outcome.token else None)
     if not outcome.locked:
         _mail_receipt(outcome, link)
     return render_template("intake/thanks.html", outcome=outcome, season=season, link=link)

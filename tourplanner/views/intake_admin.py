@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import intake
+from .. import feeds, intake
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
@@ -145,7 +145,7 @@ def location(request_id: int):
 def new_link(request_id: int):
     req = _request_or_404(request_id)
     token = intake.rotate_token(req)
-    link = url_for("intake.status", token=token, _external=True)
+    link = feeds.public_link(current_app.config["PUBLIC_HOST"], "intake.status", token=token)
     sent = mail_venue(req, f"A new link for your screening request {req.ref}", "intake/mail_new_link.txt", link=link)
     flash("A new private link was made; the old one no longer works."
           + (" It was emailed to the venue." if sent else " The email could not be sent (see the log)."), "ok")
