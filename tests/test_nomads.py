@@ -8,6 +8,7 @@ import email.policy
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -100,7 +101,7 @@ def test_day_page_shows_the_drive_of_the_day(client, tour):
     # Event 1 (Vancouver, Tue Feb 23 10:30 PST): 100 min, 121.5 km before it, setup 30 min.
     html = client.get(f"/feeds/{token}/days/2027-02-23").get_data(as_text=True)
     assert "Drive 122 km, 1 h 40 min" in html
-    assert "leave by 08:20, arrive by 10:00 PST" in html
+    assert "leave 08:20, arrive by 10:00 PST" in html
 
 
 def test_member_link_opens_its_team_and_the_coordinators_link_names_a_team(client, tour):
@@ -160,3 +161,75 @@ def test_every_url_in_a_venue_email_uses_the_public_host_and_opens(app, client, 
     assert urls
     for url in urls:
         open_public(client.application.test_client(), url)
+
+
+@pytest.fixture
+def relocation(app, monkeypatch):
+    """West screens in Los Angeles on Mon Feb 1, sleeps there, drives to Blythe, CA on Tue Feb 2 (no screening),
+    and on to Phoenix for Wed Feb 3 09:00 MST: one 600.5 km / 400 min leg over two days."""
+    import tourplanner.views.feeds as feed_view
+
+    from tourplanner.models import Overnight, Plan, Request, Season, Team, Venue, Visit
+
+    monkeypatch.setattr(feed_view, "now_utc", lambda: dt.datetime(2027, 1, 25, tzinfo=UTC))
+    feeds.clear_cache()
+    season = Season(name="spring-2027", start_date=dt.date(2027, 2, 1), weeks=1)
+    team = Team(season=season, slug="west", name="West", base_name="Los Angeles, CA", base_lat=34.0522,
+                base_lon=-118.2437, base_tz="America/Los_Angeles")
+    plan = Plan(season=season, number=1, status="published", published_dt=dt.datetime(2027, 1, 20, tzinfo=UTC))
+    visits = []
+    for ref, name, city, region, lat, lon, tz, start, km, minutes in (
+            ("la", "Lincoln High", "Los Angeles", "CA", 34.0522, -118.2437, "America/Los_Angeles",
+             dt.datetime(2027, 2, 1, 18, tzinfo=UTC), 0.0, 0),
+            ("phx", "Desert Vista High", "Phoenix", "AZ", 33.4484, -112.0740, "America/Phoenix",
+             dt.datetime(2027, 2, 3, 16, tzinfo=UTC), 600.5, 400)):
+        venue = Venue(name=name, type="high_school", city=city, region=region, country="US", lat=lat, lon=lon, tz=tz,
+                      geocode_source="given", geocode_precision="given")
+        request = Request(season=season, venue=venue, ref=ref, contact_email=f"{ref}@example.org", status="scheduled")
+        visits.append(Visit(plan=plan, request=request, team=team, start_dt=start, end_dt=start + dt.timedelta(hours=1),
+                            order=len(visits), drive_km_before=km, drive_minutes_before=minutes))
+    nights = [(dt.date(2027, 2, 1), 34.0522, -118.2437, "Los Angeles, CA"),
+              (dt.date(2027, 2, 2), 33.6103, -114.5964, "Blythe, CA"),
+              (dt.date(2027, 2, 3), 33.4484, -112.0740, "Phoenix, AZ")]
+    db.session.add_all([season, team, plan, *visits])
+    db.session.add_all([Overnight(plan=plan, team=team, day=d, lat=lat, lon=lon, town=town) for d, lat, lon, town in nights])
+    db.session.commit()
+    return {"season": season, "team": team, "phoenix": visits[1]}
+
+
+def test_a_drive_over_two_days_is_one_calendar_item_per_day_with_its_own_length(client, relocation):
+    from tourplanner.optimize.travel import travel_matrix
+
+    minutes, _ = travel_matrix([34.0522, 33.6103, 33.4484], [-118.2437, -114.5964, -112.0740], ["US"] * 3,
+                               border_minutes=0)
+    share = minutes[1, 2] / minutes[0, 2]  # Blythe -> Phoenix against Los Angeles -> Phoenix: the day sheet's share
+    last_min, last_km = round(400 * share), round(600.5 * share, 1)
+    first_min, first_km = 400 - last_min, round(600.5 - last_km, 1)
+    token = feeds.issue_token(relocation["season"], "team", team=relocation["team"], now=NOW)
+    items = {str(c["UID"]): c for c in Calendar.from_ical(client.get(f"/feeds/{token}.ics").data).walk("VEVENT")}
+    request_id = relocation["phoenix"].request_id
+    tuesday, wednesday = items[f"drive-{request_id}-20270202@tour.test"], items[f"drive-{request_id}@tour.test"]
+    assert str(tuesday["SUMMARY"]) == (f"Drive toward Phoenix, night in Blythe, CA: {first_km:.0f} km, "
+                                       f"{first_min // 60} h {first_min % 60:02d} min (day 1 of 2)")
+    assert tuesday.decoded("DTSTART") == dt.datetime(2027, 2, 2, 7, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert tuesday.decoded("DTEND") - tuesday.decoded("DTSTART") == dt.timedelta(minutes=first_min)
+    assert str(wednesday["SUMMARY"]) == (f"Drive to Phoenix: {last_km:.0f} km, {last_min // 60} h {last_min % 60:02d} min"
+                                         " (day 2 of 2)")
+    assert wednesday.decoded("DTEND") == dt.datetime(2027, 2, 3, 15, 30, tzinfo=UTC)  # setup begins 08:30 MST
+    assert wednesday.decoded("DTEND") - wednesday.decoded("DTSTART") == dt.timedelta(minutes=last_min)
+    night = items[f"day-{relocation['team'].id}-20270202@tour.test"]
+    assert str(night["SUMMARY"]) == "No screening · night in Blythe, CA"
+    assert "From Los Angeles, CA to Blythe, CA" in str(tuesday["DESCRIPTION"])
+    assert "over 2 days" in str(wednesday["DESCRIPTION"])
+
+
+def test_day_pages_of_a_drive_over_two_days_show_each_days_part(client, relocation):
+    from html import unescape
+
+    token = feeds.issue_token(relocation["season"], "team", team=relocation["team"], now=NOW)
+    tuesday = " ".join(unescape(client.get(f"/feeds/{token}/days/2027-02-02").get_data(as_text=True)).split())
+    assert "Drive 355 km, 3 h 57 min from Los Angeles, CA to Blythe, CA for the night: leave 07:00, arrive 10:57 PST" in tuesday.replace("</strong>", "").replace("<strong>", "")
+    assert "Blythe, CA" in tuesday.split("Where to sleep")[1]
+    wednesday = " ".join(unescape(client.get(f"/feeds/{token}/days/2027-02-03").get_data(as_text=True)).split())
+    assert "from Blythe, CA to Phoenix, AZ: leave" in wednesday and "arrive by 08:30 MST" in wednesday
+    assert "Part of the 600 km (6 h 40 min) to Phoenix" in wednesday
