@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -233,3 +234,35 @@ def test_day_pages_of_a_drive_over_two_days_show_each_days_part(client, relocati
     wednesday = " ".join(unescape(client.get(f"/feeds/{token}/days/2027-02-03").get_data(as_text=True)).split())
     assert "from Blythe, CA to Phoenix, AZ: leave" in wednesday and "arrive by 08:30 MST" in wednesday
     assert "Part of the 600 km (6 h 40 min) to Phoenix" in wednesday
+
+
+def test_map_pages_ask_for_tiles_with_the_origin_as_referrer(client, tour):
+    """The pages' own policy is same-origin (no Referer to other sites); OpenStreetMap refuses tile requests
+    without one, so the tile layer asks for the origin alone (Leaflet's referrerPolicy option)."""
+    token = issue(tour, team=tour["teams"]["west"])
+    response = client.get(f"/feeds/{token}/days/2027-02-22/map")
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    html = response.get_data(as_text=True)
+    match = re.search(r'L\.tileLayer\(\s*"([^"]+)",\s*(\{.*?\})\s*\);', html, re.S)
+    options = json.loads(re.sub(r",\s*}", "}", match.group(2)))
+    assert match.group(1) == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    assert options["referrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def test_a_bed_at_a_stop_is_said_on_the_stop_and_drawn_aside():
+    from tourplanner import maps
+
+    team = maps.TeamInfo(key="north", name="North", colour="#1f77b4")
+    start = dt.datetime(2027, 2, 2, 9, tzinfo=ZoneInfo("America/Chicago"))
+    stops = [maps.Stop(team="north", lat=40.69, lon=-89.59, start=start, venue="Peoria High", town="Peoria, IL",
+                       audience=100, status="scheduled", ref="a", link="", drive_km=0, drive_minutes=0),
+             maps.Stop(team="north", lat=40.48, lon=-88.99, start=start.replace(hour=14), venue="Bloomington Church",
+                       town="Bloomington, IL", audience=100, status="scheduled", ref="b", link="", drive_km=60,
+                       drive_minutes=50)]
+    bed = maps.Sleep(team="north", day=dt.date(2027, 2, 2), lat=40.4842, lon=-88.9937, town="Bloomington, IL")
+    parts = maps.day_map(team, dt.date(2027, 2, 2), stops, tonight=bed, assets=maps.MapAssets())
+    spec = json.loads(re.search(r"TourMap\.draw\([^,]+, (\{.*\})\);", str(parts.body)).group(1))
+    bed_marker = next(m for m in spec["markers"] if m["kind"] == "sleep")
+    assert (bed_marker["label"], bed_marker["shift"], bed_marker["z"]) == (False, [16, -16], -100)
+    assert [m["tip"] for m in spec["markers"] if m["kind"] == "stop"][1] == "2. Bloomington Church, 14:00 · sleep here"
+    assert (spec["legend_position"], spec["labels_inward"]) == ("topright", True)
