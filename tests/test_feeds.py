@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import urllib.request
 
@@ -324,7 +325,9 @@ def test_coordinator_issues_a_link_sees_it_once_and_revokes_it(client, tour, fix
     page = client.get("/admin/seasons/spring-2027/feeds")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "West Nomad 1" in html and "All teams" in html
-    issued = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "member", "target": west.members[0].id})
+    posted = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "member", "target": west.members[0].id})
+    assert posted.status_code == 303  # POST, then redirect: a reload of the page never issues again
+    issued = client.get(posted.headers["Location"])
     html = issued.get_data(as_text=True)
     assert issued.headers["Cache-Control"] == "no-store"
     row = db.session.scalar(select(FeedToken).where(FeedToken.revoked_dt.is_(None)))
@@ -343,7 +346,8 @@ def test_coordinator_issues_a_link_sees_it_once_and_revokes_it(client, tour, fix
 def test_feed_page_links_use_the_address_in_use_when_no_public_host_is_set(app, client, tour):
     app.config["PUBLIC_HOST"] = "localhost"
     login(client)
-    html = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "coordinators"}).get_data(as_text=True)
+    html = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "coordinators"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "http://localhost/feeds/" in html and "webcal://localhost/feeds/" in html
 
 
@@ -445,3 +449,61 @@ def test_team_feed_before_anything_is_published_is_an_empty_calendar(client, mak
     cal = Calendar.from_ical(response.data)
     assert cal.walk("VEVENT") == [] and str(cal["X-WR-CALNAME"]) == "North · fall-2027"
     assert response.headers["Last-Modified"]
+
+
+def test_a_reload_after_issuing_shows_nothing_new_and_keeps_the_link_working(client, tour, fixed_now):
+    login(client)
+    west = tour["teams"]["west"]
+    posted = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "team", "target": west.id})
+    html = client.get(posted.headers["Location"]).get_data(as_text=True)
+    token = next(part.split(".ics")[0] for part in html.split("/feeds/")[1:] if ".ics" in part)
+    reloaded = client.get(posted.headers["Location"]).get_data(as_text=True)
+    assert token not in reloaded and "New link for" not in reloaded
+    assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 1
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+
+
+def mails(app) -> list:
+    import email
+    import email.policy
+    from pathlib import Path
+
+    folder = Path(app.instance_path) / "outbox"
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def test_email_a_member_their_link_with_how_to_subscribe(app, client, tour, fixed_now):
+    login(client)
+    west = tour["teams"]["west"]
+    nomad = west.members[0]
+    old = issue(tour, "member", member=nomad)
+    page = client.get("/admin/seasons/spring-2027/feeds").get_data(as_text=True)
+    assert "Email a new link to West Nomad 1" in page and "Email each member of West their own link" in page
+    posted = client.post("/admin/seasons/spring-2027/feeds/email", data={"member": nomad.id})
+    assert posted.status_code == 303
+    assert "Emailed a new calendar link to West Nomad 1" in client.get(posted.headers["Location"]).get_data(as_text=True)
+    [message] = mails(app)
+    assert message["To"].addresses[0].addr_spec == "west1@example.org"
+    assert message["Subject"] == "Your tour calendar: team West, spring-2027"
+    body = message.get_content()
+    token = re.search(r"https://tour\.test/feeds/([A-Za-z0-9_-]{43})\.ics", body).group(1)
+    for words in ("Apple Calendar", "Add Subscribed Calendar", "From URL", "12 to 24 hours", "Subscribe from web",
+                  f"webcal://tour.test/feeds/{token}.ics", "outlook.live.com", "calendar.google.com/calendar/r?cid=",
+                  f"https://tour.test/feeds/{token}\n", "the old one has stopped working"):
+        assert words in body, words
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+    assert client.get(f"/feeds/{old}.ics").status_code == 404  # the member's earlier link stops
+    row = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    assert (row.kind, row.member_id) == ("member", nomad.id)  # revocable like any other link
+    client.post(f"/admin/seasons/spring-2027/feeds/{row.id}/revoke")
+    assert client.get(f"/feeds/{token}.ics").status_code == 404
+
+
+def test_email_the_whole_team_sends_each_member_their_own_link(app, client, tour, fixed_now):
+    login(client)
+    west = tour["teams"]["west"]
+    client.post("/admin/seasons/spring-2027/feeds/email", data={"team": west.id})
+    messages = mails(app)
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["west1@example.org", "west2@example.org"]
+    tokens = {re.search(r"/feeds/([A-Za-z0-9_-]{43})\.ics", m.get_content()).group(1) for m in messages}
+    assert len(tokens) == 2 and all(client.get(f"/feeds/{t}.ics").status_code == 200 for t in tokens)
