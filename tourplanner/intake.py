@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from .extensions import db
-from .models import AvailabilityWindow, BlackoutDate, Request, Season, User, Venue, Visit, hash_token, new_token, tokens_match
+from .models import (AvailabilityWindow, BlackoutDate, Request, Season, UnservedRequest, User, Venue, Visit,
+                     derived_token, hash_token, tokens_match)
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) gives
@@ -28,6 +30,16 @@ STATUS_WORDS = {
     "cancelled": ("Cancelled", "This request is cancelled."),
 }
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ANOTHER_DATE_NOTE = "The venue asked for another date"  # how ask_another_date's note begins
+NOT_SERVED_WORDS = {  # why this season's tour could not include a venue, in the venue's words ({town})
+    "no_road": "the team travels by van, and no road or car ferry reaches {town}.",
+    "no_reachable_window": "the team's route does not come close enough to {town} on the days and hours you gave.",
+    "outside_tour_dates": "the days and hours you gave fall outside this season's tour days.",
+    "holiday_or_day_off": "every day you gave is a public holiday or one of the team's rest days.",
+    "dropped_for_value": "the team could not fit the drive to {town} between its other screenings this season.",
+    "pinned_conflict": "the date agreed for {town} could not be kept in the team's route.",
+    "dropped_by_coordinator": "the tour coordinators had to take it out of this season's plan.",
+}
 
 
 class IntakeError(ValueError):
@@ -234,9 +246,9 @@ def submit_request(season: Season, data: dict, windows: list[AvailabilityWindow]
         setattr(venue, key, value)
     token = None
     if earlier is None:
-        token, token_hash = new_token()
+        token, token_hash, salt = new_venue_token()
         request = Request(season=season, venue=venue, ref=new_ref(season), status="submitted",
-                          status_token_hash=token_hash, created_dt=now)
+                          status_token_hash=token_hash, status_token_salt=salt, created_dt=now)
         db.session.add(request)
     else:
         request = earlier
@@ -277,10 +289,24 @@ def request_for_token(token: str) -> Optional[Request]:
 
 def rotate_token(request: Request) -> str:
     """A new private link for the request; the old one stops working at once."""
-    token, token_hash = new_token()
-    request.status_token_hash = token_hash
+    token, request.status_token_hash, request.status_token_salt = new_venue_token()
     db.session.commit()
     return token
+
+
+def new_venue_token() -> tuple[str, str, str]:
+    """(token, its hash, salt): a venue link the app can write again into later emails (models.derived_token)."""
+    salt = secrets.token_urlsafe(16)
+    token = derived_token(current_app.config["SECRET_KEY"], salt)
+    return token, hash_token(token), salt
+
+
+def venue_token(request: Request) -> Optional[str]:
+    """The venue's live private link token, rebuilt; None if it cannot be (older link, changed secret key)."""
+    if not request.status_token_salt or not request.status_token_hash:
+        return None
+    token = derived_token(current_app.config["SECRET_KEY"], request.status_token_salt)
+    return token if tokens_match(token, request.status_token_hash) else None
 
 
 def proposed_visit(request: Request) -> Optional[Visit]:
@@ -309,12 +335,69 @@ def confirm_date(request: Request, *, now: dt.datetime) -> Visit:
     return visit
 
 
+@dataclass(frozen=True)
+class VenueStatus:
+    """What a venue's page says about its request now: one status, one explanation, at most one note."""
+
+    word: str
+    text: str
+    note: str = ""
+    not_served: bool = False  # a published plan left it out: the venue may keep it for the next season
+
+
+def venue_status(request: Request) -> VenueStatus:
+    """The request's state in the venue's words. A note belongs to one state: a coordinator's approval note
+    is gone once a date is proposed, and after "ask for another date" the page says a new date is sought."""
+    word, text = STATUS_WORDS.get(request.status, (request.status, ""))
+    message = request.status_message or ""
+    if request.status in DATE_PROPOSED_STATUSES or request.status == "cancelled":
+        return VenueStatus(word, text)
+    if request.status == "approved" and message.startswith(ANOTHER_DATE_NOTE):
+        asked, _, note = message[len(ANOTHER_DATE_NOTE):].partition(":")
+        try:
+            day = dt.date.fromisoformat(asked.strip(" ()"))
+            when = f" on {day:%B} {day.day}"
+        except ValueError:
+            when = ""
+        return VenueStatus("Looking for another date",
+                           f"You asked for another date{when}. We are looking for a new one and will write to you "
+                           "when we have it.", note=f"Your note: {note.strip()}" if note.strip() else "")
+    if request.status == "approved":
+        reason = not_served_reason(request)
+        if reason is not None:
+            town = ", ".join(x for x in (request.venue.city, request.venue.region) if x) or request.venue.name
+            why = NOT_SERVED_WORDS.get(reason, "the team's route could not include it.").format(town=town)
+            return VenueStatus("Not in this season's tour",
+                               f"We are sorry: this season's tour could not include your venue, because {why}",
+                               not_served=True)
+    return VenueStatus(word, text, note=message)
+
+
+def not_served_reason(request: Request) -> Optional[str]:
+    """Why the season's published plan left this request out (its unserved reason), or None if it did not."""
+    plan = request.season.published_plan()
+    if plan is None:
+        return None
+    return db.session.scalar(select(UnservedRequest.reason).where(
+        UnservedRequest.plan_id == plan.id, UnservedRequest.request_id == request.id))
+
+
+def keep_for_next_season(request: Request, *, now: dt.datetime) -> None:
+    """A venue left out of this season's tour asks to be considered for the next one (coordinators see it)."""
+    if not venue_status(request).not_served:
+        raise IntakeError("Only a request this season's tour could not include can be kept for the next season.")
+    if request.keep_for_next_dt is None:
+        request.keep_for_next_dt = now
+        request.updated_dt = now
+        db.session.commit()
+
+
 def ask_another_date(request: Request, note: str, *, now: dt.datetime) -> None:
     """The venue cannot make the proposed date; coordinators plan again with the venue's note."""
     if proposed_visit(request) is None or request.status not in DATE_PROPOSED_STATUSES:
         raise IntakeError("There is no proposed date to change.")
     request.status = "approved"
-    request.status_message = f"The venue asked for another date ({now:%Y-%m-%d}): {note}".strip()[:2000]
+    request.status_message = f"{ANOTHER_DATE_NOTE} ({now:%Y-%m-%d}): {note}".strip()[:2000]
     request.updated_dt = now
     db.session.commit()
 

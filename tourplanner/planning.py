@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -467,7 +468,7 @@ def _send_emails(notify, result: PublishResult, mailer) -> None:
     for visit, kind in notify:
         request = visit.request
         if request.contact_email:
-            subject, body = venue_email(visit, kind)
+            subject, body = venue_email(visit, kind, link=venue_link(request))
             messages.append({"ref": request.ref, "to": request.contact_email, "subject": subject, "body": body})
     if not messages:
         return
@@ -490,12 +491,19 @@ def _send_emails(notify, result: PublishResult, mailer) -> None:
             result.email_failures.append((m["ref"], str(exc)))
 
 
-def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
-    """The message a venue gets when its date is new, changed or withdrawn.
+def venue_link(request: Request) -> str | None:
+    """The venue's private page on the public host, rebuilt from its salt (intake.venue_token); else None."""
+    from . import feeds, intake
 
-    It carries no link: only the hash of the venue's token is stored, and issuing a new one would kill
-    the link the venue has, its calendar subscription (/r/<token>/event.ics) included. The venue uses
-    the link it got when it asked; a coordinator can send a new one from the request page.
+    token = intake.venue_token(request)
+    return feeds.public_link(current_app.config["PUBLIC_HOST"], "intake.status", token=token) if token else None
+
+
+def venue_email(visit: Visit, kind: str, link: str | None = None) -> tuple[str, str]:
+    """The message a venue gets when its date is new, changed or withdrawn, with its private link.
+
+    The link is the one the venue already has, rebuilt (a new one would kill that link and its calendar
+    subscription). A request made before links could be rebuilt gets the old words: use the link you have.
     """
     request = visit.request
     venue = request.venue
@@ -511,13 +519,16 @@ def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
         subject = f"{'Changed' if kind == 'changed' else 'Proposed'} screening date: {venue.name}"
         lead = (f"{'The date of' if kind == 'changed' else 'We propose a date for'} the screening at "
                 f"{venue.name}{' has changed. The new date is' if kind == 'changed' else ':'}\n\n    {when}")
-    body = (
-        f"{greeting}\n\n{lead}\n\n"
-        "Please open your request page with the private link we sent you when you made the request: "
-        "there you can confirm the date, add it to your calendar, or cancel. "
-        "If you no longer have that link, reply to this email and we will send it again.\n\n"
-        f"Request reference: {request.ref}\n"
-    )
+    if link:
+        page = (f"Your request page (keep this link private):\n\n    {link}\n\n"
+                + ("There you can see your request and cancel it if plans change."
+                   if kind == "cancelled" else
+                   "There you can confirm the date, ask for another one, add it to your calendar, or cancel."))
+    else:
+        page = ("Please open your request page with the private link we sent you when you made the request: "
+                "there you can confirm the date, add it to your calendar, or cancel. "
+                "If you no longer have that link, reply to this email and we will send it again.")
+    body = f"{greeting}\n\n{lead}\n\n{page}\n\nRequest reference: {request.ref}\n"
     return subject, body
 
 

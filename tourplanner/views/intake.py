@@ -193,10 +193,10 @@ def _render_status(req, token, form, code=200, expired=False):
         calendar_link = url_for("feeds.venue_event", token=token) if visit else None
     except BuildError:  # the calendar feeds are not installed
         calendar_link = None
-    word, explanation = intake.STATUS_WORDS.get(req.status, (req.status, ""))
+    state = intake.venue_status(req)
     return render_template(
         "intake/status.html", req=req, token=token, form=form, visit=visit, calendar_link=calendar_link,
-        status_word=word, status_text=explanation, message_form=MessageForm(),
+        status_word=state.word, status_text=state.text, state=state, message_form=MessageForm(),
         start=visit and intake.local_time(visit.start_dt, req.venue.tz),
         end=visit and intake.local_time(visit.end_dt, req.venue.tz),
         windows=[intake.describe_window(w) for w in req.windows], max_rows=MAX_WINDOWS, expired=expired,
@@ -244,6 +244,13 @@ def another_date(token: str):
             try_send_mail(coordinator, f"{req.ref} asks for another date", body)
 
     return _venue_action(token, act, "We will look for another date and write to you.")
+
+
+@bp.route("/r/<token>/keep", methods=["POST"])
+def keep(token: str):
+    req = _request_or_404(token)
+    return _venue_action(token, lambda: intake.keep_for_next_season(req, now=now_utc()),
+                         "Thank you: we keep your request for the next season's tour.")
 
 
 @bp.route("/r/<token>/cancel", methods=["POST"])
