@@ -358,6 +358,65 @@ class PublishError(PlanningError):
     """A plan that must not be published as it is (the message says why)."""
 
 
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a version would do, read before anything is written: for the confirmation step."""
+
+    number: int
+    emails: int  # venues that would get an email (new, moved or withdrawn dates with a contact address)
+    new: int  # first dates
+    moved: int  # dates that change
+    withdrawn: int  # dates taken back
+    unchanged: int
+    unserved: int
+    blocked: str = ""  # why it cannot be published as it is (the PublishError message), else ""
+    already: bool = False  # it is the published version
+
+    def words(self) -> str:
+        """'publish v3: 264 venues will be emailed, 12 dates change' in full."""
+        if self.already:
+            return f"v{self.number} is the published version already: publishing again changes nothing."
+        return (f"Publish v{self.number}: {self.emails} venue{'s' if self.emails != 1 else ''} will be emailed, "
+                f"{self.moved} date{'s' if self.moved != 1 else ''} change, {self.new} new, {self.withdrawn} withdrawn; "
+                f"{self.unchanged} stay as they are; {self.unserved} request(s) are not in this version. "
+                "Every team calendar updates.")
+
+
+def publish_preview(plan_row: Plan) -> PublishPreview:
+    """The counts publish() would report and the emails it would send, without writing anything."""
+    season = plan_row.season
+    current = season.published_plan()
+    already = current is not None and current.id == plan_row.id
+    previous = {v.request_id: v for v in current.visits} if current is not None and not already else {}
+    new = moved = unchanged = emails = withdrawn = 0
+    served, bad = set(), []
+    for visit in plan_row.visits:
+        if visit.cancelled:
+            continue
+        served.add(visit.request_id)
+        request = visit.request
+        if request.status not in PLANNABLE_STATUSES:
+            bad.append(request.ref)
+        before = previous.get(visit.request_id)
+        if before is None or before.cancelled:
+            new += 1
+            emails += bool(request.contact_email)
+        elif before.start_dt != visit.start_dt or before.end_dt != visit.end_dt:
+            moved += 1
+            emails += bool(request.contact_email)
+        else:
+            unchanged += 1
+    for before in previous.values():
+        if before.request_id not in served and not before.cancelled:
+            withdrawn += 1
+            emails += bool(before.request.status != "cancelled" and before.request.contact_email)
+    blocked = (f"request(s) {', '.join(sorted(bad))} were cancelled or declined after version {plan_row.number} "
+               "was made; re-plan before publishing") if bad else ""
+    return PublishPreview(number=plan_row.number, emails=0 if already else emails, new=0 if already else new,
+                          moved=0 if already else moved, withdrawn=0 if already else withdrawn,
+                          unchanged=unchanged, unserved=len(plan_row.unserved), blocked=blocked, already=already)
+
+
 def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> PublishResult:
     """Make a plan the season's published version: SEQUENCE bumps, cancelled visits, request statuses, emails.
 
@@ -644,17 +703,20 @@ def parse_members(text: str) -> list[tuple[str, str]]:
         line = line.strip()
         if not line:
             continue
-        match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", line) or re.fullmatch(r"(.*?)\s*[,;]\s*(\S+@\S+)", line)
+        match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", line) or re.fullmatch(r"(.*?)\s*[,;]?\s+(\S+@\S+)", line)
         name, email = (match.group(1), match.group(2)) if match else ("", line) if "@" in line else (line, "")
-        name = name.strip().strip(",").strip()
-        if email:
-            try:
-                email = validate_email(email.strip(), check_deliverability=False).normalized
-            except EmailNotValidError as exc:
-                problems.append(f"line {number}: {exc}")
-                continue
-        if not name:
-            name = email.split("@")[0]
+        name = name.strip().strip(",;").strip()
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        if not name or not email:
+            missing = "name" if not name else "email address"
+            problems.append(f'line {number} ("{shown}") has no {missing}: '
+                            "write each member as a name and an email, like Ana Ruiz <ana@example.org>")
+            continue
+        try:
+            email = validate_email(email.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            problems.append(f'line {number} ("{shown}"): {exc}')
+            continue
         if len(name) > 120:
             problems.append(f"line {number}: a name has at most 120 characters")
             continue
