@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -106,7 +107,6 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
     rules = season.effective_rules
     needed = duration_minutes + int(rules.get("setup_minutes", 0)) + int(rules.get("teardown_minutes", 0))
     first, last = season.start_date, season.end_date
-    days_off = set(rules.get("days_off") or ())
     windows: list[AvailabilityWindow] = []
     ok = True
     for row in form.windows:
@@ -148,10 +148,8 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
                     f"{needed - duration_minutes} minutes to set up and pack up, {_hours(needed)} in all.")
                 ok = False
         chosen = [d for d in WEEKDAY_CODES if d in sub.weekdays.data]
-        if not set(chosen) - days_off:
-            sub.weekdays.errors.append(f"The team rests on {_day_names(days_off)}; tick at least one other day.")
-            ok = False
-            continue
+        # A row of rest days (or holidays) only is kept, with a warning (row_warnings): the form says so
+        # up front, and the venue may know better (a note, a change of plan); the planner skips those days.
         if ok and not sub.errors and not _has_weekday(sub.first_date.data, sub.last_date.data, chosen):
             sub.weekdays.errors.append("None of these days of the week falls between the two dates.")
             ok = False
@@ -178,6 +176,57 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
         form.blackouts.errors = list(form.blackouts.errors) + ["List at most 100 dates."]
         ok = False
     return (windows, days) if ok else None
+
+
+def rest_days(season: Season) -> str:
+    """'Sundays' or 'Saturdays and Sundays': the weekdays the team never screens."""
+    return _day_names(set(season.effective_rules.get("days_off") or ()))
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, region: str, first: dt.date, last: dt.date) -> tuple[tuple[dt.date, str], ...]:
+    import holidays
+
+    try:
+        table = holidays.country_holidays(country, subdiv=region or None, years=range(first.year, last.year + 1))
+    except NotImplementedError:
+        return ()
+    return tuple(sorted((day, name) for day, name in table.items() if first <= day <= last))
+
+
+def tour_holidays(season: Season, country: str, region: str) -> list[tuple[dt.date, str]]:
+    """Public holidays inside the tour at a venue in this state or province (the planner skips them)."""
+    if not season.effective_rules.get("holidays", True) or country not in ("US", "CA"):
+        return []
+    return list(_holidays(country, region, season.start_date, season.end_date))
+
+
+def holidays_by_region(season: Season) -> dict[str, list[list[str]]]:
+    """Every US state's and Canadian province's holidays in the tour, for the form's script: code -> [[date, words]]."""
+    from .forms import CA_PROVINCES, US_STATES
+
+    found = {}
+    for country, regions in (("US", US_STATES), ("CA", CA_PROVINCES)):
+        for code, _name in regions:
+            found[code] = [[day.isoformat(), f"{day:%a %b} {day.day}: {name}"]
+                           for day, name in tour_holidays(season, country, code)]
+    return found
+
+
+def row_warnings(windows: list[AvailabilityWindow], season: Season, country: str, region: str) -> list[str]:
+    """A warning for each row whose every day is a rest day or a public holiday there (the tour cannot come)."""
+    off = set(season.effective_rules.get("days_off") or ())
+    holidays = {day for day, _ in tour_holidays(season, country, region)}
+    warnings = []
+    for number, w in enumerate(windows, 1):
+        days = set(w.weekdays.split(","))
+        span = [w.first_date + dt.timedelta(days=i) for i in range((w.last_date - w.first_date).days + 1)]
+        open_days = [d for d in span if WEEKDAY_CODES[d.weekday()] in days and WEEKDAY_CODES[d.weekday()] not in off
+                     and d not in holidays]
+        if span and not open_days:
+            warnings.append(f"Row {number} only covers days when the team does not screen (it rests on "
+                            f"{rest_days(season)}, and on public holidays): add other days, or we cannot come.")
+    return warnings
 
 
 def _day_names(days) -> str:

@@ -96,7 +96,9 @@ def request_form():
             if outcome.token else None)
     if not outcome.locked:
         _mail_receipt(outcome, link)
-    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link)
+    warnings = [] if outcome.locked else intake.row_warnings(
+        list(outcome.request.windows), season, outcome.request.venue.country, outcome.request.venue.region)
+    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link, warnings=warnings)
 
 
 def _add_row(form) -> int | None:
@@ -109,7 +111,40 @@ def _add_row(form) -> int | None:
 
 
 def _render_form(form, season, focus=None):
-    return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS)
+    region = form.region.data or ""
+    country = form.country.data or ""
+    return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS,
+                           summary=error_summary(form), rest_days=intake.rest_days(season),
+                           off_days=season.effective_rules.get("days_off") or [],
+                           holidays=intake.tour_holidays(season, country, region) if region else [],
+                           holidays_json=intake.holidays_by_region(season))
+
+
+ROW_FIELDS = {"first_date": "first day", "last_date": "last day", "weekdays": "days of the week",
+              "start_time": "from", "end_time": "until"}
+
+
+PAGE_ORDER = ("venue_name", "venue_type", "audience", "duration_minutes", "country", "region", "city",
+              "postal_code", "street", "contact_name", "contact_email", "contact_phone", "windows", "blackouts", "notes")
+
+
+def error_summary(form) -> list[dict]:
+    """Every answer to look at again, in the page's order, each with the id of its field (rows included)."""
+    found = []
+    fields = sorted(form, key=lambda f: PAGE_ORDER.index(f.name) if f.name in PAGE_ORDER else len(PAGE_ORDER))
+    for f in fields:
+        if f.type in ("CSRFTokenField", "HiddenField") or f.name == "website":
+            continue
+        if f.type == "FieldList":
+            for number, row in enumerate(f.entries, 1):
+                for sub in row.form:
+                    for message in sub.errors if isinstance(sub.errors, list) else []:
+                        label = ROW_FIELDS.get(sub.short_name, sub.label.text.lower())
+                        found.append({"id": sub.id, "label": f"Row {number}, {label}", "message": message})
+            continue
+        for message in f.errors if isinstance(f.errors, list) else []:
+            found.append({"id": f.id, "label": f.label.text, "message": message})
+    return found
 
 
 def _mail_receipt(outcome: intake.Outcome, link: str | None) -> None:
