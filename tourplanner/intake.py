@@ -303,6 +303,7 @@ def submit_request(season: Season, data: dict, windows: list[AvailabilityWindow]
         request = earlier
     for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "notes"):
         setattr(request, key, data[key])
+    request.list_on_tour_page = bool(data.get("list_on_tour_page"))
     request.updated_dt = now
     set_availability(request, windows, blackouts)
     db.session.commit()

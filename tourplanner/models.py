@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -276,6 +277,7 @@ class Request(db.Model):
     status_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     status_token_salt: Mapped[Optional[str]] = mapped_column(String(32))  # rebuilds the link (derived_token)
     keep_for_next_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)  # venue: "try again next season"
+    list_on_tour_page: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # venue agreed
     pinned_team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     fixed_start_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     created_dt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now_utc)

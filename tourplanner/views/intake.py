@@ -20,7 +20,7 @@ from ..web import TOKEN_PAGE_HEADERS
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
 REQUEST_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region",
-                  "city", "street", "postal_code", "audience", "duration_minutes", "notes")
+                  "city", "street", "postal_code", "audience", "duration_minutes", "notes", "list_on_tour_page")
 
 
 class RedactTokens(logging.Filter):
