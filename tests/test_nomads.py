@@ -266,3 +266,19 @@ def test_a_bed_at_a_stop_is_said_on_the_stop_and_drawn_aside():
     assert (bed_marker["label"], bed_marker["shift"], bed_marker["z"]) == (False, [16, -16], -100)
     assert [m["tip"] for m in spec["markers"] if m["kind"] == "stop"][1] == "2. Bloomington Church, 14:00 · sleep here"
     assert (spec["legend_position"], spec["labels_inward"]) == ("topright", True)
+
+
+def test_decision_and_another_date_emails_link_on_the_public_host(app, client, make_request):
+    from tourplanner import intake
+    from tourplanner.auth import create_user
+
+    req = make_request(status="submitted")
+    token = intake.rotate_token(req)
+    create_user("coord@example.org", "a long password", "Coordinator")
+    client.post("/login", data={"email": "coord@example.org", "password": "a long password"})
+    client.post(f"/admin/requests/{req.id}/decide", data={"action": "approve", "message": "Welcome"})
+    decision = outbox(app)[-1].get_content()
+    assert f"    https://tour.test/r/{token}\n" in decision
+    client.post("/logout")
+    for url in URL.findall(decision):
+        open_public(app.test_client(), url)
