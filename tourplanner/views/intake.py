@@ -110,10 +110,11 @@ def _add_row(form) -> int | None:
     return len(form.windows.entries) - 1
 
 
-def _render_form(form, season, focus=None):
+def _render_form(form, season, focus=None, expired=False):
     region = form.region.data or ""
     country = form.country.data or ""
     return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS,
+                           expired=expired,
                            summary=error_summary(form), rest_days=intake.rest_days(season),
                            off_days=season.effective_rules.get("days_off") or [],
                            holidays=intake.tour_holidays(season, country, region) if region else [],
@@ -172,8 +173,7 @@ def _csrf_failed(error):
             g.pop("csrf_token", None)  # mint a token for the session as it is now, not one cached earlier
             form = RequestForm()
             form.csrf_token.errors = []
-            return render_template("intake/request_form.html", form=form, season=season, focus=None,
-                                   max_rows=MAX_WINDOWS, expired=True), 400
+            return _render_form(form, season, expired=True), 400
     if request.endpoint == "intake.change_availability":
         req = intake.request_for_token(request.view_args.get("token", ""))
         if req is None:  # the same 404 as every bad link (abort() cannot be used inside an error handler)
