@@ -282,3 +282,21 @@ def test_decision_and_another_date_emails_link_on_the_public_host(app, client, m
     client.post("/logout")
     for url in URL.findall(decision):
         open_public(app.test_client(), url)
+
+
+def test_a_drive_with_a_car_ferry_says_so_in_the_calendar_and_on_the_day_page(client, relocation):
+    """The ferry-aware travel model writes "ferry" on a visit of the plan JSON; the Nomads read it."""
+    plan = relocation["phoenix"].plan
+    ferry = {"name": "Horseshoe Bay – Departure Bay", "minutes": 100, "depart": "07:50"}
+    plan.plan_json = json.dumps({"routes": [{"team": "west", "visits": [
+        {"request": "la", "start": "x", "end": "x"}, {"request": "phx", "start": "x", "end": "x", "ferry": ferry}]}]})
+    db.session.commit()
+    token = feeds.issue_token(relocation["season"], "team", team=relocation["team"], now=NOW)
+    items = {str(c["UID"]): c for c in Calendar.from_ical(client.get(f"/feeds/{token}.ics").data).walk("VEVENT")}
+    request_id = relocation["phoenix"].request_id
+    last = items[f"drive-{request_id}@tour.test"]
+    assert str(last["SUMMARY"]).startswith("Drive with ferry to Phoenix:")
+    assert "Car ferry: Horseshoe Bay – Departure Bay, 100 min, departs 07:50." in str(last["DESCRIPTION"])
+    assert "ferry" not in str(items[f"drive-{request_id}-20270202@tour.test"]["DESCRIPTION"]).lower()
+    page = " ".join(client.get(f"/feeds/{token}/days/2027-02-03").get_data(as_text=True).split())
+    assert "Car ferry: Horseshoe Bay – Departure Bay, 100 min, departs 07:50." in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -210,9 +211,24 @@ def address(venue, *, street: bool = True) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
-def ferry_of(visit) -> Optional[dict]:
+def plan_ferries(plan: Optional[Plan]) -> dict[str, dict]:
+    """Request ref -> the car ferry on the drive to it, from the plan's own JSON (formats.md section 3: a
+    visit may carry "ferry": {"name", "minutes", "depart"}); plans made before ferries have none."""
+    if plan is None or not plan.plan_json:
+        return {}
+    try:
+        data = json.loads(plan.plan_json)
+    except ValueError:
+        return {}
+    return {v["request"]: v["ferry"] for route in data.get("routes", []) for v in route.get("visits", [])
+            if isinstance(v, dict) and isinstance(v.get("ferry"), dict)}
+
+
+def ferry_of(visit, ferries: Optional[dict] = None) -> Optional[dict]:
     """The car ferry on the drive to a visit ({"name", "minutes", "depart"}) when the travel model gave one."""
-    ferry = getattr(visit, "ferry", None)  # set by the ferry-aware travel model; older plans have none
+    ferry = getattr(visit, "ferry", None)  # a Visit row that stores it; else the plan's JSON (plan_ferries)
+    if not isinstance(ferry, dict) and ferries:
+        ferry = ferries.get(visit.request.ref)
     if not isinstance(ferry, dict) or not ferry.get("name"):
         return None
     return {"name": str(ferry["name"]), "minutes": int(ferry.get("minutes") or 0), "depart": str(ferry.get("depart") or "")}
@@ -394,7 +410,7 @@ def _length(km: float, minutes: int) -> str:
 
 
 def drive_events(event: review.Event, parts: list[DrivePart], *, host: str, prefix: str = "",
-                 links=lambda day: "") -> list[ical.CalendarEvent]:
+                 links=lambda day: "", ferry: Optional[dict] = None) -> list[ical.CalendarEvent]:
     """The drive before a screening as calendar items: one per day it is driven, each with that day's km and time.
 
     The part that ends at the screening keeps the drive's UID (`drive-<request>@host`); earlier days'
@@ -413,6 +429,8 @@ def drive_events(event: review.Event, parts: list[DrivePart], *, host: str, pref
             lines.append(f"{length} of driving; arrive by {arrive:%H:%M} ({arrive.tzname()}) to set up.")
         else:
             lines.append(f"{length} of driving, then the night in {part.to}.")
+        if part.last and ferry:
+            lines.append(ferry_words(ferry) + ".")
         if total > 1:
             lines.append(f"The whole drive to {venue.city or venue.name}: {_length(event.drive_km, event.drive_minutes)}"
                          f" over {total} days.")
@@ -421,7 +439,8 @@ def drive_events(event: review.Event, parts: list[DrivePart], *, host: str, pref
         url = links(part.day)
         if url:
             lines.append(f"Day page: {url}")
-        summary = (f"{prefix}Drive to {venue.city or venue.name}: {length}{of}" if part.last
+        by_ferry = " with ferry" if part.last and ferry else ""
+        summary = (f"{prefix}Drive{by_ferry} to {venue.city or venue.name}: {length}{of}" if part.last
                    else f"{prefix}Drive toward {venue.city or venue.name}, night in {part.to}: {length}{of}")
         items.append(ical.CalendarEvent(
             uid=f"drive-{visit.request.id}@{host}" if part.last else f"drive-{visit.request.id}-{part.day:%Y%m%d}@{host}",
@@ -466,6 +485,7 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
     `links(team, date)` gives the day page and day map URLs an item links to.
     """
     links = links or nomad_links(host, None, with_team=False)
+    ferries = plan_ferries(plan)
     visits = feed_visits(plan, teams)
     overnights = review.plan_overnights(plan)
     rules = season.effective_rules
@@ -487,7 +507,8 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
             for event in day.events:
                 parts = drive_parts(event, previous, days, team, rules=rules, season_start=season.start_date)
                 derived_events += drive_events(event, parts, host=host, prefix=mark,
-                                               links=lambda d, team=team: links(team, d)[0])
+                                               links=lambda d, team=team: links(team, d)[0],
+                                               ferry=ferry_of(event.visit, ferries))
                 previous = event
             note = day_note(day, team, host=host, prefix=mark, url=links(team, day.date)[0])
             if note is not None:
