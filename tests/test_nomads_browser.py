@@ -138,5 +138,11 @@ def test_a_nomad_goes_from_a_calendar_event_to_the_day_page_and_the_day_map_on_a
     assert not overlap(found["attribution"], found["scale"]), "the attribution covers the scale"
     assert found["tiles"] and set(found["tiles"]) == {"strict-origin-when-cross-origin"}
     assert found["width"] <= 390
+    browser.find_element(By.LINK_TEXT, "Today").click()  # the page the feed link opens in a browser
+    wait_for(browser, "return document.body.innerText.includes('The first days')"
+                      " || document.body.innerText.includes('Today and the coming days')")
+    assert "Peoria Richwoods Community High School Auditorium, Peoria" in browser.find_element(By.TAG_NAME, "main").text
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 390
+    browser.save_screenshot(str(SCREENSHOTS / "nomad-today.png"))
     errors = page_errors(browser)
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
