@@ -507,3 +507,12 @@ def test_email_the_whole_team_sends_each_member_their_own_link(app, client, tour
     assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["west1@example.org", "west2@example.org"]
     tokens = {re.search(r"/feeds/([A-Za-z0-9_-]{43})\.ics", m.get_content()).group(1) for m in messages}
     assert len(tokens) == 2 and all(client.get(f"/feeds/{t}.ics").status_code == 200 for t in tokens)
+
+
+def test_one_click_emails_every_nomad_of_every_team(app, client, tour, fixed_now):
+    login(client)
+    assert "Email every Nomad of every team their own link" in client.get("/admin/seasons/spring-2027/feeds").get_data(
+        as_text=True)
+    client.post("/admin/seasons/spring-2027/feeds/email", data={"all": "yes"})
+    assert sorted(m["To"].addresses[0].addr_spec for m in mails(app)) == [
+        "east1@example.org", "east2@example.org", "west1@example.org", "west2@example.org"]

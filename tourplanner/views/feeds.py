@@ -194,6 +194,8 @@ def email_links(name: str):
         members = [_member(season, request.form["member"])]
     elif request.form.get("team"):
         members = list(_team(season, request.form["team"]).members)
+    elif request.form.get("all") == "yes":
+        members = [m for team in season.teams for m in team.members]
     else:
         abort(400, description="say which member or team")
     sent, skipped, failed = [], [], []
