@@ -502,7 +502,7 @@ def test_email_a_member_their_link_with_how_to_subscribe(app, client, tour, fixe
 def test_email_the_whole_team_sends_each_member_their_own_link(app, client, tour, fixed_now):
     login(client)
     west = tour["teams"]["west"]
-    client.post("/admin/seasons/spring-2027/feeds/email", data={"team": west.id})
+    client.post("/admin/seasons/spring-2027/feeds/email", data={"team": west.id, "confirm": "yes"})
     messages = mails(app)
     assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["west1@example.org", "west2@example.org"]
     tokens = {re.search(r"/feeds/([A-Za-z0-9_-]{43})\.ics", m.get_content()).group(1) for m in messages}
@@ -513,6 +513,8 @@ def test_one_click_emails_every_nomad_of_every_team(app, client, tour, fixed_now
     login(client)
     assert "Email every Nomad of every team their own link" in client.get("/admin/seasons/spring-2027/feeds").get_data(
         as_text=True)
-    client.post("/admin/seasons/spring-2027/feeds/email", data={"all": "yes"})
+    step = client.post("/admin/seasons/spring-2027/feeds/email", data={"all": "yes"}).get_data(as_text=True)
+    assert "Email 4 Nomads a new link?" in step and "Their earlier links stop working" in step and mails(app) == []
+    client.post("/admin/seasons/spring-2027/feeds/email", data={"all": "yes", "confirm": "yes"})
     assert sorted(m["To"].addresses[0].addr_spec for m in mails(app)) == [
         "east1@example.org", "east2@example.org", "west1@example.org", "west2@example.org"]

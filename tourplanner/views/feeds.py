@@ -198,6 +198,17 @@ def email_links(name: str):
         members = [m for team in season.teams for m in team.members]
     else:
         abort(400, description="say which member or team")
+    if len(members) > 1 and request.form.get("confirm") != "yes":  # many links end at once: say so first
+        with_email = [m for m in members if m.email]
+        fields = {k: request.form[k] for k in ("team", "all") if request.form.get(k)}
+        return render_template("planner/confirm.html", season=season, title=f"Email {len(with_email)} Nomads a new link?",
+                               what=[f"{len(with_email)} team member(s) get an email with their own new calendar link "
+                                     "and how to subscribe.",
+                                     "Their earlier links stop working: a phone subscribed with an old link gets "
+                                     "nothing until the new one is added."],
+                               action=url_for("feeds.email_links", name=season.name), fields=fields,
+                               button=f"Email {len(with_email)} new links", danger=False,
+                               back=url_for("feeds.manage", name=season.name))
     sent, skipped, failed = [], [], []
     for member in members:
         if not member.email:
