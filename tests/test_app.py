@@ -36,8 +36,28 @@ def test_production_refuses_the_default_secret_key(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PUBLIC_HOST", "tour.example.org")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_to_start_without_a_public_host(tmp_path, monkeypatch):
+    """Feed and email links use PUBLIC_HOST; a default would send Nomads and venues to the wrong place."""
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("TOURPLANNER_PRODUCTION", "1")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("PUBLIC_HOST", raising=False)
+    with pytest.raises(RuntimeError, match="PUBLIC_HOST"):
+        create_app()
+    monkeypatch.setenv("PUBLIC_HOST", "tour.example.org")
+    assert create_app().config["PUBLIC_HOST"] == "tour.example.org"
+
+
+def test_development_links_point_at_the_development_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path))
+    monkeypatch.delenv("PUBLIC_HOST", raising=False)
+    monkeypatch.delenv("TOURPLANNER_PRODUCTION", raising=False)
+    assert create_app().config["PUBLIC_HOST"] == "127.0.0.1:5000"
 
 
 def test_home_page_says_what_the_tour_is_and_links_to_the_form(client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 import urllib.request
 
@@ -61,7 +62,7 @@ def test_team_feed_has_every_screening_at_the_planned_utc_time(client, tour, fix
     first = items[f"visit-{west[0].request_id}@tour.test"]
     assert STREET in str(first["LOCATION"])
     assert CONTACT["contact_email"] in str(first["DESCRIPTION"])
-    assert str(first["URL"]).startswith("https://tour.test/admin/seasons/spring-2027/teams/west/days/2027-02-22")
+    assert str(first["URL"]) == f"https://tour.test/feeds/{token}/days/2027-02-22"  # the Nomads' day page
     assert str(items[f"visit-{west[2].request_id}@tour.test"]["STATUS"]) == "CONFIRMED"
     assert str(first["STATUS"]) == "TENTATIVE"
 
@@ -113,7 +114,10 @@ def test_member_feed_is_the_team_feed_and_revokes_alone(client, tour, fixed_now)
     team_token = issue(tour, team=west)
     member_token = issue(tour, "member", member=west.members[0])
     other_member = issue(tour, "member", member=west.members[1])
-    assert client.get(f"/feeds/{member_token}.ics").data == client.get(f"/feeds/{team_token}.ics").data
+    member_body = client.get(f"/feeds/{member_token}.ics").data.replace(b"\r\n ", b"")  # unfolded
+    team_body = client.get(f"/feeds/{team_token}.ics").data.replace(b"\r\n ", b"")
+    assert member_body.replace(member_token.encode(), b"T") == team_body.replace(team_token.encode(), b"T")
+    assert member_token.encode() in member_body  # the same calendar; its links carry the member's own token
     feeds.revoke_token(db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(member_token))), now=NOW)
     assert client.get(f"/feeds/{member_token}.ics").status_code == 404
     assert client.get(f"/feeds/{other_member}.ics").status_code == 200
@@ -251,7 +255,21 @@ def test_feed_is_cached_until_the_plan_changes(tour):
     assert second is not first and second.body == first.body  # a new plan with the same content: same bytes
 
 
-def test_export_feed_writes_the_bytes_the_url_serves(client, runner, tour, tmp_path, fixed_now, monkeypatch):
+def without_links(body: bytes) -> bytes:
+    """A calendar without its links to the Nomads' pages (they carry the token the feed was fetched with)."""
+    cal = Calendar.from_ical(body)
+    for item in cal.walk("VEVENT"):
+        item.pop("URL", None)
+        if "DESCRIPTION" in item:
+            lines = [x for x in str(item["DESCRIPTION"]).split("\n") if not x.startswith(("Day page:", "Day map:"))]
+            item.pop("DESCRIPTION")
+            if lines:
+                item.add("DESCRIPTION", "\n".join(lines))
+    return cal.to_ical()
+
+
+def test_export_feed_writes_what_the_url_serves_without_its_links(client, runner, tour, tmp_path, fixed_now,
+                                                                  monkeypatch):
     monkeypatch.setattr("tourplanner.models.now_utc", lambda: NOW)  # the command's clock, as the views' one
     west, visit = tour["teams"]["west"], tour["visits"][0]
     cases = [
@@ -263,7 +281,8 @@ def test_export_feed_writes_the_bytes_the_url_serves(client, runner, tour, tmp_p
         out = tmp_path / "feed.ics"
         result = runner.invoke(args=["export-feed", "--season", "spring-2027", *args, "-o", str(out)])
         assert result.exit_code == 0, result.output
-        assert out.read_bytes() == client.get(url).data
+        assert b"/feeds/" not in out.read_bytes()  # an exported file has no token to link with
+        assert without_links(out.read_bytes()) == without_links(client.get(url).data)
 
 
 @pytest.mark.parametrize("args,message", [
@@ -306,7 +325,9 @@ def test_coordinator_issues_a_link_sees_it_once_and_revokes_it(client, tour, fix
     page = client.get("/admin/seasons/spring-2027/feeds")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "West Nomad 1" in html and "All teams" in html
-    issued = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "member", "target": west.members[0].id})
+    posted = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "member", "target": west.members[0].id})
+    assert posted.status_code == 303  # POST, then redirect: a reload of the page never issues again
+    issued = client.get(posted.headers["Location"])
     html = issued.get_data(as_text=True)
     assert issued.headers["Cache-Control"] == "no-store"
     row = db.session.scalar(select(FeedToken).where(FeedToken.revoked_dt.is_(None)))
@@ -325,7 +346,8 @@ def test_coordinator_issues_a_link_sees_it_once_and_revokes_it(client, tour, fix
 def test_feed_page_links_use_the_address_in_use_when_no_public_host_is_set(app, client, tour):
     app.config["PUBLIC_HOST"] = "localhost"
     login(client)
-    html = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "coordinators"}).get_data(as_text=True)
+    html = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "coordinators"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "http://localhost/feeds/" in html and "webcal://localhost/feeds/" in html
 
 
@@ -427,3 +449,72 @@ def test_team_feed_before_anything_is_published_is_an_empty_calendar(client, mak
     cal = Calendar.from_ical(response.data)
     assert cal.walk("VEVENT") == [] and str(cal["X-WR-CALNAME"]) == "North · fall-2027"
     assert response.headers["Last-Modified"]
+
+
+def test_a_reload_after_issuing_shows_nothing_new_and_keeps_the_link_working(client, tour, fixed_now):
+    login(client)
+    west = tour["teams"]["west"]
+    posted = client.post("/admin/seasons/spring-2027/feeds/issue", data={"kind": "team", "target": west.id})
+    html = client.get(posted.headers["Location"]).get_data(as_text=True)
+    token = next(part.split(".ics")[0] for part in html.split("/feeds/")[1:] if ".ics" in part)
+    reloaded = client.get(posted.headers["Location"]).get_data(as_text=True)
+    assert token not in reloaded and "New link for" not in reloaded
+    assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 1
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+
+
+def mails(app) -> list:
+    import email
+    import email.policy
+    from pathlib import Path
+
+    folder = Path(app.instance_path) / "outbox"
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def test_email_a_member_their_link_with_how_to_subscribe(app, client, tour, fixed_now):
+    login(client)
+    west = tour["teams"]["west"]
+    nomad = west.members[0]
+    old = issue(tour, "member", member=nomad)
+    page = client.get("/admin/seasons/spring-2027/feeds").get_data(as_text=True)
+    assert "Email a new link to West Nomad 1" in page and "Email each member of West their own link" in page
+    posted = client.post("/admin/seasons/spring-2027/feeds/email", data={"member": nomad.id})
+    assert posted.status_code == 303
+    assert "Emailed a new calendar link to West Nomad 1" in client.get(posted.headers["Location"]).get_data(as_text=True)
+    [message] = mails(app)
+    assert message["To"].addresses[0].addr_spec == "west1@example.org"
+    assert message["Subject"] == "Your tour calendar: team West, spring-2027"
+    body = message.get_content()
+    token = re.search(r"https://tour\.test/feeds/([A-Za-z0-9_-]{43})\.ics", body).group(1)
+    for words in ("Apple Calendar", "Add Subscribed Calendar", "From URL", "12 to 24 hours", "Subscribe from web",
+                  f"webcal://tour.test/feeds/{token}.ics", "outlook.live.com", "calendar.google.com/calendar/r?cid=",
+                  f"https://tour.test/feeds/{token}\n", "the old one has stopped working"):
+        assert words in body, words
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+    assert client.get(f"/feeds/{old}.ics").status_code == 404  # the member's earlier link stops
+    row = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+    assert (row.kind, row.member_id) == ("member", nomad.id)  # revocable like any other link
+    client.post(f"/admin/seasons/spring-2027/feeds/{row.id}/revoke")
+    assert client.get(f"/feeds/{token}.ics").status_code == 404
+
+
+def test_email_the_whole_team_sends_each_member_their_own_link(app, client, tour, fixed_now):
+    login(client)
+    west = tour["teams"]["west"]
+    client.post("/admin/seasons/spring-2027/feeds/email", data={"team": west.id, "confirm": "yes"})
+    messages = mails(app)
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == ["west1@example.org", "west2@example.org"]
+    tokens = {re.search(r"/feeds/([A-Za-z0-9_-]{43})\.ics", m.get_content()).group(1) for m in messages}
+    assert len(tokens) == 2 and all(client.get(f"/feeds/{t}.ics").status_code == 200 for t in tokens)
+
+
+def test_one_click_emails_every_nomad_of_every_team(app, client, tour, fixed_now):
+    login(client)
+    assert "Email every Nomad of every team their own link" in client.get("/admin/seasons/spring-2027/feeds").get_data(
+        as_text=True)
+    step = client.post("/admin/seasons/spring-2027/feeds/email", data={"all": "yes"}).get_data(as_text=True)
+    assert "Email 4 Nomads a new link?" in step and "Their earlier links stop working" in step and mails(app) == []
+    client.post("/admin/seasons/spring-2027/feeds/email", data={"all": "yes", "confirm": "yes"})
+    assert sorted(m["To"].addresses[0].addr_spec for m in mails(app)) == [
+        "east1@example.org", "east2@example.org", "west1@example.org", "west2@example.org"]

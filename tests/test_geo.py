@@ -48,13 +48,13 @@ def test_locate_city_with_state(index_path):
 
 def test_locate_zip_label(index_path):
     place = locate(country="US", postal_code="85004", index_path=index_path)
-    assert (place.precision, place.tz, place.label) == ("zip", "America/Phoenix", "ZIP 85004, Phoenix, AZ")
+    assert (place.precision, place.tz, place.label) == ("zip", "America/Phoenix", "Phoenix, AZ (ZIP 85004)")
 
 
 def test_locate_urban_fsa_label(index_path):
     place = locate(country="CA", region="QC", city="Montreal", postal_code="h2x1y4", index_path=index_path)
     assert (place.precision, place.label, place.low_precision) == (
-        "fsa", "FSA H2X, Montréal, QC (area centre)", False)
+        "fsa", "Montréal, QC (postal area H2X)", False)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_region_names_in_english_and_french(country, typed, code):
 
 def test_zip_settles_a_town_name_shared_by_many_states(index_path):
     place = locate(country="US", city="Springfield", postal_code="62701", index_path=index_path)
-    assert (place.precision, place.region, place.label) == ("zip", "IL", "ZIP 62701, Springfield, IL")
+    assert (place.precision, place.region, place.label) == ("zip", "IL", "Springfield, IL (ZIP 62701)")
 
 
 def test_locate_given_coordinates(index_path):
@@ -110,7 +110,7 @@ def test_geopy_geocoder_returns_locations(index_path):
     location = geocoder.geocode("Tuba City, AZ 86045")
     assert isinstance(location, Location)
     assert (location.address, location.raw["precision"], location.raw["tz"]) == (
-        "ZIP 86045, Tuba City, AZ", "zip", "America/Denver")
+        "Tuba City, AZ (ZIP 86045)", "zip", "America/Denver")
     assert geocoder.geocode({"city": "Ste-Foy", "province": "Québec", "country": "Canada"}).address == \
         "Sainte-Foy, QC (city centre)"
     assert geocoder.geocode("Nowhereville, IL") is None
@@ -144,7 +144,7 @@ def test_parse_query(text, fields):
 def test_rural_fsa_is_marked_low_precision(index_path):
     place = locate(country="CA", postal_code="A0A 2H0", index_path=index_path)
     assert (place.precision, place.low_precision, place.region, place.tz) == ("fsa", True, "NL", "America/St_Johns")
-    assert place.label == "FSA A0A, Southeastern Avalon Peninsula (Ferryland), NL (rural area, low precision)"
+    assert place.label == "Southeastern Avalon Peninsula (Ferryland), NL (rural postal area A0A, placed roughly)"
 
 
 def test_swapped_or_unsigned_coordinates_are_caught(index_path):

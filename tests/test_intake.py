@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import logging
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -241,7 +242,6 @@ def test_date_outside_the_tour_is_refused_and_the_form_keeps_what_was_typed(clie
     ({"windows-0-first_date": "", "windows-0-last_date": "", "windows-0-start_time": "", "windows-0-end_time": ""},
      "windows-0-first_date", "at least one stretch of days"),
     ({"blackouts": "Feb 30"}, "blackouts", "not dates we can read"),
-    ({"windows-0-weekdays": ["sun"]}, "windows-0-weekdays", "The team rests on Sundays"),
     ({"windows-0-first_date": "2027-13-01"}, "windows-0-first_date", "Enter a date like"),
     ({"windows-0-start_time": "9h"}, "windows-0-start_time", "Enter a time like"),
 ])
@@ -546,3 +546,57 @@ def test_random_answers_never_break_the_form(client, season, values):
     assert response.status_code in (200, 422), (response.status_code, values)
     if response.status_code == 422:
         assert 'class="errors"' in response.get_data(as_text=True)
+
+
+# --- helping the venue before and after it sends ---------------------------------------------------------
+
+
+def test_a_refused_send_starts_with_a_summary_linking_each_bad_field_rows_included(client, season):
+    response = client.post("/request", data=form_data(season, contact_email="nope", **{
+        "windows-0-end_time": "10:00", "windows-1-first_date": day(season, 3)}))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'role="alert" tabindex="-1"' in html.split('id="error-summary"', 1)[1][:80]
+    links = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', summary)
+    assert [target for target, _ in links] == ["contact_email", "windows-0-end_time", "windows-1-last_date",
+                                              "windows-1-weekdays", "windows-1-start_time", "windows-1-end_time"]
+    assert "6 answers to look at again" in summary
+    assert "Row 1, until: These hours are too short" in unescape(links[1][1])
+
+
+def test_the_form_says_the_rest_days_and_the_chosen_states_holidays_up_front(client, season):
+    text = page_text(client.get("/request"))
+    assert "The team rests on Sundays and does not screen on public holidays." in text
+    assert "Choose your state or province below to see the public holidays during the tour." in text
+    html = client.get("/request").get_data(as_text=True)
+    calendar = json.loads(html.split('<script type="application/json" id="tour-calendar">', 1)[1].split("</script>", 1)[0])
+    assert calendar["off"] == ["sun"] and set(calendar["holidays"]) >= {"DC", "QC", "AZ", "YT"}
+    from tourplanner.intake import tour_holidays
+
+    for code in ("DC", "QC"):
+        country = "CA" if code == "QC" else "US"
+        assert calendar["holidays"][code] == [[d.isoformat(), f"{d:%a %b} {d.day}: {n}"]
+                                             for d, n in tour_holidays(season, country, code)]
+    refused = page_text(client.post("/request", data=form_data(season, region="DC", contact_email="x")))
+    holidays = tour_holidays(season, "US", "DC")
+    assert ("Public holidays during the tour in DC:" if holidays else "No public holiday falls in the tour in DC.") in refused
+
+
+def test_a_row_of_rest_days_only_is_kept_with_a_warning(client, season):
+    sunday = season.start_date + dt.timedelta(days=6)
+    response = client.post("/request", data=form_data(season, **{
+        "windows-0-first_date": sunday.isoformat(), "windows-0-last_date": sunday.isoformat(),
+        "windows-0-weekdays": ["sun"]}))
+    assert response.status_code == 200 and requests_count() == 1
+    assert ("Row 1 only covers days when the team does not screen (it rests on Sundays, and on public holidays): "
+            "add other days, or we cannot come.") in page_text(response)
+
+
+def test_the_thank_you_page_says_where_the_venue_was_placed_in_plain_words(client, season):
+    response = client.post("/request", data=form_data(season, country="CA", region="QC", city="Québec",
+                                                     postal_code="G1R 4P5", contact_phone="418 555 0100"))
+    assert response.status_code == 200
+    label = page_text(response).split("at: ", 1)[1].split(". If that", 1)[0].strip()
+    assert re.fullmatch(r"Québec( City)?, QC \(postal area G1R\)", label), label
+    assert "FSA" not in page_text(response) and "area centre" not in page_text(response)

@@ -27,9 +27,9 @@ def phone(app, make_season, chromium_paths, tmp_path):
     start = make_season(name="spring", start_date=season_start()).start_date
     db.session.close()  # SQLite: every transaction takes the write lock, so the test holds none while the server works
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # the private link the app writes points here
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # the private link leads back to this server
     browser = chromium(chromium_paths, tmp_path / "profile")
     browser.set_page_load_timeout(30)
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -128,3 +128,53 @@ def test_without_javascript_the_add_row_button_posts_and_comes_back_with_one_mor
     wait_for(browser, "return document.querySelectorAll('fieldset.window-row').length === 4")
     assert browser.find_element(By.NAME, "venue_name").get_attribute("value") == "Grace Church"
     assert db.session.scalar(select(Request)) is None
+
+
+def test_a_refused_send_puts_a_summary_first_that_leads_to_each_bad_field(phone):
+    from selenium.webdriver.common.by import By
+
+    base, browser, first = phone
+    browser.get(base + "/request")
+    browser.find_element(By.NAME, "venue_name").send_keys("Grace Church")
+    set_value(browser, "windows-1-first_date", first.isoformat())  # a half-filled second row
+    browser.find_element(By.CSS_SELECTOR, "button[name=send]").click()
+    wait_for(browser, "return document.getElementById('error-summary') !== null")
+    summary = browser.find_element(By.ID, "error-summary")
+    assert browser.switch_to.active_element == summary  # read first, and in view: no second blind press of Send
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().top", summary) < 844
+    links = {a.text: a.get_attribute("href").split("#")[1] for a in summary.find_elements(By.TAG_NAME, "a")}
+    assert links["Row 2, last day: Enter the last day."] == "windows-1-last_date"
+    assert links["Your name: Enter your name."] == "contact_name"
+    summary.find_element(By.PARTIAL_LINK_TEXT, "Row 2, last day").click()
+    assert browser.switch_to.active_element.get_attribute("name") == "windows-1-last_date"
+
+
+def test_the_form_names_rest_days_and_this_states_holidays_and_warns_about_a_row_of_them(phone):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tourplanner import intake
+    from tourplanner.models import Season
+
+    base, browser, first = phone
+    season = db.session.scalar(select(Season))
+    holidays = intake.tour_holidays(season, "US", "DC")
+    db.session.close()
+    browser.get(base + "/request")
+    note = browser.find_element(By.ID, "tour-days").text
+    assert "The team rests on Sundays and does not screen on public holidays." in note
+    Select(browser.find_element(By.NAME, "region")).select_by_value("DC")
+    note = browser.find_element(By.ID, "tour-days").text
+    if holidays:
+        day, name = holidays[0]
+        assert f"Public holidays during the tour in DC: {day:%a %b} {day.day}: {name}" in note
+    else:
+        assert "No public holiday falls in the tour in DC." in note
+    sunday = first + dt.timedelta(days=(6 - first.weekday()) % 7)
+    set_value(browser, "windows-0-first_date", sunday.isoformat())
+    set_value(browser, "windows-0-last_date", sunday.isoformat())
+    for box in browser.find_elements(By.CSS_SELECTOR, "fieldset.window-row[data-index='0'] input[type=checkbox]"):
+        if box.is_selected() != (box.get_attribute("value") == "sun"):
+            box.click()
+    wait_for(browser, "return document.querySelector('.row-warning') !== null")
+    assert "all rest days or public holidays" in browser.find_element(By.CSS_SELECTOR, ".row-warning").text

@@ -120,7 +120,9 @@ def test_venue_coordinator_and_nomad_journeys(prod, browser):
 
     # 5. Publishes.
     browser.get(base + "/admin/seasons/spring-2027/plans")
-    browser.find_element(By.XPATH, "//button[normalize-space()='Publish']").click()
+    browser.find_element(By.XPATH, "//a[normalize-space()='Publish…']").click()  # the step that says what happens
+    wait_for(browser, "return document.body.innerText.includes('will be emailed')", 30)
+    browser.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Publish v')]").click()
     wait_for(browser, "return document.body.innerText.includes('Published version')", 60)
 
     # 6. The venue's page shows the date, in its own zone, and an .ics with the same instant.

@@ -140,7 +140,7 @@ def test_a_team_is_added_with_coordinates_and_members_keep_their_rows_on_edit(ap
     client = login(app.test_client())
     response = client.post("/admin/seasons/march/teams/new", data={
         "name": "West Coast", "colour": "#ff8800", "base_country": "US", "base_lat": "33.8358",
-        "base_lon": "-118.3406", "region_hint": "CA, OR", "members": "Ana Ruiz <ana@example.org>\nbo@example.org"})
+        "base_lon": "-118.3406", "region_hint": "CA, OR", "members": "Ana Ruiz <ana@example.org>\nbo <bo@example.org>"})
     assert response.status_code == 302, response.get_data(as_text=True)
     team = db.session.scalar(select(Team).where(Team.slug == "west-coast"))
     assert (team.base_tz, team.colour, team.region_hint) == ("America/Los_Angeles", "#ff8800", "CA, OR")
@@ -178,7 +178,7 @@ def test_a_bad_member_line_is_named(app, planned):
 
 def test_a_planned_team_cannot_be_deleted(app, planned):
     client = login(app.test_client())
-    response = client.post("/admin/seasons/march/teams/east/delete", follow_redirects=True)
+    response = client.post("/admin/seasons/march/teams/east/delete", data={"confirm": "yes"}, follow_redirects=True)
     assert "has visits in plan version(s) 1" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Team)) == 1
 
@@ -194,7 +194,7 @@ def test_plans_list_publishes_a_version_and_compares_it(app, planned, tmp_path, 
     assert "No version is published yet" in page and "v1" in page and "3 of 3" in page
     assert "boom" in page  # the failed job and its reason
 
-    response = client.post(f"/admin/plans/{plan.id}/publish", follow_redirects=True)
+    response = client.post(f"/admin/plans/{plan.id}/publish", data={"confirm": "yes"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Published version 1: 3 new, 0 changed, 0 withdrawn; 3 venue(s) being emailed." in page
     assert "Venues and Nomads see <strong>version 1</strong>" in page

@@ -39,7 +39,7 @@ def token_urls(links) -> list[str]:
     """Every GET route that a secret link opens, filled with a live token."""
     feed, venue = links["team"], links["venue"]
     return [f"/r/{venue}", f"/r/{venue}/event.ics", f"/feeds/{feed}.ics", f"/feeds/{feed}/map",
-            f"/feeds/{feed}/days/{DAY}/map"]
+            f"/feeds/{feed}/days/{DAY}/map", f"/feeds/{feed}", f"/feeds/{feed}/days/{DAY}"]
 
 
 def one_changed(token: str) -> str:
@@ -50,7 +50,7 @@ def test_token_routes_cover_every_public_rule_with_a_token(app, links):
     """If a new /r/ or /feeds/ page appears, this list (and the tests below) must learn about it."""
     rules = {r.rule for r in app.url_map.iter_rules() if "<token>" in r.rule and "GET" in (r.methods or ())}
     assert rules == {"/r/<token>", "/r/<token>/event.ics", "/feeds/<token>.ics", "/feeds/<token>/map",
-                     "/feeds/<token>/days/<day>/map"}
+                     "/feeds/<token>/days/<day>/map", "/feeds/<token>", "/feeds/<token>/days/<day>"}
 
 
 def test_tokens_are_256_bit_urlsafe_and_only_their_sha256_is_stored(app, links):

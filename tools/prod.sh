@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export TOURPLANNER_PRODUCTION=1
 export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/1}"
+export PUBLIC_HOST="${PUBLIC_HOST:-127.0.0.1:8000}"  # a real deployment sets its own (feed and email links)
 mkdir -p instance
 if [ -z "${SECRET_KEY:-}" ]; then
   # A local production run gets a random key kept in the (git-ignored) instance folder.

@@ -40,6 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]  # one limit across web processes
     check_production(app)
+    if not app.config.get("PUBLIC_HOST"):
+        app.config["PUBLIC_HOST"] = default_config.DEVELOPMENT_HOST
 
     install_sqlite_pragmas()
     db.init_app(app)
@@ -63,6 +65,9 @@ def check_production(app: Flask) -> None:
         return
     if app.config.get("SECRET_KEY") in (None, "", default_config.DEFAULT_SECRET_KEY):
         raise RuntimeError("SECRET_KEY is the built-in default; set SECRET_KEY for production")
+    if not (app.config.get("PUBLIC_HOST") or "").strip():
+        raise RuntimeError("PUBLIC_HOST is not set; set it to the host people reach the app at (tour.example.org): "
+                           "every link in a calendar feed or an email uses it")
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["DEBUG"] = False

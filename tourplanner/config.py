@@ -3,6 +3,7 @@
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
+DEVELOPMENT_HOST = "127.0.0.1:5000"  # `make run` / `flask run`
 
 
 class Config:
@@ -41,7 +42,9 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     MAP_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
-    PUBLIC_HOST = "localhost:5000"  # every external link (mail, private links, feeds) and calendar UIDs
+    # The host (and port) people reach the app at: calendar UIDs and every link in a feed or an email.
+    # Production refuses to start without it; elsewhere it defaults to the development server's address.
+    PUBLIC_HOST = None
 
 
 ENV_SETTINGS = {

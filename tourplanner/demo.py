@@ -113,6 +113,7 @@ def build_demo_season(name: str = "demo", requests: int = 300, seed: int = 2027)
             contact_phone=f"+1 555 01{number % 100:02d}", audience=rng.randint(*audience),
             duration_minutes=rng.choice((None, None, 60, 120)), priority=rng.choices((1, 2, 3, 4, 5), (1, 2, 6, 2, 1))[0],
             notes=rng.choice(("", "Projector and screen on site.", "Bring your own sound system.", "Parking behind the gym.")),
+            list_on_tour_page=venue.show_on_public_map,  # demo venues on the public map also agreed to be listed
         )
         request.windows = [
             AvailabilityWindow(first_date=a, last_date=b, weekdays=days, start_time=s, end_time=e)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -17,7 +18,6 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from . import ical, review
 from .extensions import db
@@ -102,31 +102,39 @@ def _target(season: Season, kind: str, *, team, member, request) -> dict:
 # --- which feed a token opens ----------------------------------------------------------------------
 
 
-def feed_for_token(row: FeedToken, *, host: str, now: dt.datetime) -> Feed:
-    """The calendar a live token opens (a Nomad's token opens the team calendar)."""
+def feed_for_token(row: FeedToken, *, host: str, now: dt.datetime, token: str | None = None) -> Feed:
+    """The calendar a live token opens (a Nomad's token opens the team calendar).
+
+    With `token` (the secret the calendar app fetched with), every item links to the Nomads' day page
+    under that same token, which opens without a login.
+    """
     season = row.season
     if row.kind in ("team", "member"):
-        return team_feed(season, row.team, host=host, now=now)
+        return team_feed(season, row.team, host=host, now=now, token=token, token_id=row.id)
     if row.kind == "venue":
         return venue_feed(row.request, host=host, now=now)
-    return coordinators_feed(season, host=host, now=now)
+    return coordinators_feed(season, host=host, now=now, token=token, token_id=row.id)
 
 
-def team_feed(season: Season, team: Team, *, host: str, now: dt.datetime) -> Feed:
+def team_feed(season: Season, team: Team, *, host: str, now: dt.datetime, token: str | None = None,
+              token_id: int | None = None) -> Feed:
     """One van's tour: screenings, drives, nights and rest days."""
     info = ical.FeedInfo(name=f"{team.name} · {season.name}", host=host,
                          description=f"Screenings, drives and nights of team {team.name}, tour {season.name}.")
-    return _cached(("team", team.id, host), season, [team.id], now,
-                   lambda plan: _build(info, season, plan, [team], host=host, now=now, prefix=False))
+    links = nomad_links(host, token, with_team=False)
+    return _cached(("team", team.id, host, token_id if token else None), season, [team.id], now,
+                   lambda plan: _build(info, season, plan, [team], host=host, now=now, prefix=False, links=links))
 
 
-def coordinators_feed(season: Season, *, host: str, now: dt.datetime) -> Feed:
+def coordinators_feed(season: Season, *, host: str, now: dt.datetime, token: str | None = None,
+                      token_id: int | None = None) -> Feed:
     """Every team's tour in one calendar, each item named with its team."""
     info = ical.FeedInfo(name=f"All teams · {season.name}", host=host,
                          description=f"Every team of tour {season.name}: screenings, drives and nights.")
     teams = list(season.teams)
-    return _cached(("coordinators", season.id, host), season, [t.id for t in teams], now,
-                   lambda plan: _build(info, season, plan, teams, host=host, now=now, prefix=True))
+    links = nomad_links(host, token, with_team=True)
+    return _cached(("coordinators", season.id, host, token_id if token else None), season, [t.id for t in teams], now,
+                   lambda plan: _build(info, season, plan, teams, host=host, now=now, prefix=True, links=links))
 
 
 def venue_feed(request: Request, *, host: str, now: dt.datetime) -> Feed:
@@ -208,12 +216,30 @@ def address(venue, *, street: bool = True) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
+def ferry_of(visit) -> Optional[dict]:
+    """The car ferry on the drive to a visit ({"name", "minutes", "depart" as HH:MM at its terminal}), or None."""
+    crossing = ferry_crossing(visit)
+    if crossing is None:
+        return None
+    depart = visit.ferry_depart_dt.astimezone(review.zone(crossing.a.tz))
+    return {"name": crossing.name, "minutes": crossing.minutes, "depart": f"{depart:%H:%M}"}
+
+
+def ferry_words(ferry: Optional[dict]) -> str:
+    """'Car ferry: Horseshoe Bay - Nanaimo, 100 min, departs 07:50' (the Nomads' words)."""
+    if not ferry:
+        return ""
+    depart = f", departs {ferry['depart']}" if ferry["depart"] else ""
+    return f"Car ferry: {ferry['name']}, {ferry['minutes']} min{depart}"
+
+
 def _zone_name(visit: FeedVisit) -> str:
     return visit.request.venue.tz or visit.team.base_tz
 
 
-def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str = "", prefix: str = "") -> ical.CalendarEvent:
-    """A Visit as the team sees it: address, contact, notes, status and a link to the day sheet."""
+def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_page: str = "", day_map: str = "",
+                    prefix: str = "") -> ical.CalendarEvent:
+    """A Visit as the team sees it: address, contact, notes, status and links to the day page and map."""
     request, venue = visit.request, visit.request.venue
     zone = review.zone(_zone_name(visit))
     setup = (visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])).astimezone(zone)
@@ -230,8 +256,10 @@ def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str 
         lines.append(f"Contact: {contact}")
     if request.notes:
         lines.append(f"Notes: {request.notes}")
-    if day_sheet:
-        lines.append(f"Day sheet: {day_sheet}")
+    if day_page:
+        lines.append(f"Day page: {day_page}")
+    if day_map:
+        lines.append(f"Day map: {day_map}")
     city = f", {venue.city}" if venue.city else ""
     return ical.CalendarEvent(
         uid=ical.visit_uid(request.id, host),
@@ -239,7 +267,7 @@ def screening_event(visit: FeedVisit, *, host: str, rules: dict, day_sheet: str 
         start=visit.start_dt, end=visit.end_dt, tz=_zone_name(visit),
         last_modified=visit.changed_dt, sequence=visit.sequence, status=status,
         location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
-        description="\n".join(lines), url=day_sheet, categories=("Screening",),
+        description="\n".join(lines), url=day_page, categories=("Screening",),
     )
 
 
@@ -259,40 +287,167 @@ def venue_event(visit: FeedVisit, *, host: str, season: Season) -> ical.Calendar
     )
 
 
-def drive_event(event: review.Event, *, host: str, rules: dict, prefix: str = "") -> Optional[ical.CalendarEvent]:
-    """The leg before a screening as its own event, ending when setup begins (clipped to the day's start)."""
+@dataclasses.dataclass(frozen=True)
+class DrivePart:
+    """One day's share of a drive: a leg longer than a day is driven over several days, sleeping on the way."""
+
+    day: dt.date  # local date it is driven on
+    start: dt.datetime  # aware
+    end: dt.datetime
+    km: float
+    minutes: int
+    origin: str  # where this part starts ("Los Angeles, CA")
+    to: str  # where it ends: the night's town, or the venue's town for the last part
+    last: bool  # ends at the screening
+    tz: str  # the zone its times are shown in: the venue's for the last part, else where the leg began
+
+
+def _near(a, b) -> bool:
+    return float(review.great_circle_km(a[0], a[1], b[0], b[1])) <= review.NEAR_TOWN_KM
+
+
+def drive_parts(event: review.Event, previous: Optional[review.Event], days: dict, team: Team, *,
+                rules: dict, season_start: dt.date) -> list[DrivePart]:
+    """The drive before a screening, split where the team sleeps on the way, each part with its own km and minutes.
+
+    The leg starts at the previous screening (or the base) and passes the team's nights in between; a
+    night within a short drive of the last place is staying put. The last part (on the screening's day)
+    is the leg's share that the travel model gives to the last night -> venue, as on the day sheet; the
+    earlier parts share the rest in proportion to their own model times.
+    """
     visit, venue = event.visit, event.venue
     if not event.drive_minutes:
-        return None
+        return []
     zone = review.zone(_zone_name(visit))
     arrive = visit.start_dt - dt.timedelta(minutes=rules["setup_minutes"])
-    leave = arrive - dt.timedelta(minutes=event.drive_minutes)
-    crossing = ferry_crossing(visit)
-    if crossing is not None:  # leave in time for the sailing: road to its terminal, check in, cross, drive on
-        after = int(road_leg(crossing.b.lat, crossing.b.lon, venue.lat, venue.lon)[0]) if venue.lat is not None else 0
-        before = max(0, int(event.drive_minutes) - after)
-        leave = visit.ferry_depart_dt - dt.timedelta(minutes=review.FERRY_CHECK_IN_MINUTES + before)
-    local_arrive = arrive.astimezone(zone)
-    day_start = dt.datetime.combine(local_arrive.date(), dt.time.fromisoformat(rules["day_start"]), zone)
-    split = leave < day_start < arrive
-    if split:
-        leave = day_start
-    hours, minutes = divmod(int(event.drive_minutes), 60)
-    length = f"{event.drive_km:.0f} km, {hours} h {minutes:02d} min"
-    lines = [f"From {event.came_from} to {address(venue)}" if event.came_from else f"To {address(venue)}",
-             f"{length} of driving; arrive by {local_arrive:%H:%M} ({local_arrive.tzname()}) to set up."]
-    if event.ferry:
-        lines.append(f"{event.ferry}; be at the terminal {review.FERRY_CHECK_IN_MINUTES} min before it sails.")
-    if split:
-        lines.append("Part of this drive happens the day before.")
-    return ical.CalendarEvent(
-        uid=f"drive-{visit.request.id}@{host}",
-        summary=f"{prefix}Drive to {venue.city or venue.name}: {length}",
-        start=leave, end=arrive, tz=_zone_name(visit), last_modified=EPOCH,
-        status=event_status(visit),
-        location=address(venue), geo=(venue.lat, venue.lon) if venue.lat is not None else None,
-        description="\n".join(lines), categories=("Drive",),
-    )
+    day = arrive.astimezone(zone).date()
+    day_start = dt.time.fromisoformat(rules["day_start"])
+    if previous is not None:
+        here_town = ", ".join(x for x in (previous.venue.city, previous.venue.region) if x)
+    else:
+        here_town = team.base_name or "the base"
+    on_the_way = (previous.venue.tz if previous is not None else "") or team.base_tz or _zone_name(visit)
+    here = ((previous.venue.lat, previous.venue.lon) if previous and previous.venue.lat is not None
+            else (team.base_lat, team.base_lon))
+    first_night = previous.start.date() if previous else season_start
+    stops = []  # (day the part is driven, (lat, lon), town) of each night on the way
+    if venue.lat is not None and here[0] is not None:
+        last = here
+        d = first_night
+        while d < day:
+            night = days.get(d)
+            if night is not None and night.night is not None:
+                point = (night.night.lat, night.night.lon)
+                if not _near(point, last) and not _near(point, (venue.lat, venue.lon)):
+                    stops.append((d, point, night.night_town or f"{point[0]:.3f}, {point[1]:.3f}"))
+                    last = point
+            d += dt.timedelta(days=1)
+    whole_town = f"{venue.city}, {venue.region}" if venue.region else (venue.city or venue.name)
+    if not stops:
+        leave = arrive - dt.timedelta(minutes=event.drive_minutes)
+        crossing = ferry_crossing(visit)
+        if crossing is not None and venue.lat is not None:
+            # leave in time for the sailing: road to its terminal, check in, cross, road on from the other one
+            after = int(road_leg(crossing.b.lat, crossing.b.lon, venue.lat, venue.lon)[0])
+            before = max(0, int(event.drive_minutes) - after)
+            leave = visit.ferry_depart_dt - dt.timedelta(minutes=review.FERRY_CHECK_IN_MINUTES + before)
+        morning = dt.datetime.combine(day, day_start, zone)
+        if leave < morning < arrive:
+            leave = morning  # clipped to the day's start, as before: the model gave no night on the way
+        return [DrivePart(day, leave, arrive, event.drive_km, event.drive_minutes, event.came_from or here_town,
+                          whole_town, True, _zone_name(visit))]
+    country = venue.country
+    points = [here] + [p for _, p, _ in stops] + [(venue.lat, venue.lon)]
+    model = [review.leg((*a, country), (*b, country), 0)[0] for a, b in zip(points, points[1:])]
+    direct = review.leg((*here, country), (venue.lat, venue.lon, country), 0)[0]
+    last_share = min(1.0, model[-1] / direct) if direct else 1.0
+    last_minutes, last_km = round(event.drive_minutes * last_share), round(event.drive_km * last_share, 1)
+    rest_minutes, rest_km = event.drive_minutes - last_minutes, event.drive_km - last_km
+    before = sum(model[:-1]) or 1
+    parts, origin, used_minutes, used_km = [], here_town, 0, 0.0
+    for i, (d, _point, town) in enumerate(stops):
+        if i == len(stops) - 1:
+            minutes, km = rest_minutes - used_minutes, round(rest_km - used_km, 1)
+        else:
+            minutes, km = round(rest_minutes * model[i] / before), round(rest_km * model[i] / before, 1)
+        used_minutes, used_km = used_minutes + minutes, used_km + km
+        if previous is not None and d == previous.start.date():
+            start = previous.visit.end_dt + dt.timedelta(minutes=rules["teardown_minutes"])
+        else:
+            start = dt.datetime.combine(d, day_start, review.zone(on_the_way))
+        if minutes > 0:
+            parts.append(DrivePart(d, start, start + dt.timedelta(minutes=minutes), km, minutes, origin, town, False,
+                                   on_the_way))
+        origin = town
+    if last_minutes > 0:
+        parts.append(DrivePart(day, arrive - dt.timedelta(minutes=last_minutes), arrive, last_km, last_minutes,
+                               origin, whole_town, True, _zone_name(visit)))
+    return parts
+
+
+def team_drives(season: Season, plan: Plan, team: Team) -> dict[dt.date, list[tuple[DrivePart, review.Event]]]:
+    """Each day's drives of a team (the parts of legs driven that day), as the calendar shows them."""
+    rules = season.effective_rules
+    itinerary = review.team_itinerary(season, team, review.plan_visits(plan, team.id),
+                                      review.plan_overnights(plan, team.id))
+    days = {d.date: d for d in itinerary}
+    found: dict[dt.date, list] = {}
+    previous = None
+    for day in itinerary:
+        for event in day.events:
+            for part in drive_parts(event, previous, days, team, rules=rules, season_start=season.start_date):
+                found.setdefault(part.day, []).append((part, event))
+            previous = event
+    return found
+
+
+def _length(km: float, minutes: int) -> str:
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{km:.0f} km, {hours} h {minutes:02d} min"
+
+
+def drive_events(event: review.Event, parts: list[DrivePart], *, host: str, prefix: str = "",
+                 links=lambda day: "", ferry: Optional[dict] = None) -> list[ical.CalendarEvent]:
+    """The drive before a screening as calendar items: one per day it is driven, each with that day's km and time.
+
+    The part that ends at the screening keeps the drive's UID (`drive-<request>@host`); earlier days'
+    parts add their date, so a re-plan that keeps them keeps their UIDs.
+    """
+    visit, venue = event.visit, event.venue
+    zone = review.zone(_zone_name(visit))
+    items = []
+    total = len(parts)
+    for n, part in enumerate(parts, start=1):
+        length = _length(part.km, part.minutes)
+        of = f" (day {n} of {total})" if total > 1 else ""
+        lines = [f"From {part.origin} to {address(venue) if part.last else part.to}"]
+        if part.last:
+            arrive = part.end.astimezone(zone)
+            lines.append(f"{length} of driving; arrive by {arrive:%H:%M} ({arrive.tzname()}) to set up.")
+        else:
+            lines.append(f"{length} of driving, then the night in {part.to}.")
+        if part.last and ferry:
+            lines.append(ferry_words(ferry) + ".")
+        if total > 1:
+            lines.append(f"The whole drive to {venue.city or venue.name}: {_length(event.drive_km, event.drive_minutes)}"
+                         f" over {total} days.")
+        if part.start > part.end - dt.timedelta(minutes=part.minutes):
+            lines.append("Part of this drive happens the day before.")
+        url = links(part.day)
+        if url:
+            lines.append(f"Day page: {url}")
+        by_ferry = " with ferry" if part.last and ferry else ""
+        summary = (f"{prefix}Drive{by_ferry} to {venue.city or venue.name}: {length}{of}" if part.last
+                   else f"{prefix}Drive toward {venue.city or venue.name}, night in {part.to}: {length}{of}")
+        items.append(ical.CalendarEvent(
+            uid=f"drive-{visit.request.id}@{host}" if part.last else f"drive-{visit.request.id}-{part.day:%Y%m%d}@{host}",
+            summary=summary, start=part.start, end=part.end, tz=part.tz, last_modified=EPOCH,
+            status=event_status(visit),
+            location=address(venue) if part.last else part.to,
+            geo=(venue.lat, venue.lon) if part.last and venue.lat is not None else None,
+            description="\n".join(lines), url=url, categories=("Drive",),
+        ))
+    return items
 
 
 def ferry_crossing(visit) -> Optional[Crossing]:
@@ -323,7 +478,7 @@ def ferry_event(event: review.Event, *, host: str, prefix: str = "") -> Optional
     )
 
 
-def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "") -> Optional[ical.DayNote]:
+def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "", url: str = "") -> Optional[ical.DayNote]:
     """Where the team sleeps, and whether the day is a rest day or has no screening."""
     if day.kind == "events" and not day.night_town:
         return None
@@ -338,6 +493,7 @@ def day_note(day: review.Day, team: Team, *, host: str, prefix: str = "") -> Opt
     return ical.DayNote(
         uid=f"day-{team.id}-{day.date:%Y%m%d}@{host}", summary=prefix + summary, day=day.date,
         last_modified=EPOCH, location=day.night_town, geo=geo, categories=("Overnight",),
+        url=url, description=f"Day page: {url}" if url else "",
     )
 
 
@@ -347,15 +503,16 @@ def _gone(visit: FeedVisit, now: dt.datetime) -> bool:
 
 
 def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now: dt.datetime, prefix: bool,
-                screenings: bool = True):
+                links=None, screenings: bool = True):
     """Screenings, drives and day notes of some teams in one plan (drives and notes not yet stamped).
 
     Without `screenings` (an older plan, read only for the history of drives and nights) none is built.
+    `links(team, date)` gives the day page and day map URLs an item links to.
     """
+    links = links or nomad_links(host, None, with_team=False)
     visits = feed_visits(plan, teams)
     overnights = review.plan_overnights(plan)
     rules = season.effective_rules
-    sheets = _day_sheets(season, host) if screenings else None
     found, derived_events, notes = [], [], []
     for team in teams:
         mark = f"[{team.name}] " if prefix else ""
@@ -363,22 +520,31 @@ def _plan_items(season: Season, plan: Plan, teams: list[Team], *, host: str, now
         if screenings:
             for visit in mine:
                 if not _gone(visit, now):
-                    found.append(screening_event(visit, host=host, rules=rules, day_sheet=sheets(team, visit), prefix=mark))
+                    page, day_map = links(team, visit.start_dt.astimezone(review.zone(_zone_name(visit))).date())
+                    found.append(screening_event(visit, host=host, rules=rules, day_page=page, day_map=day_map,
+                                                 prefix=mark))
         live = [v for v in mine if event_status(v) != "cancelled"]
-        for day in review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id]):
+        itinerary = review.team_itinerary(season, team, live, [o for o in overnights if o.team_id == team.id])
+        days = {d.date: d for d in itinerary}
+        previous = None
+        for day in itinerary:
             for event in day.events:
-                for item in (drive_event(event, host=host, rules=rules, prefix=mark),
-                             ferry_event(event, host=host, prefix=mark)):
-                    if item is not None:
-                        derived_events.append(item)
-            note = day_note(day, team, host=host, prefix=mark)
+                parts = drive_parts(event, previous, days, team, rules=rules, season_start=season.start_date)
+                derived_events += drive_events(event, parts, host=host, prefix=mark,
+                                               links=lambda d, team=team: links(team, d)[0],
+                                               ferry=ferry_of(event.visit))
+                crossing = ferry_event(event, host=host, prefix=mark)
+                if crossing is not None:
+                    derived_events.append(crossing)
+                previous = event
+            note = day_note(day, team, host=host, prefix=mark, url=links(team, day.date)[0])
             if note is not None:
                 notes.append(note)
     return found, derived_events, notes
 
 
 def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *, host: str, now: dt.datetime,
-                   prefix: bool) -> list:
+                   prefix: bool, links) -> list:
     """SEQUENCE and DTSTAMP of derived items: the published plan in which each one last changed.
 
     The SEQUENCE is that plan's position among the season's published plans, so it only ever grows.
@@ -394,7 +560,7 @@ def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *
         if not pending:
             break
         _none, old_events, old_notes = _plan_items(season, older, teams, host=host, now=EPOCH, prefix=prefix,
-                                                   screenings=False)
+                                                   links=links, screenings=False)
         old = {i.uid: i for i in old_events + old_notes}
         for uid in list(pending):
             if old.get(uid) == pending[uid]:
@@ -410,11 +576,11 @@ def _stamp_derived(season: Season, plan: Plan, teams: list[Team], items: list, *
 
 
 def _build(info: ical.FeedInfo, season: Season, plan: Optional[Plan], teams: list[Team], *, host: str,
-           now: dt.datetime, prefix: bool) -> Feed:
+           now: dt.datetime, prefix: bool, links) -> Feed:
     if plan is None:
         return _feed(info, [], [], fallback=season.created_dt)
-    screenings, drives, notes = _plan_items(season, plan, teams, host=host, now=now, prefix=prefix)
-    derived = _stamp_derived(season, plan, teams, drives + notes, host=host, now=now, prefix=prefix)
+    screenings, drives, notes = _plan_items(season, plan, teams, host=host, now=now, prefix=prefix, links=links)
+    derived = _stamp_derived(season, plan, teams, drives + notes, host=host, now=now, prefix=prefix, links=links)
     events = screenings + [d for d in derived if isinstance(d, ical.CalendarEvent)]
     day_notes = [d for d in derived if isinstance(d, ical.DayNote)]
     return _feed(info, events, day_notes, fallback=plan.published_dt)
@@ -425,24 +591,44 @@ def _feed(info, events, notes, *, fallback: dt.datetime) -> Feed:
     return Feed(ical.build_feed(info, events, notes), max(stamps, default=fallback).replace(microsecond=0))
 
 
-def _day_sheets(season: Season, host: str):
-    """A function giving the absolute link to the coordinators' day sheet of a visit's local date ("" if none)."""
+def nomad_links(host: str, token: str | None, *, with_team: bool):
+    """A function (team, local date) -> (day page URL, day map URL) under a feed token, on the public host.
+
+    The pages open with the token alone (no login), so a Nomad's phone can follow them from the calendar.
+    Without a token (an exported file) items carry no links. The coordinators' feed names the team.
+    """
+    if not token:
+        return lambda team, day: ("", "")
     adapter = current_app.url_map.bind(host)
 
-    def link(team: Team, visit: FeedVisit) -> str:
-        day = visit.start_dt.astimezone(review.zone(_zone_name(visit))).date()
-        try:
-            path = adapter.build("review.day_sheet", {"name": season.name, "slug": team.slug, "date": day.isoformat()})
-        except BuildError:
-            return ""
-        return public_url(host, path)
+    def links(team: Team, day: dt.date) -> tuple[str, str]:
+        values = {"token": token, "day": day.isoformat(), **({"team": team.slug} if with_team else {})}
+        return (public_url(host, adapter.build("nomads.day", values)),
+                public_url(host, adapter.build("maps.nomad_day_map", values)))
 
-    return link
+    return links
+
+
+def public_link(host: str, endpoint: str, **values) -> str:
+    """The absolute URL of a page on the public host: what feeds and emails link to."""
+    return public_url(host, current_app.url_map.bind(host).build(endpoint, values))
 
 
 def public_url(host: str, path: str) -> str:
+    """https on the public host; plain http only for a development host (localhost, 127.0.0.1)."""
     scheme = "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
     return f"{scheme}://{host}{path}"
+
+
+def team_for_token(row: FeedToken, slug: str | None = None) -> Optional[Team]:
+    """The team whose day a feed token may show: its own (team, member), or any named one (coordinators)."""
+    if row.kind == "team":
+        return row.team
+    if row.kind == "member":
+        return row.member.team if row.member else None
+    if row.kind == "coordinators" and slug:
+        return db.session.scalar(select(Team).where(Team.season_id == row.season_id, Team.slug == slug))
+    return None
 
 
 # --- cache ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import phonenumbers as _phonenumbers
 from email_validator import EmailNotValidError as _EmailNotValidError
 from email_validator import validate_email as _validate_email
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -227,6 +228,10 @@ class RequestForm(AvailabilityForm):
         "Notes: projector, screen, sound, parking, anything we should know (optional)",
         filters=[_strip],
         validators=[Length(max=4000, message="Keep the notes under 4000 characters.")],
+    )
+    list_on_tour_page = BooleanField(
+        "List our screening on the public tour page (venue name, town and date only; never your contact details)",
+        default=False,
     )
     # The honeypot: hidden from people by CSS, filled by naive bots.
     website = StringField("Leave this field empty", filters=[_strip])

@@ -7,14 +7,16 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from .extensions import db
-from .models import (AvailabilityWindow, BlackoutDate, RefusedDate, Request, Season, User, Venue, Visit, hash_token,
-                     new_token, tokens_match)
+from .models import (AvailabilityWindow, BlackoutDate, RefusedDate, Request, Season, UnservedRequest, User, Venue,
+                     Visit, derived_token, hash_token, tokens_match)
 from .optimize.lands import land_of
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
@@ -30,6 +32,16 @@ STATUS_WORDS = {
     "cancelled": ("Cancelled", "This request is cancelled."),
 }
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ANOTHER_DATE_NOTE = "The venue asked for another date"  # how ask_another_date's note begins
+NOT_SERVED_WORDS = {  # why this season's tour could not include a venue, in the venue's words ({town})
+    "no_road": "the team travels by van, and no road or car ferry reaches {town}.",
+    "no_reachable_window": "the team's route does not come close enough to {town} on the days and hours you gave.",
+    "outside_tour_dates": "the days and hours you gave fall outside this season's tour days.",
+    "holiday_or_day_off": "every day you gave is a public holiday or one of the team's rest days.",
+    "dropped_for_value": "the team could not fit the drive to {town} between its other screenings this season.",
+    "pinned_conflict": "the date agreed for {town} could not be kept in the team's route.",
+    "dropped_by_coordinator": "the tour coordinators had to take it out of this season's plan.",
+}
 
 
 class IntakeError(ValueError):
@@ -106,7 +118,6 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
     rules = season.effective_rules
     needed = duration_minutes + int(rules.get("setup_minutes", 0)) + int(rules.get("teardown_minutes", 0))
     first, last = season.start_date, season.end_date
-    days_off = set(rules.get("days_off") or ())
     windows: list[AvailabilityWindow] = []
     ok = True
     for row in form.windows:
@@ -148,10 +159,8 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
                     f"{needed - duration_minutes} minutes to set up and pack up, {_hours(needed)} in all.")
                 ok = False
         chosen = [d for d in WEEKDAY_CODES if d in sub.weekdays.data]
-        if not set(chosen) - days_off:
-            sub.weekdays.errors.append(f"The team rests on {_day_names(days_off)}; tick at least one other day.")
-            ok = False
-            continue
+        # A row of rest days (or holidays) only is kept, with a warning (row_warnings): the form says so
+        # up front, and the venue may know better (a note, a change of plan); the planner skips those days.
         if ok and not sub.errors and not _has_weekday(sub.first_date.data, sub.last_date.data, chosen):
             sub.weekdays.errors.append("None of these days of the week falls between the two dates.")
             ok = False
@@ -178,6 +187,57 @@ def read_availability(form, season: Season, duration_minutes: int) -> Optional[t
         form.blackouts.errors = list(form.blackouts.errors) + ["List at most 100 dates."]
         ok = False
     return (windows, days) if ok else None
+
+
+def rest_days(season: Season) -> str:
+    """'Sundays' or 'Saturdays and Sundays': the weekdays the team never screens."""
+    return _day_names(set(season.effective_rules.get("days_off") or ()))
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, region: str, first: dt.date, last: dt.date) -> tuple[tuple[dt.date, str], ...]:
+    import holidays
+
+    try:
+        table = holidays.country_holidays(country, subdiv=region or None, years=range(first.year, last.year + 1))
+    except NotImplementedError:
+        return ()
+    return tuple(sorted((day, name) for day, name in table.items() if first <= day <= last))
+
+
+def tour_holidays(season: Season, country: str, region: str) -> list[tuple[dt.date, str]]:
+    """Public holidays inside the tour at a venue in this state or province (the planner skips them)."""
+    if not season.effective_rules.get("holidays", True) or country not in ("US", "CA"):
+        return []
+    return list(_holidays(country, region, season.start_date, season.end_date))
+
+
+def holidays_by_region(season: Season) -> dict[str, list[list[str]]]:
+    """Every US state's and Canadian province's holidays in the tour, for the form's script: code -> [[date, words]]."""
+    from .forms import CA_PROVINCES, US_STATES
+
+    found = {}
+    for country, regions in (("US", US_STATES), ("CA", CA_PROVINCES)):
+        for code, _name in regions:
+            found[code] = [[day.isoformat(), f"{day:%a %b} {day.day}: {name}"]
+                           for day, name in tour_holidays(season, country, code)]
+    return found
+
+
+def row_warnings(windows: list[AvailabilityWindow], season: Season, country: str, region: str) -> list[str]:
+    """A warning for each row whose every day is a rest day or a public holiday there (the tour cannot come)."""
+    off = set(season.effective_rules.get("days_off") or ())
+    holidays = {day for day, _ in tour_holidays(season, country, region)}
+    warnings = []
+    for number, w in enumerate(windows, 1):
+        days = set(w.weekdays.split(","))
+        span = [w.first_date + dt.timedelta(days=i) for i in range((w.last_date - w.first_date).days + 1)]
+        open_days = [d for d in span if WEEKDAY_CODES[d.weekday()] in days and WEEKDAY_CODES[d.weekday()] not in off
+                     and d not in holidays]
+        if span and not open_days:
+            warnings.append(f"Row {number} only covers days when the team does not screen (it rests on "
+                            f"{rest_days(season)}, and on public holidays): add other days, or we cannot come.")
+    return warnings
 
 
 def _day_names(days) -> str:
@@ -236,11 +296,12 @@ def submit_request(season: Season, data: dict, windows: list[AvailabilityWindow]
     place = locate(**address)  # GeocodeError goes to the form before anything is written
     venue = Venue(name=data["venue_name"], type=data["venue_type"], lat=place.lat, lon=place.lon, tz=place.tz,
                   geocode_source=place.source, geocode_precision=place.precision, **address)
-    token, token_hash = new_token()
+    token, token_hash, salt = new_venue_token()
     request = Request(season=season, venue=venue, ref=new_ref(season), status="submitted", duplicate_of=earlier,
-                      status_token_hash=token_hash, created_dt=now, updated_dt=now)
+                      status_token_hash=token_hash, status_token_salt=salt, created_dt=now, updated_dt=now)
     for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "notes"):
         setattr(request, key, data[key])
+    request.list_on_tour_page = bool(data.get("list_on_tour_page"))
     db.session.add(request)
     set_availability(request, windows, blackouts)
     db.session.commit()
@@ -313,10 +374,24 @@ def request_for_token(token: str) -> Optional[Request]:
 
 def rotate_token(request: Request) -> str:
     """A new private link for the request; the old one stops working at once."""
-    token, token_hash = new_token()
-    request.status_token_hash = token_hash
+    token, request.status_token_hash, request.status_token_salt = new_venue_token()
     db.session.commit()
     return token
+
+
+def new_venue_token() -> tuple[str, str, str]:
+    """(token, its hash, salt): a venue link the app can write again into later emails (models.derived_token)."""
+    salt = secrets.token_urlsafe(16)
+    token = derived_token(current_app.config["SECRET_KEY"], salt)
+    return token, hash_token(token), salt
+
+
+def venue_token(request: Request) -> Optional[str]:
+    """The venue's live private link token, rebuilt; None if it cannot be (older link, changed secret key)."""
+    if not request.status_token_salt or not request.status_token_hash:
+        return None
+    token = derived_token(current_app.config["SECRET_KEY"], request.status_token_salt)
+    return token if tokens_match(token, request.status_token_hash) else None
 
 
 def proposed_visit(request: Request) -> Optional[Visit]:
@@ -345,6 +420,63 @@ def confirm_date(request: Request, *, now: dt.datetime) -> Visit:
     return visit
 
 
+@dataclass(frozen=True)
+class VenueStatus:
+    """What a venue's page says about its request now: one status, one explanation, at most one note."""
+
+    word: str
+    text: str
+    note: str = ""
+    not_served: bool = False  # a published plan left it out: the venue may keep it for the next season
+
+
+def venue_status(request: Request) -> VenueStatus:
+    """The request's state in the venue's words. A note belongs to one state: a coordinator's approval note
+    is gone once a date is proposed, and after "ask for another date" the page says a new date is sought."""
+    word, text = STATUS_WORDS.get(request.status, (request.status, ""))
+    message = request.status_message or ""
+    if request.status in DATE_PROPOSED_STATUSES or request.status == "cancelled":
+        return VenueStatus(word, text)
+    if request.status == "approved" and message.startswith(ANOTHER_DATE_NOTE):
+        asked, _, note = message[len(ANOTHER_DATE_NOTE):].partition(":")
+        try:
+            day = dt.date.fromisoformat(asked.strip(" ()"))
+            when = f" on {day:%B} {day.day}"
+        except ValueError:
+            when = ""
+        return VenueStatus("Looking for another date",
+                           f"You asked for another date{when}. We are looking for a new one and will write to you "
+                           "when we have it.", note=f"Your note: {note.strip()}" if note.strip() else "")
+    if request.status == "approved":
+        reason = not_served_reason(request)
+        if reason is not None:
+            town = ", ".join(x for x in (request.venue.city, request.venue.region) if x) or request.venue.name
+            why = NOT_SERVED_WORDS.get(reason, "the team's route could not include it.").format(town=town)
+            return VenueStatus("Not in this season's tour",
+                               f"We are sorry: this season's tour could not include your venue, because {why}",
+                               not_served=True)
+    return VenueStatus(word, text, note=message)
+
+
+def not_served_reason(request: Request) -> Optional[str]:
+    """Why the season's published plan left this request out (its unserved reason), or None if it did not."""
+    plan = request.season.published_plan()
+    if plan is None:
+        return None
+    return db.session.scalar(select(UnservedRequest.reason).where(
+        UnservedRequest.plan_id == plan.id, UnservedRequest.request_id == request.id))
+
+
+def keep_for_next_season(request: Request, *, now: dt.datetime) -> None:
+    """A venue left out of this season's tour asks to be considered for the next one (coordinators see it)."""
+    if not venue_status(request).not_served:
+        raise IntakeError("Only a request this season's tour could not include can be kept for the next season.")
+    if request.keep_for_next_dt is None:
+        request.keep_for_next_dt = now
+        request.updated_dt = now
+        db.session.commit()
+
+
 def ask_another_date(request: Request, note: str, *, now: dt.datetime) -> None:
     """The venue cannot make the proposed date; coordinators plan again with the venue's note.
 
@@ -366,7 +498,7 @@ def ask_another_date(request: Request, note: str, *, now: dt.datetime) -> None:
     visit.cancelled = True
     _touch(visit, now)
     request.status = "approved"
-    request.status_message = f"The venue asked for another date ({now:%Y-%m-%d}): {note}".strip()[:2000]
+    request.status_message = f"{ANOTHER_DATE_NOTE} ({now:%Y-%m-%d}): {note}".strip()[:2000]
     request.updated_dt = now
     db.session.commit()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
@@ -31,6 +32,7 @@ from branca.element import CssLink, Element, JavascriptLink
 from markupsafe import Markup
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_REFERRER_POLICY = "strict-origin-when-cross-origin"  # Leaflet 1.9 TileLayer option referrerPolicy
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OUTLINES_ATTRIBUTION = "outlines: geoBoundaries"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
@@ -271,6 +273,8 @@ class _Spec:
     dims: list = field(default_factory=list)
     cluster: bool = False
     max_zoom: int = 12
+    legend_position: str = "bottomleft"  # Leaflet corner; the scale sits bottom left
+    labels_inward: bool = False  # permanent labels point toward the middle and wrap (a phone's narrow map)
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -314,7 +318,10 @@ def _base_map(assets: MapAssets) -> folium.Map:
     fmap.default_css = list(assets.css)
     if assets.tile_url:
         attribution = f"{assets.tile_attribution} | {OUTLINES_ATTRIBUTION}"
-        folium.TileLayer(tiles=assets.tile_url, attr=attribution, name="Map", control=False, max_zoom=18).add_to(fmap)
+        # The pages send `Referrer-Policy: same-origin`, so without this the tile requests carry no Referer,
+        # and OpenStreetMap's tile servers refuse those; the origin alone says who asks, never a token path.
+        folium.TileLayer(tiles=assets.tile_url, attr=attribution, name="Map", control=False, max_zoom=18,
+                         referrer_policy=TILE_REFERRER_POLICY).add_to(fmap)
     return fmap
 
 
@@ -546,7 +553,10 @@ def day_map(
     mine = [s for s in sorted(stops, key=lambda s: s.start) if s.team == team.key]
     route = [s for s in mine if s.start.date() == day]
     following = next((s for s in mine if s.start.date() > day), None)
-    spec = _Spec(max_zoom=13, legend_title=escape_text(f"{team.name}, {day:%a} {day.day} {day:%b %Y}"))
+    # On a phone: labels point inward and wrap (else they run off both edges), the legend sits top right
+    # (bottom left is the scale), and a bed or start on top of a stop moves aside and under it.
+    spec = _Spec(max_zoom=13, legend_title=escape_text(f"{team.name}, {day:%a} {day.day} {day:%b %Y}"),
+                 legend_position="topright", labels_inward=True)
     points = []
     if start is not None:
         text = _sleep_text(start, "Start")
@@ -560,7 +570,7 @@ def day_map(
                 ferries[len(points) - 1] = entry[2]
         spec.markers.append(_stop_marker(stop, team.name, number, colour, []))
         # few stops: each carries a permanent label, so the day reads even without tiles
-        spec.markers[-1].update(label=True, tip=f"{number}. {escape_text(stop.venue)}, {stop.start:%H:%M}")
+        spec.markers[-1].update(label=True, tip=f"{number}. {escape_text(stop.venue)}, {stop.start:%H:%M}", z=1000)
         points.append(spec.markers[-1]["p"])
     if tonight is not None:
         night = [round(tonight.lat, 5), round(tonight.lon, 5)]
@@ -574,6 +584,14 @@ def day_map(
             points.append(night)
         text = _sleep_text(tonight, "Sleep")
         spec.markers.append({"p": night, "kind": "sleep", "c": colour, "popup": text, "tip": text, "label": "left"})
+    stops_by_spot = [m for m in spec.markers if m["kind"] == "stop"]
+    for marker in spec.markers:
+        if marker["kind"] not in ("start", "sleep"):
+            continue
+        under = next((m for m in stops_by_spot if _same_spot(marker["p"], m["p"])), None)
+        if under is not None:  # the bed (or start) is at a stop: the stop's label says so, the icon moves aside
+            under["tip"] += " · sleep here" if marker["kind"] == "sleep" else " · start here"
+            marker.update(shift=[16, -16] if marker["kind"] == "sleep" else [-16, -16], z=-100, label=False)
     for i, (a, b) in enumerate(zip(points, points[1:]), start=1):
         if i in ferries:
             spec.lines.append({"pts": [a, b], "c": colour, "dash": "6 8", "tip": ferries[i]})
@@ -585,6 +603,11 @@ def day_map(
     if tonight is not None:
         spec.legend.append({"c": colour, "label": "sleep: " + escape_text(tonight.town or "tonight"), "shape": "sleep"})
     return _render(spec, assets)
+
+
+def _same_spot(a, b, km: float = 2.0) -> bool:
+    """Two points a phone's map would draw on top of each other at a town's zoom."""
+    return abs(a[0] - b[0]) * 111 < km and abs(a[1] - b[1]) * 111 * math.cos(math.radians(a[0])) < km
 
 
 def request_popup(pin: RequestPin) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -23,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -83,6 +85,17 @@ def new_token() -> tuple[str, str]:
     """A fresh 256-bit link token and its hash."""
     token = secrets.token_urlsafe(32)
     return token, hash_token(token)
+
+
+def derived_token(secret: str, salt: str) -> str:
+    """A 256-bit link token rebuilt from the app's secret key and a stored salt (HMAC-SHA256).
+
+    A venue's private link goes into every email about its date, so the app must be able to write it
+    again; the database alone (hash and salt) still cannot, and a changed SECRET_KEY ends the rebuilding
+    (emails then ask the venue to use the link it has).
+    """
+    digest = hmac.new(secret.encode("utf-8"), b"venue-link:" + salt.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def tokens_match(token: str, stored_hash: str) -> bool:
@@ -262,6 +275,9 @@ class Request(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="submitted")
     status_message: Mapped[str] = mapped_column(Text, default="")
     status_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    status_token_salt: Mapped[Optional[str]] = mapped_column(String(32))  # rebuilds the link (derived_token)
+    keep_for_next_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)  # venue: "try again next season"
+    list_on_tour_page: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # venue agreed
     pinned_team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     fixed_start_dt: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     # When a coordinator dropped its visit by hand: every later plan leaves it out until someone puts it back.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -403,6 +404,65 @@ class PublishError(PlanningError):
     """A plan that must not be published as it is (the message says why)."""
 
 
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a version would do, read before anything is written: for the confirmation step."""
+
+    number: int
+    emails: int  # venues that would get an email (new, moved or withdrawn dates with a contact address)
+    new: int  # first dates
+    moved: int  # dates that change
+    withdrawn: int  # dates taken back
+    unchanged: int
+    unserved: int
+    blocked: str = ""  # why it cannot be published as it is (the PublishError message), else ""
+    already: bool = False  # it is the published version
+
+    def words(self) -> str:
+        """'publish v3: 264 venues will be emailed, 12 dates change' in full."""
+        if self.already:
+            return f"v{self.number} is the published version already: publishing again changes nothing."
+        return (f"Publish v{self.number}: {self.emails} venue{'s' if self.emails != 1 else ''} will be emailed, "
+                f"{self.moved} date{'s' if self.moved != 1 else ''} change, {self.new} new, {self.withdrawn} withdrawn; "
+                f"{self.unchanged} stay as they are; {self.unserved} request(s) are not in this version. "
+                "Every team calendar updates.")
+
+
+def publish_preview(plan_row: Plan) -> PublishPreview:
+    """The counts publish() would report and the emails it would send, without writing anything."""
+    season = plan_row.season
+    current = season.published_plan()
+    already = current is not None and current.id == plan_row.id
+    previous = {v.request_id: v for v in current.visits} if current is not None and not already else {}
+    new = moved = unchanged = emails = withdrawn = 0
+    served, bad = set(), []
+    for visit in plan_row.visits:
+        if visit.cancelled:
+            continue
+        served.add(visit.request_id)
+        request = visit.request
+        if request.status not in PLANNABLE_STATUSES:
+            bad.append(request.ref)
+        before = previous.get(visit.request_id)
+        if before is None or before.cancelled:
+            new += 1
+            emails += bool(request.contact_email)
+        elif before.start_dt != visit.start_dt or before.end_dt != visit.end_dt:
+            moved += 1
+            emails += bool(request.contact_email)
+        else:
+            unchanged += 1
+    for before in previous.values():
+        if before.request_id not in served and not before.cancelled:
+            withdrawn += 1
+            emails += bool(before.request.status != "cancelled" and before.request.contact_email)
+    blocked = (f"request(s) {', '.join(sorted(bad))} were cancelled or declined after version {plan_row.number} "
+               "was made; re-plan before publishing") if bad else ""
+    return PublishPreview(number=plan_row.number, emails=0 if already else emails, new=0 if already else new,
+                          moved=0 if already else moved, withdrawn=0 if already else withdrawn,
+                          unchanged=unchanged, unserved=len(plan_row.unserved), blocked=blocked, already=already)
+
+
 def publish(plan_row: Plan, *, now: dt.datetime | None = None, mailer=None) -> PublishResult:
     """Make a plan the season's published version: SEQUENCE bumps, cancelled visits, request statuses, emails.
 
@@ -526,7 +586,7 @@ def _send_emails(notify, result: PublishResult, mailer) -> None:
     for visit, kind in notify:
         request = visit.request
         if request.contact_email:
-            subject, body = venue_email(visit, kind)
+            subject, body = venue_email(visit, kind, link=venue_link(request))
             messages.append({"ref": request.ref, "to": request.contact_email, "subject": subject, "body": body})
     if not messages:
         return
@@ -549,12 +609,19 @@ def _send_emails(notify, result: PublishResult, mailer) -> None:
             result.email_failures.append((m["ref"], str(exc)))
 
 
-def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
-    """The message a venue gets when its date is new, changed or withdrawn.
+def venue_link(request: Request) -> str | None:
+    """The venue's private page on the public host, rebuilt from its salt (intake.venue_token); else None."""
+    from . import feeds, intake
 
-    It carries no link: only the hash of the venue's token is stored, and issuing a new one would kill
-    the link the venue has, its calendar subscription (/r/<token>/event.ics) included. The venue uses
-    the link it got when it asked; a coordinator can send a new one from the request page.
+    token = intake.venue_token(request)
+    return feeds.public_link(current_app.config["PUBLIC_HOST"], "intake.status", token=token) if token else None
+
+
+def venue_email(visit: Visit, kind: str, link: str | None = None) -> tuple[str, str]:
+    """The message a venue gets when its date is new, changed or withdrawn, with its private link.
+
+    The link is the one the venue already has, rebuilt (a new one would kill that link and its calendar
+    subscription). A request made before links could be rebuilt gets the old words: use the link you have.
     """
     request = visit.request
     venue = request.venue
@@ -570,13 +637,16 @@ def venue_email(visit: Visit, kind: str) -> tuple[str, str]:
         subject = f"{'Changed' if kind == 'changed' else 'Proposed'} screening date: {venue.name}"
         lead = (f"{'The date of' if kind == 'changed' else 'We propose a date for'} the screening at "
                 f"{venue.name}{' has changed. The new date is' if kind == 'changed' else ':'}\n\n    {when}")
-    body = (
-        f"{greeting}\n\n{lead}\n\n"
-        "Please open your request page with the private link we sent you when you made the request: "
-        "there you can confirm the date, add it to your calendar, or cancel. "
-        "If you no longer have that link, reply to this email and we will send it again.\n\n"
-        f"Request reference: {request.ref}\n"
-    )
+    if link:
+        page = (f"Your request page (keep this link private):\n\n    {link}\n\n"
+                + ("There you can see your request and cancel it if plans change."
+                   if kind == "cancelled" else
+                   "There you can confirm the date, ask for another one, add it to your calendar, or cancel."))
+    else:
+        page = ("Please open your request page with the private link we sent you when you made the request: "
+                "there you can confirm the date, add it to your calendar, or cancel. "
+                "If you no longer have that link, reply to this email and we will send it again.")
+    body = f"{greeting}\n\n{lead}\n\n{page}\n\nRequest reference: {request.ref}\n"
     return subject, body
 
 
@@ -701,17 +771,20 @@ def parse_members(text: str) -> list[tuple[str, str]]:
         line = line.strip()
         if not line:
             continue
-        match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", line) or re.fullmatch(r"(.*?)\s*[,;]\s*(\S+@\S+)", line)
+        match = re.fullmatch(r"(.*?)\s*<([^<>]+)>", line) or re.fullmatch(r"(.*?)\s*[,;]?\s+(\S+@\S+)", line)
         name, email = (match.group(1), match.group(2)) if match else ("", line) if "@" in line else (line, "")
-        name = name.strip().strip(",").strip()
-        if email:
-            try:
-                email = validate_email(email.strip(), check_deliverability=False).normalized
-            except EmailNotValidError as exc:
-                problems.append(f"line {number}: {exc}")
-                continue
-        if not name:
-            name = email.split("@")[0]
+        name = name.strip().strip(",;").strip()
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        if not name or not email:
+            missing = "name" if not name else "email address"
+            problems.append(f'line {number} ("{shown}") has no {missing}: '
+                            "write each member as a name and an email, like Ana Ruiz <ana@example.org>")
+            continue
+        try:
+            email = validate_email(email.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            problems.append(f'line {number} ("{shown}"): {exc}')
+            continue
         if len(name) > 120:
             problems.append(f"line {number}: a name has at most 120 characters")
             continue

@@ -563,8 +563,10 @@ def unserved_rows(season: Season, unserved: list[Unserved], positions: TeamPosit
         mask = mask_of.get(id(u))
         rows.append({
             "unserved": u, "request": u.request, "venue": u.request.venue,
-            "reason": REASONS.get(u.reason, u.reason.replace("_", " ")), "code": u.reason,
-            "detail": "" if u.detail == REASONS.get(u.reason) else u.detail,
+            # One reason: the optimizer's own sentence for this request when it gave one (it is the more
+            # specific), else the reason in general words; never both (they read as two different reasons).
+            "reason": u.detail or REASONS.get(u.reason, u.reason.replace("_", " ")), "code": u.reason,
+            "detail": "",
             "suggestion": suggestion(u.request, season, mask if mask is not None else available_mask(u.request, season),
                                      nearest.get(id(u)), off),
         })

@@ -70,6 +70,46 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
     unserved = len(job.plan.unserved)
     if unserved:
         click.echo(f"{unserved} request(s) not served; see the plan review page for reasons and suggestions")
+    click.echo(f"saved plan version {job.plan.number} of season {season.name} as a draft; publish it with: "
+               f"flask --app tourplanner publish --season {season.name} --number {job.plan.number}")
+
+
+@click.command("publish")
+@click.option("--season", "season_name", required=True, help="The season's name.")
+@click.option("--number", type=int, default=None, help="The plan version to publish (default: the latest one).")
+@click.option("--no-email", "no_email", is_flag=True, help="Tell no venue (tests, a dry season); feeds still change.")
+@with_appcontext
+def publish_command(season_name: str, number: int | None, no_email: bool):
+    """Publish a plan version, as the Publish button does: the same checks, the same emails to venues."""
+    from .. import planning
+    from ..mail import send_mail
+
+    season = find_season(season_name)
+    query = select(Plan).where(Plan.season_id == season.id)
+    if number is None:
+        plan = db.session.scalar(query.order_by(Plan.number.desc()).limit(1))
+    else:
+        plan = db.session.scalar(query.where(Plan.number == number))
+    if plan is None:
+        which = f"no plan version {number}" if number is not None else "no plan yet"
+        raise click.ClickException(f"season {season.name} has {which}; run `flask plan --season {season.name}`")
+    told: list[str] = []
+    mailer = (lambda to, subject, body: told.append(to)) if no_email else send_mail
+    try:
+        result = planning.publish(plan, mailer=mailer)
+    except planning.PublishError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    if result.previous is not None and result.previous.id == plan.id:
+        click.echo(f"version {plan.number} of season {season.name} is the published version already; nothing sent")
+        return
+    emailed = "not emailed (--no-email)" if no_email else f"{len(result.emailed)} venue(s) emailed"
+    click.echo(f"published version {plan.number} of season {season.name}: {len(result.new)} new, "
+               f"{len(result.changed)} changed, {len(result.cancelled)} withdrawn; {emailed}")
+    for ref, error in result.email_failures:
+        click.echo(f"email to the venue of request {ref} failed: {error}", err=True)
+    if result.email_failures:
+        raise click.ClickException(f"{len(result.email_failures)} email(s) failed; the plan is published all the same")
 
 
 @click.command("export-plan")

@@ -177,7 +177,7 @@ def _zip_place(index: GeoIndex, zip5: str, region: str) -> Place | None:
     lat, lon, city, state = row
     if region and state != region:
         raise GeocodeError(f"ZIP code {zip5} is in {state}, not {region}: check the ZIP code or the state")
-    return _place(lat, lon, "zip", "US", state, f"ZIP {zip5}, {city.title() if city.isupper() else city}, {state}")
+    return _place(lat, lon, "zip", "US", state, f"{city.title() if city.isupper() else city}, {state} (ZIP {zip5})")
 
 
 def _fsa_place(index: GeoIndex, fsa: str, town: Town | None) -> Place | None:
@@ -187,8 +187,9 @@ def _fsa_place(index: GeoIndex, fsa: str, town: Town | None) -> Place | None:
     lat, lon, locality, province = row
     rural = fsa[1] == "0"
     name = town.name if town else locality
-    note = "rural area, low precision" if rural else "area centre"
-    return _place(lat, lon, "fsa", "CA", province, f"FSA {fsa}, {name}, {province} ({note})", low=rural)
+    # In the venue's words: "Québec City, QC (postal area G1R)"; a rural area is wide, so say it is rough.
+    where = f"rural postal area {fsa}, placed roughly" if rural else f"postal area {fsa}"
+    return _place(lat, lon, "fsa", "CA", province, f"{name}, {province} ({where})", low=rural)
 
 
 def locate_offline(

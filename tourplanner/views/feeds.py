@@ -13,12 +13,13 @@ import logging
 import re
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from .. import feeds, intake
 from ..extensions import db
+from ..mail import address, try_send_mail
 from ..models import FeedToken, Season, Team, TeamMember, now_utc
 from ..web import TOKEN_PAGE_HEADERS, public_link, record_number
 from .intake import RedactTokens
@@ -69,7 +70,7 @@ def feed(token: str):
     row = feeds.token_row(token)
     if row is None:
         abort(404)
-    result = feeds.feed_for_token(row, host=_host(), now=now_utc())
+    result = feeds.feed_for_token(row, host=_host(), now=now_utc(), token=token)
     return _calendar_response(result, "tour.ics")
 
 
@@ -119,8 +120,20 @@ def subscribe_links(token: str, name: str) -> dict:
 @bp.route("/admin/seasons/<name>/feeds")
 @login_required
 def manage(name: str):
+    """The feeds page; right after an issue it shows the new link once (then it is gone from the session)."""
     season = _season(name)
-    return _render_manage(season)
+    issued = session.pop(ISSUED_KEY, None)
+    if issued and issued.get("season") == season.name:
+        issued = {"label": issued["label"], "links": subscribe_links(issued["token"], issued["name"])}
+    else:
+        issued = None
+    return _render_manage(season, issued)
+
+
+# The one-time display of a new link: issued by POST, then a redirect to the page, which pops it. A
+# reload of the page shows nothing new and never issues again. It sits in the signed, HttpOnly session
+# cookie for that one redirect; the page itself is no-store.
+ISSUED_KEY = "feeds.issued"
 
 
 def _render_manage(season: Season, issued: dict | None = None, code: int = 200):
@@ -151,8 +164,66 @@ def issue(name: str):
     else:
         abort(400, description=f"unknown feed kind {kind!r}")
     token = feeds.issue_token(season, kind, team=team, member=member, now=now_utc())
-    issued = {"label": label, "links": subscribe_links(token, f"Tour {season.name}: {label}")}
-    return _render_manage(season, issued)
+    session[ISSUED_KEY] = {"season": season.name, "label": label, "token": token, "name": f"Tour {season.name}: {label}"}
+    return redirect(url_for("feeds.manage", name=season.name, _anchor="issued"), 303)
+
+
+def public_subscribe_links(token: str, name: str) -> dict:
+    """The same four ways to subscribe, always on PUBLIC_HOST: what an email may carry."""
+    https = feeds.public_link(_host(), "feeds.feed", token=token)
+    webcal = "webcal://" + https.split("://", 1)[1]
+    return {
+        "https": https, "webcal": webcal, "today": feeds.public_link(_host(), "nomads.today", token=token),
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+        "outlook": ("https://outlook.live.com/calendar/0/addfromweb?url=" + quote(https, safe="")
+                    + "&name=" + quote(name, safe="")),
+    }
+
+
+@bp.route("/admin/seasons/<name>/feeds/email", methods=["POST"])
+@login_required
+def email_links(name: str):
+    """Email a member (or every member of a team) their own new link with how to subscribe; old links stop."""
+    season = _season(name)
+    if request.form.get("member"):
+        members = [_member(season, request.form["member"])]
+    elif request.form.get("team"):
+        members = list(_team(season, request.form["team"]).members)
+    elif request.form.get("all") == "yes":
+        members = [m for team in season.teams for m in team.members]
+    else:
+        abort(400, description="say which member or team")
+    if len(members) > 1 and request.form.get("confirm") != "yes":  # many links end at once: say so first
+        with_email = [m for m in members if m.email]
+        fields = {k: request.form[k] for k in ("team", "all") if request.form.get(k)}
+        return render_template("planner/confirm.html", season=season, title=f"Email {len(with_email)} Nomads a new link?",
+                               what=[f"{len(with_email)} team member(s) get an email with their own new calendar link "
+                                     "and how to subscribe.",
+                                     "Their earlier links stop working: a phone subscribed with an old link gets "
+                                     "nothing until the new one is added."],
+                               action=url_for("feeds.email_links", name=season.name), fields=fields,
+                               button=f"Email {len(with_email)} new links", danger=False,
+                               back=url_for("feeds.manage", name=season.name))
+    sent, skipped, failed = [], [], []
+    for member in members:
+        if not member.email:
+            skipped.append(member.name)
+            continue
+        token = feeds.issue_token(season, "member", member=member, now=now_utc())
+        label = f"{member.name} ({member.team.name})"
+        body = render_template("feeds/mail_member_link.txt", member=member, season=season,
+                               links=public_subscribe_links(token, f"Tour {season.name}: {label}"),
+                               refresh_notes=REFRESH_NOTES)
+        subject = f"Your tour calendar: team {member.team.name}, {season.name}"
+        (sent if try_send_mail(address(member.name, member.email), subject, body) else failed).append(member.name)
+    if sent:
+        flash(f"Emailed a new calendar link to {', '.join(sent)}; their earlier links stop working.", "ok")
+    if skipped:
+        flash(f"No email address for {', '.join(skipped)}: add one on the team page, or issue a link here.", "error")
+    if failed:
+        flash(f"The email to {', '.join(failed)} could not be sent (see the log); their new link is issued: "
+              "email it again or issue one here.", "error")
+    return redirect(url_for("feeds.manage", name=season.name), 303)
 
 
 def _team(season: Season, ident: str) -> Team:

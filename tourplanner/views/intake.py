@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
-from .. import intake
+from .. import feeds, intake
 from ..extensions import limiter
 from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
 from ..mail import address, try_send_mail
@@ -20,7 +20,7 @@ from ..web import TOKEN_PAGE_HEADERS, public_link
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
 REQUEST_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region",
-                  "city", "street", "postal_code", "audience", "duration_minutes", "notes")
+                  "city", "street", "postal_code", "audience", "duration_minutes", "notes", "list_on_tour_page")
 
 
 class RedactTokens(logging.Filter):
@@ -107,7 +107,9 @@ def request_form():
     g.intake_accepted = True
     link = public_link("intake.status", token=outcome.token)
     _mail_receipt(outcome, link)
-    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link,
+    warnings = intake.row_warnings(list(outcome.request.windows), season, outcome.request.venue.country,
+                                   outcome.request.venue.region)
+    return render_template("intake/thanks.html", outcome=outcome, season=season, link=link, warnings=warnings,
                            no_road=intake.unreachable_place(outcome.request.venue))
 
 
@@ -120,8 +122,42 @@ def _add_row(form) -> int | None:
     return len(form.windows.entries) - 1
 
 
-def _render_form(form, season, focus=None):
-    return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS)
+def _render_form(form, season, focus=None, expired=False):
+    region = form.region.data or ""
+    country = form.country.data or ""
+    return render_template("intake/request_form.html", form=form, season=season, focus=focus, max_rows=MAX_WINDOWS,
+                           expired=expired,
+                           summary=error_summary(form), rest_days=intake.rest_days(season),
+                           off_days=season.effective_rules.get("days_off") or [],
+                           holidays=intake.tour_holidays(season, country, region) if region else [],
+                           holidays_json=intake.holidays_by_region(season))
+
+
+ROW_FIELDS = {"first_date": "first day", "last_date": "last day", "weekdays": "days of the week",
+              "start_time": "from", "end_time": "until"}
+
+
+PAGE_ORDER = ("venue_name", "venue_type", "audience", "duration_minutes", "country", "region", "city",
+              "postal_code", "street", "contact_name", "contact_email", "contact_phone", "windows", "blackouts", "notes")
+
+
+def error_summary(form) -> list[dict]:
+    """Every answer to look at again, in the page's order, each with the id of its field (rows included)."""
+    found = []
+    fields = sorted(form, key=lambda f: PAGE_ORDER.index(f.name) if f.name in PAGE_ORDER else len(PAGE_ORDER))
+    for f in fields:
+        if f.type in ("CSRFTokenField", "HiddenField") or f.name == "website":
+            continue
+        if f.type == "FieldList":
+            for number, row in enumerate(f.entries, 1):
+                for sub in row.form:
+                    for message in sub.errors if isinstance(sub.errors, list) else []:
+                        label = ROW_FIELDS.get(sub.short_name, sub.label.text.lower())
+                        found.append({"id": sub.id, "label": f"Row {number}, {label}", "message": message})
+            continue
+        for message in f.errors if isinstance(f.errors, list) else []:
+            found.append({"id": f.id, "label": f.label.text, "message": message})
+    return found
 
 
 def _mail_receipt(outcome: intake.Outcome, link: str) -> None:
@@ -146,8 +182,7 @@ def _csrf_failed(error):
             g.pop("csrf_token", None)  # mint a token for the session as it is now, not one cached earlier
             form = RequestForm()
             form.csrf_token.errors = []
-            return render_template("intake/request_form.html", form=form, season=season, focus=None,
-                                   max_rows=MAX_WINDOWS, expired=True), 400
+            return _render_form(form, season, expired=True), 400
     if request.endpoint == "intake.change_availability":
         req = intake.request_for_token(request.view_args.get("token", ""))
         if req is None:  # the same 404 as every bad link (abort() cannot be used inside an error handler)
@@ -202,11 +237,11 @@ def _render_status(req, token, form, code=200, expired=False):
         calendar_link = url_for("feeds.venue_event", token=token) if visit else None
     except BuildError:  # the calendar feeds are not installed
         calendar_link = None
-    word, explanation = intake.STATUS_WORDS.get(req.status, (req.status, ""))
+    state = intake.venue_status(req)
     refused = intake.refused_visit(req)
     return render_template(
         "intake/status.html", req=req, token=token, form=form, visit=visit, calendar_link=calendar_link,
-        status_word=word, status_text=explanation, message_form=MessageForm(), refused=refused,
+        status_word=state.word, status_text=state.text, state=state, message_form=MessageForm(), refused=refused,
         refused_start=refused and intake.local_time(refused.start_dt, req.venue.tz),
         start=visit and intake.local_time(visit.start_dt, req.venue.tz),
         end=visit and intake.local_time(visit.end_dt, req.venue.tz),
@@ -255,6 +290,13 @@ def another_date(token: str):
             try_send_mail(coordinator, f"{req.ref} asks for another date", body)
 
     return _venue_action(token, act, "We will look for another date and write to you.")
+
+
+@bp.route("/r/<token>/keep", methods=["POST"])
+def keep(token: str):
+    req = _request_or_404(token)
+    return _venue_action(token, lambda: intake.keep_for_next_season(req, now=now_utc()),
+                         "Thank you: we keep your request for the next season's tour.")
 
 
 @bp.route("/r/<token>/cancel", methods=["POST"])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import intake
+from .. import feeds, intake, planning
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
@@ -96,7 +96,8 @@ def decide(request_id: int):
         flash(str(exc), "error")
         return redirect(url_for(".detail", request_id=req.id), 303)
     subject = f"Your screening request {req.ref}: " + ("accepted" if action == "approve" else "declined")
-    sent = mail_venue(req, subject, "intake/mail_decision.txt", approved=action == "approve", message=form.message.data)
+    sent = mail_venue(req, subject, "intake/mail_decision.txt", approved=action == "approve", message=form.message.data,
+                      link=planning.venue_link(req))
     flash(f"{req.ref} {'approved' if action == 'approve' else 'declined'}"
           + ("; the venue was emailed." if sent else "; the email could not be sent (see the log)."), "ok")
     return redirect(url_for(".detail", request_id=req.id), 303)

@@ -325,11 +325,9 @@ def request_map(name: str):
 
 
 def _feed_team(token: str) -> tuple[Season, Team]:
-    """The team of a live team/member feed token; every other token is the same 404."""
+    """The team of a live feed token (?team= names it under the coordinators' token); else the same 404."""
     row = feeds.token_row(token)  # the feeds' one lookup: shape check, SHA-256, compare_digest, revoked
-    if row is None or row.kind not in ("team", "member"):
-        abort(404)
-    team = row.team if row.kind == "team" else (row.member.team if row.member else None)
+    team = feeds.team_for_token(row, request.args.get("team")) if row is not None else None
     if team is None:
         abort(404)
     return row.season, team
@@ -343,12 +341,16 @@ def nomad_day_map(token: str, day: str | None = None):
     date = _parse_day(day, season) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
     plan = season.published_plan()
     parts = _day_parts(season, plan, team, date, with_links=False)
+    keep = {"team": request.args["team"]} if request.args.get("team") else {}
     body = render_template(
         "maps/nomad_day.html", parts=parts, team=team, day=date,
         note="" if plan else "The tour plan is not published yet.",
-        today_href=url_for("maps.nomad_day_map", token=token),
-        prev_href=url_for("maps.nomad_day_map", token=token, day=(date - dt.timedelta(days=1)).isoformat()),
-        next_href=url_for("maps.nomad_day_map", token=token, day=(date + dt.timedelta(days=1)).isoformat()),
+        today_href=url_for("maps.nomad_day_map", token=token, **keep),
+        home_href=url_for("nomads.today", token=token, **keep),
+        page_href=url_for("nomads.day", token=token, day=date.isoformat(), **keep),
+        first_href=url_for("maps.nomad_day_map", token=token, day=season.start_date.isoformat(), **keep),
+        prev_href=url_for("maps.nomad_day_map", token=token, day=(date - dt.timedelta(days=1)).isoformat(), **keep),
+        next_href=url_for("maps.nomad_day_map", token=token, day=(date + dt.timedelta(days=1)).isoformat(), **keep),
     )
     return body, 200, TOKEN_PAGE_HEADERS
 

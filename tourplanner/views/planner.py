@@ -270,10 +270,19 @@ def team_form(season: Season, team: Team | None):
     return render_template("planner/team_form.html", form=form, season=season, team=team), status
 
 
-@bp.route("/seasons/<name>/teams/<slug>/delete", methods=["POST"])
+@bp.route("/seasons/<name>/teams/<slug>/delete", methods=["GET", "POST"])
 def team_delete(name: str, slug: str):
+    """Deleting a team is two steps: a page that says what goes, then the confirmed POST."""
     season = season_named(name)
     team = team_of(season, slug)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("planner/confirm.html", season=season, title=f"Delete team {team.name}?",
+                               what=[f"Team {team.name} ({team.base_name}) and its {len(team.members)} member(s) are "
+                                     "deleted, with their calendar links.",
+                                     "A team that is in a saved plan cannot be deleted; that stays as it is."],
+                               action=url_for("planner.team_delete", name=season.name, slug=team.slug),
+                               button=f"Delete team {team.name}", danger=True,
+                               back=url_for("planner.season_setup", name=season.name))
     try:
         planning.delete_team(team)
     except planning.PlanningError as exc:
@@ -391,9 +400,18 @@ def job_rerun(job_id: int):
     return response
 
 
-@bp.route("/plans/<int:plan_id>/publish", methods=["POST"])
+@bp.route("/plans/<int:plan_id>/publish", methods=["GET", "POST"])
 def plan_publish(plan_id: int):
+    """Publishing emails venues: a page first says what will happen, the confirmed POST does it."""
     plan = db.session.get(Plan, plan_id) or abort(404)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        preview = planning.publish_preview(plan)
+        return render_template("planner/confirm.html", season=plan.season, title=f"Publish version {plan.number}?",
+                               what=[preview.words()], blocked=preview.blocked,
+                               action=url_for("planner.plan_publish", plan_id=plan.id),
+                               button=(f"Publish v{plan.number} and email {preview.emails} venue"
+                                       f"{'s' if preview.emails != 1 else ''}"),
+                               back=url_for("planner.plans", name=plan.season.name), danger=False)
     try:
         result = planning.publish(plan)
     except planning.PublishError as exc:

@@ -95,7 +95,8 @@
       html = '<span class="tour-town" style="background:' + m.c + '">' + (m.n || "") + "</span>";
       size = [22, 22];
     }
-    return L.divIcon({className: "tour-marker tour-marker--" + kind, html: html, iconSize: size});
+    var anchor = [size[0] / 2 - ((m.shift && m.shift[0]) || 0), size[1] / 2 - ((m.shift && m.shift[1]) || 0)];
+    return L.divIcon({className: "tour-marker tour-marker--" + kind, html: html, iconSize: size, iconAnchor: anchor});
   }
 
   /* A cluster as a small pie of its stops' colours (teams or statuses), with the count in the middle. */
@@ -118,7 +119,7 @@
   }
 
   function legendControl(spec) {
-    var control = L.control({position: "bottomleft"});
+    var control = L.control({position: spec.legend_position || "bottomleft"});
     control.onAdd = function () {
       var div = L.DomUtil.create("div", "tour-legend");
       var html = spec.legend_title ? "<strong>" + spec.legend_title + "</strong>" : "";
@@ -135,21 +136,59 @@
     return control;
   }
 
+  /* Permanent labels of a small map, in order: each takes the side (inward first) where it overlaps no
+     earlier label and stays inside the map; failing both, it moves down below the one it hits. */
+  function untangle(map, markers) {
+    var box = map.getContainer().getBoundingClientRect();
+    var placed = [];
+    function hits(a) {
+      return placed.filter(function (b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; });
+    }
+    function inside(a) { return a.left >= box.left && a.right <= box.right; }
+    markers.forEach(function (m) {
+      var tip = m.layer.getTooltip && m.layer.getTooltip();
+      if (!tip || !tip.options.permanent || !tip.getElement()) { return; }
+      var shift = m.layer._tourShift;
+      var first = tip.options.direction;
+      var sides = [first, first === "left" ? "right" : "left"];
+      function put(side, dy) {
+        tip.options.direction = side;
+        tip.options.offset = L.point((side === "left" ? -12 : 12) + shift[0], shift[1] + dy);
+        tip.update();
+        return tip.getElement().getBoundingClientRect();
+      }
+      var rect = null;
+      for (var i = 0; i < sides.length; i++) {
+        rect = put(sides[i], 0);
+        if (!hits(rect).length && inside(rect)) { placed.push(rect); return; }
+      }
+      rect = put(first, 0);
+      var below = Math.max.apply(null, hits(rect).map(function (b) { return b.bottom; }).concat([rect.top]));
+      placed.push(put(first, below - rect.top + 2));
+    });
+  }
+
   /* Draw a spec on a map: markers (clustered when asked), lines, circles, legend and layer toggles. */
   function draw(map, spec) {
     var dims = spec.dims || [];
     var on = dims.map(function (d) { return d.keys.map(function () { return true; }); });
     var bounds = L.latLngBounds([]);
+    (spec.markers || []).forEach(function (m) { bounds.extend(m.p); });
+    var middle = bounds.isValid() ? bounds.getCenter().lng : 0;
     var markers = (spec.markers || []).map(function (m) {
-      var layer = L.marker(m.p, {icon: markerIcon(m), riseOnHover: true, tourColour: m.c});
+      var layer = L.marker(m.p, {icon: markerIcon(m), riseOnHover: true, tourColour: m.c, zIndexOffset: m.z || 0});
       if (m.popup) { layer.bindPopup(m.popup, {maxWidth: 320}); }
       if (m.tip) {
+        var side = m.label === "left" ? "left" : "right";
+        if (m.label && spec.labels_inward) { side = m.p[1] <= middle ? "right" : "left"; }
+        var shift = m.shift || [0, 0];  // a moved icon takes its label along
+        var dx = (side === "left" ? -12 : 12) + shift[0];
         layer.bindTooltip(m.tip, m.label ?
-          {permanent: true, direction: m.label === "left" ? "left" : "right", offset: [m.label === "left" ? -12 : 12, 0],
-            className: "tour-label"} :
+          {permanent: true, direction: side, offset: [dx, shift[1]],
+            className: spec.labels_inward ? "tour-label tour-label--wrap" : "tour-label"} :
           {direction: "top", offset: [0, -10]});
       }
-      bounds.extend(m.p);
+      layer._tourShift = m.shift || [0, 0];
       return {k: m.k || [], layer: layer};
     });
     var lines = (spec.lines || []).map(function (l) {
@@ -171,8 +210,17 @@
       bounds.extend([c.p[0] - r, c.p[1] - r]);
       bounds.extend([c.p[0] + r, c.p[1] + r]);
     });
+    var legend = spec.legend && spec.legend.length ? legendControl(spec) : null;
+    var fit = {padding: [24, 24], maxZoom: spec.max_zoom || 12, animate: false};
+    if (legend && spec.legend_position === "topright") {
+      legend.addTo(map);  // first, so the view can leave room below it
+      var room = legend.getContainer().offsetHeight + 20;
+      var attribution = map.attributionControl ? map.attributionControl.getContainer().offsetHeight : 0;
+      fit = {paddingTopLeft: [24, room], paddingBottomRight: [24, attribution + 44], maxZoom: fit.maxZoom,
+        animate: false};
+    }
     if (bounds.isValid()) {
-      map.fitBounds(bounds, {padding: [24, 24], maxZoom: spec.max_zoom || 12, animate: false});
+      map.fitBounds(bounds, fit);
     }
 
     var markerGroup = spec.cluster && L.markerClusterGroup ?
@@ -219,7 +267,8 @@
     }
     refresh();
 
-    if (spec.legend && spec.legend.length) { legendControl(spec).addTo(map); }
+    if (legend && !legend._map) { legend.addTo(map); }
+    if (spec.labels_inward) { untangle(map, markers); }
 
     map.getContainer().setAttribute("data-tour-markers", String(markers.length));
     map.getContainer().setAttribute("data-tour-lines", String(lines.length));
