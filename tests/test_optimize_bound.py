@@ -157,3 +157,16 @@ CITIES = {  # far enough apart that the drives between days matter, near enough 
     "atlanta": (33.7490, -84.3880, "America/New_York", "US", "GA"),
     "albuquerque": ALBUQUERQUE,
 }
+
+
+def test_an_evening_event_and_an_early_start_next_morning_leave_little_time_to_drive():
+    # Chicago 18:00-21:00 (done 20:15 at the earliest: 105 minutes to drive before 22:00), Minneapolis the next
+    # morning 07:00-10:00 (setup starts by 07:45 at the latest: 45 minutes to drive from 07:00): about 385 minutes of
+    # road do not fit, though two days' cap (960) would. With a day between, they do.
+    msp = ("msp", 44.9778, -93.2650, "America/Chicago", "US", "MN")
+    reqs = [chicago("chi", ("2027-02-02T18:00", "2027-02-02T21:00")),
+            req(*msp, [("2027-02-03T07:00", "2027-02-03T10:00")])]
+    instance = Instance.from_dict(instance_dict(reqs))
+    assert (upper_bound(instance, movement=False).served, upper_bound(instance).served) == (2, 1)
+    later = [reqs[0], req(*msp, [("2027-02-04T07:00", "2027-02-04T10:00")])]
+    assert bound_of(later).served == 2

@@ -9,28 +9,33 @@ A team-day holds one request with a slot on that date, or, when `max_events_per_
 whose slots let the first event, its teardown, the drive and the second's setup end before the second's
 latest start (in that order) with the drive inside the daily cap. Each request is served at most once.
 
-The movement between days is a flow of the teams over (working date, cluster of places). A team's state at
-the end of a working date is the cluster of its latest event (its start base before the first) and k, the
-number of working dates from that event's date to today, both counted. Its next event, in cluster c' on the
-next working date, is allowed only if L(c, c') <= cap x (k + 1), where L is a lower bound of the road
-minutes of one leg between any member of c and any member of c'. Valid because two consecutive events of a
-team are one leg (check: the drive from the previous visit), whose road minutes are packed into dates from
-the first event's date to the second's, never on a day off, at most `cap` per date; those are k + 1 working
-dates. L(i, j) = border + min(the road, road to a ferry terminal + road from the other terminal over every
-crossing): `check` counts exactly one of these as the leg's driving (the crossing itself is not driving), so
-L is never above what check counts, whatever ferry the plan names. A cluster's L is the minimum over member
-pairs, so clustering never cuts a move; a state whose every cluster is reachable joins one "anywhere" state.
+The drives between days (`movement`): the team-days of each team form a path over the working dates, a flow
+over (working date, state). A team's state after a date is the cluster of its latest event (its start base
+before the first) and A, the most it can have driven since that event ended: the event's evening budget
+(the day's end in the venue's zone minus the event's earliest end with teardown, at most the cap), plus the
+cap for each working date since. Its next event, the first of a later date, in cluster c' with morning
+budget B (its latest start minus setup minus the day's start in its zone, at most the cap) is allowed only
+if L(c, c') <= A + B. Budgets are rounded up to quarters of the cap (fewer states, still valid).
+Why this holds for every plan `check` accepts: two consecutive events of a team are one leg, whose road
+minutes check packs from the first event's end (plus teardown) to the second's start (minus setup), only
+inside both ends' day hours (so after the first event only until that evening's day end in its zone, and on
+the second's date only from that morning's day start in its zone), never on a day off, at most `cap` on a
+date: the leg's driving is at most A + B. L(i, j) = border + min(road, road to a ferry terminal + road on from
+the other terminal, over every car ferry) is never above what check counts as the leg's driving (a crossing
+is not driving; any ferry the plan names is in the minimum). A cluster's L is the minimum over its members,
+so clustering never cuts a move. A state that reaches every cluster joins one "anywhere" state.
 
 Left out, so that every plan that `check` accepts is a solution of the relaxation: driving shared between legs
-on one date, the hours of a day the drive may use, team pins, team ends. The LP optimum is therefore never
-below any such plan's count; rounded down, it is still a bound. With `max_events_per_day` > 2 a team-day
-holds up to that many requests with no pairing test and no movement (a weaker bound, still valid); the same
-when there are more than MAX_PAIRS pairs, so that a very large season cannot exhaust memory.
+of one date, team pins, team ends. The LP optimum is therefore never below any such plan's count; rounded
+down, it is still a bound. The movement LP is larger (clusters x budgets x days); above
+MAX_MOVEMENT_VARIABLES it is skipped and the bound leaves the drives between days out. With
+`max_events_per_day` > 2 a team-day holds up to that many requests with no pairing test and no movement (a
+weaker bound, still valid); the same when there are more than MAX_PAIRS pairs, so that a very large season
+cannot exhaust memory (500,000 pairs at 2,000 requests take about 1.2 GB).
 """
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +46,8 @@ from .model import Model
 from .travel import road_leg
 
 MAX_PAIRS = 800_000
-MAX_CLUSTERS = 96  # places of the movement flow: a few hundred km across on a continental season
+MAX_CLUSTERS = 32  # places of the movement bound: a few hundred km across on a continental season
+MAX_MOVEMENT_VARIABLES = 250_000  # above this the movement LP takes minutes: the bound leaves the drives out
 
 
 @dataclass(frozen=True)
@@ -55,60 +61,67 @@ class Bound:
     clusters: int = 0  # clusters of places in the movement flow (0: the drives between days left out)
 
 
-def upper_bound(instance: Instance, *, matrix=None, model: Model | None = None, movement: bool = True) -> Bound:
+def upper_bound(instance: Instance, *, matrix=None, model: Model | None = None, movement: bool = True,
+                movement_limit: int = MAX_MOVEMENT_VARIABLES) -> Bound:
     """Bounds on served requests and on audience (one LP, solved for each of the two objectives).
 
-    `movement=False` leaves the drives between days out (the earlier, looser ceiling; kept for comparison).
+    With `movement`, the drives between days are in the LP when it has at most `movement_limit` variables
+    (Bound.clusters > 0 says they were); otherwise, or with `movement=False`, they are left out.
     """
     m = model or Model(instance, matrix)
-    columns = _team_day_columns(m)
-    weak = m.max_events > 2 or sum(len(pairs) for _d, _singles, pairs, _order in columns) > MAX_PAIRS
     working = sum(1 for d in range(m.days) if not m.off[d])
     audience = np.array([r.audience for r in instance.requests], dtype=float)
-    if weak or not movement:
-        per_team_day = m.max_events if weak else 1
-        if weak:
-            columns = [(d, s, np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=bool))
-                       for d, s, _p, _o in columns]
-        lp = _TeamDayLP(m, columns, per_team_day)
-        clusters = 0
-    else:
-        lp = _SeasonFlowLP(m, columns)
-        clusters = lp.clusters
-    served = lp.maximize(np.ones(m.n))
-    best_audience = lp.maximize(audience)
-    return Bound(served=_floor(served), audience=_floor(best_audience), team_days=working * m.nt,
-                 pairs=sum(len(pairs) for _d, _singles, pairs, _order in columns), clusters=clusters)
+    columns = _team_day_columns(m)
+    pairs = sum(len(p) for _d, _s, p in columns)
+    weak = m.max_events > 2 or pairs > MAX_PAIRS
+    if movement and not weak:
+        flow = _MovementLP(m)
+        if flow.size <= movement_limit:
+            del columns
+            flow.build()
+            return Bound(served=_floor(flow.maximize(np.ones(m.n))), audience=_floor(flow.maximize(audience)),
+                         team_days=working * m.nt, pairs=pairs, clusters=flow.clusters)
+        del flow
+    if weak:
+        columns = [(d, s, np.empty((0, 2), dtype=np.int64)) for d, s, _p in columns]
+        pairs = 0
+    lp = _TeamDayLP(m, columns, m.max_events if weak else 1)
+    return Bound(served=_floor(lp.maximize(np.ones(m.n))), audience=_floor(lp.maximize(audience)),
+                 team_days=working * m.nt, pairs=pairs)
 
 
 def _floor(x: float) -> int:
     return int(math.floor(x + 1e-6))
 
 
-def _team_day_columns(m: Model):
-    """Per date: the requests with a slot then, the pairs that fit one team then, and in which order they fit."""
+def _day_entries(m: Model):
+    """Per date: its slot entries (request, earliest and latest start) and which ordered pairs fit one team."""
     by_date: dict[int, list[tuple[int, int, int]]] = {}
     for i, slots in enumerate(m.slots):
         for d, lo, hi in slots:
             by_date.setdefault(d, []).append((i, lo, hi))
     minutes = m.minutes
     duration = np.array(m.duration, dtype=np.int64)
-    columns = []
     for d in sorted(by_date):
         items = by_date[d]
         idx = np.array([x[0] for x in items])
         lo = np.array([x[1] for x in items], dtype=np.int64)
         hi = np.array([x[2] for x in items], dtype=np.int64)
-        pairs, order = np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=bool)
+        fits = np.zeros((len(idx), len(idx)), dtype=bool)
         if m.max_events == 2 and len(idx) > 1:
             drive = minutes[np.ix_(idx, idx)]
             first_then = (lo[:, None] + duration[idx][:, None] + m.teardown + drive + m.setup <= hi[None, :])
             driving = m.travel.driving[np.ix_(idx, idx)]  # the daily cap counts road minutes, not a crossing
             fits = first_then & (driving <= m.cap) & (idx[:, None] != idx[None, :])  # two windows on one date
-            a, b = np.nonzero(np.triu(fits | fits.T, 1))
-            pairs = np.stack([idx[a], idx[b]], axis=1)
-            order = np.stack([fits[a, b], fits[b, a]], axis=1)  # a then b fits; b then a fits
-        columns.append((d, np.unique(idx), pairs, order))
+        yield d, idx, lo, hi, fits
+
+
+def _team_day_columns(m: Model):
+    """Per date: the requests with a slot then, and the pairs that fit one team on that date (either order)."""
+    columns = []
+    for d, idx, _lo, _hi, fits in _day_entries(m):
+        a, b = np.nonzero(np.triu(fits | fits.T, 1))
+        columns.append((d, np.unique(idx), np.stack([idx[a], idx[b]], axis=1).reshape(-1, 2)))
     return columns
 
 
@@ -122,7 +135,7 @@ class _TeamDayLP:
         self.solver = solver = pywraplp.Solver.CreateSolver("GLOP")
         once = [solver.Constraint(0, 1) for _ in range(m.n)]
         self.columns = []  # (variable, its requests)
-        for _d, singles, pairs, _order in columns:
+        for _d, singles, pairs in columns:
             team_days = solver.Constraint(0, m.nt * per_team_day)
             for i in singles.tolist():
                 x = solver.NumVar(0, 1, "")
@@ -188,145 +201,214 @@ def cluster_places(lat: np.ndarray, lon: np.ndarray, k: int, iterations: int = 1
     return label
 
 
-class _SeasonFlowLP:
-    """The relaxation with movement: team-days as above, linked by a flow of teams over (working date, cluster).
+NO_STATE = -1  # the "anywhere" state: every cluster is within reach of the next event
 
-    Columns: (date, request), (date, pair); per date and (entry cluster, exit cluster) a count of team-days z;
-    flow arcs between a team's state after one working date and its first event on the next. Rows: each
-    request once; columns = z per (date, clusters); flow conservation (a team may also stop: outflow <= inflow).
+
+class _MovementLP:
+    """The relaxation with the drives between days: team-days linked by a flow of teams over working dates.
+
+    Columns: one request, or two in an order that fits, on a date. A group gathers the columns of one date
+    with the same entry (cluster of the first event, its morning budget) and exit (cluster of the last event,
+    its evening budget); z counts its team-days. A team's state after a working date is (cluster of its
+    latest event, or its base; A = the most it can have driven since then). Rows: each request once; a
+    group's columns <= z; z entering (cluster, budget) <= teams arriving there; teams leaving a state <=
+    teams in it (the teams start at their bases).
     """
 
-    def __init__(self, m: Model, columns):
-        from ortools.linear_solver import linear_solver_pb2
-
-        n, cap = m.n, m.cap
+    def __init__(self, m: Model):
+        n, cap = m.n, float(m.cap)
         work = [d for d in range(m.days) if not m.off[d]]
         t_of = {d: t for t, d in enumerate(work)}
-        T = len(work)
-        served = sorted({i for i, s in enumerate(m.slots) if s})
+        self.T = T = len(work)
+        self.n = n
+        served = sorted({i for i, sl in enumerate(m.slots) if sl})
         label = np.full(n, -1, dtype=np.int64)
         if served:
             label[served] = cluster_places(m.lat[served], m.lon[served], MAX_CLUSTERS)
-        C = int(label.max()) + 1 if served else 0
-        self.clusters = C
-        # L[c, c']: lower bound of one leg's road minutes from cluster c (or team base C + b) into cluster c'
-        floor = leg_floor(m)
-        starts = [(round(float(m.lat[n + k]), 6), round(float(m.lon[n + k]), 6)) for k in range(m.nt)]
+        C = self.clusters = int(label.max()) + 1 if served else 0
+        # L[c, c']: fewest road minutes of one leg from cluster c (or base C + b) into cluster c'
+        starts = [(float(m.lat[n + k]), float(m.lon[n + k])) for k in range(m.nt)]
         bases = sorted(set(starts))
-        supply = [starts.count(b) for b in bases]
-        base_point = [n + starts.index(b) for b in bases]
-        rows = np.concatenate([np.array(served, dtype=np.int64), np.array(base_point, dtype=np.int64)])
-        row_label = np.concatenate([label[served], C + np.arange(len(bases))])
-        L = np.full((C + len(bases), C), np.inf)
-        sub = floor[np.ix_(rows, served)]
-        by_column = np.stack([sub[:, label[served] == c].min(axis=1) for c in range(C)], axis=1)
-        np.minimum.at(L, row_label, by_column)
-        np.fill_diagonal(L[:C], 0.0)
-        ecc = L.max(axis=1)
-        kfree = np.maximum(0, np.ceil(ecc / cap - 1e-9).astype(np.int64) - 1)  # k with cap (k + 1) >= ecc
+        self.supply = np.array([starts.count(b) for b in bases], dtype=float)
+        nb = len(bases)
+        L = np.full((C + nb, C), np.inf)
+        if C:
+            floor = leg_floor(m)
+            rows = np.array(served + [n + starts.index(b) for b in bases], dtype=np.int64)
+            row_label = np.concatenate([label[served], C + np.arange(nb)])
+            sub = floor[np.ix_(rows, served)]
+            by_column = np.stack([sub[:, label[served] == c].min(axis=1) for c in range(C)], axis=1)
+            np.minimum.at(L, row_label, by_column)
+            np.fill_diagonal(L[:C], 0.0)
+        ecc = L.max(axis=1) if C else np.zeros(C + nb)
+        grid = np.unique(np.minimum(cap, np.array([cap / 4, cap / 2, 3 * cap / 4, cap])).round())
+        M = len(grid)
 
-        self.proto = proto = linear_solver_pb2.MPModelProto()
-        proto.maximize = True
-        var = proto.variable
-        self.events = []  # (first variable, requests per variable as an (count, 2) array, -1 for none)
-        terms = defaultdict(list)  # row key -> [(variable, coefficient)]
-        nvar = 0
+        def bucket(x):
+            """The smallest grid value >= x (budgets rounded up keep the relaxation valid)."""
+            return np.searchsorted(grid, np.minimum(x, cap) - 1e-9)
 
-        def new_var():
-            nonlocal nvar
-            var.add(lower_bound=0.0)
-            nvar += 1
-            return nvar - 1
-
-        # team-day columns and their (date, entry cluster, exit cluster) groups
-        groups = defaultdict(list)  # (t, entry, exit, both orders) -> variables
-        entries = defaultdict(set)  # t -> entry clusters with a z
-        for d, singles, pairs, order in columns:
+        # columns: (request a, request b or n, group); group = (t, entry cluster, morning, exit cluster, evening)
+        ca, cb, key = [], [], []
+        duration = np.array(m.duration, dtype=np.int64)
+        zone = np.array(m.zone_of[:n], dtype=np.int64)
+        day_lo, day_hi = np.array(m.day_lo), np.array(m.day_hi)
+        for d, idx, lo, hi, fits in _day_entries(m):
             t = t_of[d]
-            for i in singles.tolist():
-                x = new_var()
-                self.events.append((x, i, -1))
-                terms[("once", i)].append((x, 1.0))
-                groups[(t, label[i], label[i], False)].append(x)
-            for (a, b), (ab, ba) in zip(pairs.tolist(), order.tolist()):
-                x = new_var()
-                self.events.append((x, a, b))
-                terms[("once", a)].append((x, 1.0))
-                terms[("once", b)].append((x, 1.0))
-                ca, cb = int(label[a]), int(label[b])
-                if ab and ba:
-                    key = (t, min(ca, cb), max(ca, cb), ca != cb)
-                elif ab:
-                    key = (t, ca, cb, False)
-                else:
-                    key = (t, cb, ca, False)
-                groups[key].append(x)
-        exits = defaultdict(list)  # (t, exit cluster) -> z variables
-        for (t, ce, cx, both), xs in groups.items():
-            for entry, exit_ in ((ce, cx), (cx, ce)) if both else ((ce, cx),):
-                z = new_var()
-                terms[("group", t, ce, cx, both)].append((z, -1.0))
-                terms[("in", t, int(entry))].append((z, 1.0))
-                exits[(t, int(exit_))].append(z)
-                entries[t].add(int(entry))
-            for x in xs:
-                terms[("group", t, ce, cx, both)].append((x, 1.0))
+            morning = bucket(hi - m.setup - day_lo[zone[idx], d])  # drive before the latest setup that day
+            evening = bucket(day_hi[zone[idx], d] - (lo + duration[idx] + m.teardown))  # after the earliest end
+            c = label[idx]
+            first, then = np.nonzero(fits)
+            a = np.concatenate([np.arange(len(idx)), first])
+            b = np.concatenate([np.arange(len(idx)), then])
+            ca.append(idx[a])
+            cb.append(np.concatenate([np.full(len(idx), n), idx[then]]))
+            key.append((((t * C + c[a]) * M + morning[a]) * C + c[b]) * M + evening[b])
+        if not ca:
+            self.empty, self.size = True, 0
+            return
+        self.empty = False
+        key = np.concatenate(key)
+        order = np.argsort(key, kind="stable")
+        self.ca, self.cb = np.concatenate(ca)[order], np.concatenate(cb)[order]
+        gkey, self.starts = np.unique(key[order], return_index=True)
+        g_ev = gkey % M
+        g_cx = gkey // M % C
+        g_mo = gkey // (M * C) % M
+        g_ce = gkey // (M * C * M) % C
+        g_t = gkey // (M * C * M * C)
+        self.g_bounds = np.searchsorted(g_t, np.arange(T + 1))
+        # the state graph, date by date
+        keys = [(C + b, 0.0) for b in range(nb)]  # before the first date: each base, nothing driven yet
+        self.base_supply = self.supply.copy()
+        self.steps, self.entry_cluster, self.entry_rank = [], [], []
+        for t in range(T):
+            g0, g1 = self.g_bounds[t], self.g_bounds[t + 1]
+            entries, entry_of = np.unique(g_ce[g0:g1] * M + g_mo[g0:g1], return_inverse=True)
+            self.entry_cluster.append(entries // M)
+            self.entry_rank.append(entries % M)
+            e_c, e_m = entries // M, grid[entries % M]
+            mask = np.ones((len(keys), len(entries)), dtype=bool)
+            for s, (c, A) in enumerate(keys):
+                if c != NO_STATE:
+                    mask[s] = A + e_m + 1e-6 >= L[c, e_c]
+            new, stay_src, stay_dst = {}, [], []
+            for s, (c, A) in enumerate(keys):
+                # a day without an event: a whole day more (the evening budget rounded up to a day: fewer states)
+                nxt = (NO_STATE, 0.0) if c == NO_STATE or A + cap >= ecc[c] else (c, cap * math.ceil(A / cap + 1 - 1e-9))
+                stay_src.append(s)
+                stay_dst.append(new.setdefault(nxt, len(new)))
+            exit_dst = []
+            for cx, ev in zip(g_cx[g0:g1].tolist(), grid[g_ev[g0:g1]].tolist()):
+                nxt = (NO_STATE, 0.0) if ev >= ecc[cx] else (cx, ev)
+                exit_dst.append(new.setdefault(nxt, len(new)))
+            self.steps.append((mask, entry_of, np.array(stay_src), np.array(stay_dst), np.array(exit_dst, dtype=np.int64),
+                               len(new)))
+            keys = list(new)
+        # variables of the LP (arcs at most one per state and cluster): to decide before building it
+        self.size = len(self.ca) + len(self.starts) + sum(
+            step[0].shape[0] * (len(np.unique(ec)) + 1) for step, ec in zip(self.steps, self.entry_cluster))
 
-        def state(t, c, k):
-            """The row of a team's state after working date t: latest event in c, k working dates since."""
-            return ("free", t) if k >= kfree[c] else ("wait", t, c, k)
+    def build(self):
+        """The relaxation as one LP (an MPModelProto): columns, team-days z per group, the teams' flow."""
+        from ortools.linear_solver import linear_solver_pb2
 
-        # a team ends date t in state (c, 1) after events exiting c; bases are states before the first date
-        for (t, c), zs in exits.items():
-            for z in zs:
-                terms[state(t, c, 1)].append((z, -1.0))
-        active = defaultdict(set)  # t -> states (c, k) that may hold flow; (-1, -1): anywhere
-        for (t, c) in exits:
-            active[t].add((c, 1) if 1 < kfree[c] else (-1, -1))
-        bounds = {}
-        for b, s in enumerate(supply):
-            c = C + b
-            active[-1].add((c, 0) if 0 < kfree[c] else (-1, -1))
-            bounds[state(-1, c, 0)] = bounds.get(state(-1, c, 0), 0) + s
-        for t in range(-1, T - 1):
-            into = np.array(sorted(entries.get(t + 1, ())), dtype=np.int64)
-            for c, k in sorted(active[t]):
-                here = ("free", t) if c < 0 else ("wait", t, c, k)
-                # no event on t + 1: the team stays in (c, k + 1), or anywhere
-                s = new_var()
-                terms[here].append((s, 1.0))
-                nxt = (-1, -1) if c < 0 or k + 1 >= kfree[c] else (c, k + 1)
-                terms[("free", t + 1) if nxt[0] < 0 else ("wait", t + 1, c, k + 1)].append((s, -1.0))
-                active[t + 1].add(nxt)
-                if not len(into):
-                    continue
-                reach = into if c < 0 else into[L[c, into] <= cap * (k + 1) + 1e-6]
-                for c2 in reach.tolist():
-                    g = new_var()
-                    terms[here].append((g, 1.0))
-                    terms[("in", t + 1, c2)].append((g, -1.0))
-        # rows: once <= 1; group == 0; in <= 0 (z entering <= arcs into it); states: out - in <= supply
-        for key, row_terms in terms.items():
-            kind = key[0]
-            ct = proto.constraint.add()
-            ct.var_index.extend([v for v, _ in row_terms])
-            ct.coefficient.extend([w for _, w in row_terms])
-            if kind == "once":
-                ct.lower_bound, ct.upper_bound = -math.inf, 1.0
-            elif kind == "group":
-                ct.lower_bound, ct.upper_bound = 0.0, 0.0
-            else:
-                ct.lower_bound, ct.upper_bound = -math.inf, float(bounds.get(key, 0))
+        if self.empty:
+            return
+        self.proto = proto = linear_solver_pb2.MPModelProto(maximize=True)
+        n_cols, n_groups = len(self.ca), len(self.starts)
+        rows_var, rows_row, rows_coef = [], [], []
+        nrow = 0
+
+        def rows(count):
+            nonlocal nrow
+            nrow += count
+            return np.arange(nrow - count, nrow)
+
+        def terms(var, row, coef):
+            rows_var.append(np.asarray(var, dtype=np.int64))
+            rows_row.append(np.asarray(row, dtype=np.int64))
+            rows_coef.append(np.broadcast_to(np.asarray(coef, dtype=float), np.shape(var)))
+
+        upper = []  # (rows, upper bound)
+        once = rows(self.n)
+        upper.append((once, 1.0))
+        cols = np.arange(n_cols)
+        terms(cols, once[self.ca], 1.0)
+        real_b = self.cb < self.n
+        terms(cols[real_b], once[self.cb[real_b]], 1.0)
+        group_of = np.repeat(np.arange(n_groups), np.diff(np.append(self.starts, n_cols)))
+        group_row = rows(n_groups)
+        upper.append((group_row, 0.0))  # columns of a group <= its team-days z
+        terms(cols, group_row[group_of], 1.0)
+        nvar = n_cols
+        z = np.arange(nvar, nvar + n_groups)
+        nvar += n_groups
+        terms(z, group_row, -1.0)
+        prev_rows = rows(len(self.base_supply))  # states before the first date: the bases
+        upper.append((prev_rows, self.base_supply))
+        for t, (mask, entry_of, stay_src, stay_dst, exit_dst, size) in enumerate(self.steps):
+            g0, g1 = self.g_bounds[t], self.g_bounds[t + 1]
+            n_entries = mask.shape[1]
+            entry_rows = rows(n_entries)
+            upper.append((entry_rows, 0.0))  # team-days entering <= teams arriving
+            state_rows = rows(size)
+            upper.append((state_rows, 0.0))  # teams leaving a state <= teams in it
+            terms(z[g0:g1], entry_rows[entry_of], 1.0)
+            terms(z[g0:g1], state_rows[exit_dst], -1.0)
+            # staying: out of the state before, into the state after
+            stay = np.arange(nvar, nvar + len(stay_src))
+            nvar += len(stay_src)
+            terms(stay, prev_rows[stay_src], 1.0)
+            terms(stay, state_rows[stay_dst], -1.0)
+            # moving to the first event of date t: one arc per (state, cluster), to the least morning budget
+            # that the state reaches; a team that reaches an entry reaches the same cluster's larger budgets
+            e_cluster, e_rank = self.entry_cluster[t], self.entry_rank[t]
+            if n_entries:
+                order = np.lexsort((e_rank, e_cluster))  # by cluster, then budget
+                first_of = np.ones(n_entries, dtype=bool)
+                first_of[1:] = e_cluster[order][1:] != e_cluster[order][:-1]
+                chain_from, chain_to = order[:-1][~first_of[1:]], order[1:][~first_of[1:]]
+                chain = np.arange(nvar, nvar + len(chain_from))
+                nvar += len(chain_from)
+                terms(chain, entry_rows[chain_from], 1.0)
+                terms(chain, entry_rows[chain_to], -1.0)
+                ok = mask[:, order]
+                earlier = np.zeros_like(ok)
+                earlier[:, 1:] = ok[:, :-1] & ~first_of[None, 1:]
+                s_idx, e_pos = np.nonzero(ok & ~earlier)
+                arcs = np.arange(nvar, nvar + len(s_idx))
+                nvar += len(s_idx)
+                terms(arcs, prev_rows[s_idx], 1.0)
+                terms(arcs, entry_rows[order[e_pos]], -1.0)
+            prev_rows = state_rows
+        var = proto.variable
+        for _ in range(nvar):
+            var.add(lower_bound=0.0)
+        ub = np.zeros(nrow)
+        for r, value in upper:
+            ub[r] = value
+        v, r, c = np.concatenate(rows_var), np.concatenate(rows_row), np.concatenate(rows_coef)
+        order = np.argsort(r, kind="stable")
+        v, r, c = v[order], r[order], c[order]
+        cuts = np.searchsorted(r, np.arange(nrow + 1))
+        for i in range(nrow):
+            ct = proto.constraint.add(lower_bound=-math.inf, upper_bound=float(ub[i]))
+            ct.var_index.extend(v[cuts[i]:cuts[i + 1]].tolist())
+            ct.coefficient.extend(c[cuts[i]:cuts[i + 1]].tolist())
         self.nvar = nvar
 
     def maximize(self, weight: np.ndarray) -> float:
         from ortools.linear_solver import linear_solver_pb2
         from ortools.linear_solver.python import model_builder_helper
 
-        w = weight.tolist() + [0.0]
+        if self.empty:
+            return 0.0
+        w = np.append(weight.astype(float), 0.0)
+        value = (w[self.ca] + w[self.cb]).tolist()
         var = self.proto.variable
-        for x, a, b in self.events:
-            var[x].objective_coefficient = w[a] + w[b]
+        for x, v in enumerate(value):
+            var[x].objective_coefficient = v
         request = linear_solver_pb2.MPModelRequest(
             model=self.proto, solver_type=linear_solver_pb2.MPModelRequest.GLOP_LINEAR_PROGRAMMING)
         raw = model_builder_helper.ModelSolverHelper("glop").solve_serialized_request(request.SerializeToString())
