@@ -295,15 +295,16 @@ class _MovementLP:
             new, stay_src, stay_dst = {}, [], []
             for s, (c, A) in enumerate(keys):
                 # a day without an event: a whole day more (the evening budget rounded up to a day: fewer states)
-                nxt = (NO_STATE, 0.0) if c == NO_STATE or A + cap >= ecc[c] else (c, cap * math.ceil(A / cap + 1 - 1e-9))
+                later = cap * math.ceil(A / cap + 1 - 1e-9)
+                nxt = (NO_STATE, 0.0) if c == NO_STATE or A + cap >= ecc[c] else (c, later)
                 stay_src.append(s)
                 stay_dst.append(new.setdefault(nxt, len(new)))
             exit_dst = []
             for cx, ev in zip(g_cx[g0:g1].tolist(), grid[g_ev[g0:g1]].tolist()):
                 nxt = (NO_STATE, 0.0) if ev >= ecc[cx] else (cx, ev)
                 exit_dst.append(new.setdefault(nxt, len(new)))
-            self.steps.append((mask, entry_of, np.array(stay_src), np.array(stay_dst), np.array(exit_dst, dtype=np.int64),
-                               len(new)))
+            self.steps.append((mask, entry_of, np.array(stay_src), np.array(stay_dst),
+                               np.array(exit_dst, dtype=np.int64), len(new)))
             keys = list(new)
         # variables of the LP (arcs at most one per state and cluster): to decide before building it
         self.size = len(self.ca) + len(self.starts) + sum(
