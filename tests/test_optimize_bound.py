@@ -170,3 +170,12 @@ def test_an_evening_event_and_an_early_start_next_morning_leave_little_time_to_d
     assert (upper_bound(instance, movement=False).served, upper_bound(instance).served) == (2, 1)
     later = [reqs[0], req(*msp, [("2027-02-04T07:00", "2027-02-04T10:00")])]
     assert bound_of(later).served == 2
+
+
+def test_a_movement_lp_over_the_limit_leaves_the_drives_out():
+    reqs = [chicago("chi", TUESDAY, audience=100),
+            req("abq", *ALBUQUERQUE, [("2027-02-03T14:00", "2027-02-03T17:00")], audience=300)]
+    instance = Instance.from_dict(instance_dict(reqs, days=7))
+    b = upper_bound(instance, movement_limit=0)
+    assert (b.served, b.audience, b.clusters) == (2, 400, 0)
+    assert upper_bound(instance).clusters == 2  # each venue its own cluster
