@@ -47,7 +47,7 @@ from .travel import road_leg
 
 MAX_PAIRS = 800_000
 MAX_CLUSTERS = 32  # places of the movement bound: a few hundred km across on a continental season
-MAX_MOVEMENT_VARIABLES = 250_000  # above this the movement LP takes minutes: the bound leaves the drives out
+MAX_MOVEMENT_VARIABLES = 150_000  # about 300 requests, 11 s under load; above, the bound leaves the drives out
 
 
 @dataclass(frozen=True)
