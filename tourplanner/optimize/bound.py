@@ -74,7 +74,7 @@ def upper_bound(instance: Instance, *, matrix=None, model: Model | None = None, 
     columns = _team_day_columns(m)
     pairs = sum(len(p) for _d, _s, p in columns)
     weak = m.max_events > 2 or pairs > MAX_PAIRS
-    if movement and not weak:
+    if movement and not weak and pairs <= movement_limit:  # the LP has at least a column per pair
         flow = _MovementLP(m)
         if flow.size <= movement_limit:
             del columns
@@ -241,7 +241,7 @@ class _MovementLP:
             np.minimum.at(L, row_label, by_column)
             np.fill_diagonal(L[:C], 0.0)
         ecc = L.max(axis=1) if C else np.zeros(C + nb)
-        grid = np.unique(np.minimum(cap, np.array([cap / 4, cap / 2, 3 * cap / 4, cap])).round())
+        grid = np.unique(np.ceil(np.array([cap / 4, cap / 2, 3 * cap / 4, cap])))
         M = len(grid)
 
         def bucket(x):
