@@ -166,7 +166,7 @@ def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded,
     audience = sum(r.audience for r in season.requests)
     assert plan.solver["ceiling"] == {"served": 3, "audience": audience}  # all three fit: the ceiling is 3
     review = coordinator.get("/admin/seasons/march/review").get_data(as_text=True)
-    assert f"any plan that keeps the rules serves at most 3 requests and {audience:,} people" in review
+    assert f"any plan that keeps the rules serves at most 3 requests and {audience:,} people (this plan: 100 % of it)" in review
     job = db.session.get(Job, job_id)
     assert job.worker.split(":")[1] == str(os.getpid())  # ran in this process, in the consumer thread
     db.session.rollback()
@@ -284,6 +284,7 @@ def test_plan_command_saves_a_draft_and_export_plan_writes_it(season, make_reque
     assert result.exit_code == 0, result.output
     assert "version 1: served 3 of 4 requests" in result.output
     assert "; any plan that keeps the rules serves at most 3 requests" in result.output
+    assert "(this plan: 100 % of it)" in result.output
     out = tmp_path / "plan.json"
     result = runner.invoke(args=["export-plan", "--season", "march", "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -85,5 +85,6 @@ def test_cli_bound_prints_the_ceiling(tmp_path):
     done = run("bound", str(inst))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("at most 2 of 3 requests and 420 people (6 team-days, 1 pairs")
+    assert "drives between days in, over 1 clusters of places" in done.stdout
     inst.write_text("{")
     assert run("bound", str(inst)).returncode != 0

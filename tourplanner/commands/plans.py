@@ -25,12 +25,16 @@ def kpi_summary(plan: Plan) -> str:
 
 
 def ceiling_words(plan: Plan) -> str:
-    """'; any plan that keeps the rules serves at most N' when the job computed the ceiling."""
+    """'; any plan that keeps the rules serves at most N (this plan: P % of it)' when the job computed it."""
     ceiling = (plan.solver or {}).get("ceiling")
     if not ceiling:
         return ""
+    served = (plan.kpis or {}).get("served")
+    share = ""
+    if served is not None and ceiling["served"]:
+        share = f" (this plan: {100 * served // ceiling['served']} % of it)"
     return (f"; any plan that keeps the rules serves at most {ceiling['served']:,} requests "
-            f"and {ceiling['audience']:,} people")
+            f"and {ceiling['audience']:,} people{share}")
 
 
 @click.command("plan")

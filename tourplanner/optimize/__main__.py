@@ -56,7 +56,8 @@ def _bound(argv) -> int:
     matrix = RoadMatrix.from_dict(_load(args.matrix, "matrix")) if args.matrix else None
     b = upper_bound(instance, matrix=matrix)
     print(f"at most {b.served} of {len(instance.requests)} requests and {b.audience} people "
-          f"({b.team_days} team-days, {b.pairs} pairs of requests that fit one team-day)")
+          f"({b.team_days} team-days, {b.pairs} pairs of requests that fit one team-day; drives between days "
+          f"{f'in, over {b.clusters} clusters of places' if b.clusters else 'left out'})")
     return 0
 
 
