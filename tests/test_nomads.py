@@ -201,8 +201,8 @@ def relocation(app, monkeypatch):
 def test_a_drive_over_two_days_is_one_calendar_item_per_day_with_its_own_length(client, relocation):
     from tourplanner.optimize.travel import travel_matrix
 
-    minutes, _ = travel_matrix([34.0522, 33.6103, 33.4484], [-118.2437, -114.5964, -112.0740], ["US"] * 3,
-                               border_minutes=0)
+    minutes = travel_matrix([34.0522, 33.6103, 33.4484], [-118.2437, -114.5964, -112.0740], ["US"] * 3,
+                            border_minutes=0).minutes
     share = minutes[1, 2] / minutes[0, 2]  # Blythe -> Phoenix against Los Angeles -> Phoenix: the day sheet's share
     last_min, last_km = round(400 * share), round(600.5 * share, 1)
     first_min, first_km = 400 - last_min, round(600.5 - last_km, 1)
@@ -285,18 +285,19 @@ def test_decision_and_another_date_emails_link_on_the_public_host(app, client, m
 
 
 def test_a_drive_with_a_car_ferry_says_so_in_the_calendar_and_on_the_day_page(client, relocation):
-    """The ferry-aware travel model writes "ferry" on a visit of the plan JSON; the Nomads read it."""
-    plan = relocation["phoenix"].plan
-    ferry = {"name": "Horseshoe Bay – Departure Bay", "minutes": 100, "depart": "07:50"}
-    plan.plan_json = json.dumps({"routes": [{"team": "west", "visits": [
-        {"request": "la", "start": "x", "end": "x"}, {"request": "phx", "start": "x", "end": "x", "ferry": ferry}]}]})
+    """A visit whose drive crosses on a ferry (stored by the travel model) says so to the Nomads."""
+    visit = relocation["phoenix"]
+    visit.ferry_name, visit.ferry_minutes = "Horseshoe Bay - Departure Bay", 100
+    visit.ferry_depart_dt = dt.datetime(2027, 2, 3, 16, 25, tzinfo=dt.timezone.utc)  # the 08:25 sailing, PST
     db.session.commit()
     token = feeds.issue_token(relocation["season"], "team", team=relocation["team"], now=NOW)
     items = {str(c["UID"]): c for c in Calendar.from_ical(client.get(f"/feeds/{token}.ics").data).walk("VEVENT")}
     request_id = relocation["phoenix"].request_id
     last = items[f"drive-{request_id}@tour.test"]
     assert str(last["SUMMARY"]).startswith("Drive with ferry to Phoenix:")
-    assert "Car ferry: Horseshoe Bay – Departure Bay, 100 min, departs 07:50." in str(last["DESCRIPTION"])
+    assert "Car ferry: Horseshoe Bay - Departure Bay, 100 min, departs 08:25." in str(last["DESCRIPTION"])
     assert "ferry" not in str(items[f"drive-{request_id}-20270202@tour.test"]["DESCRIPTION"]).lower()
+    crossing = items[f"ferry-{request_id}@tour.test"]
+    assert crossing.decoded("DTSTART").astimezone(dt.timezone.utc) == visit.ferry_depart_dt
     page = " ".join(client.get(f"/feeds/{token}/days/2027-02-03").get_data(as_text=True).split())
-    assert "Car ferry: Horseshoe Bay – Departure Bay, 100 min, departs 07:50." in page
+    assert "Car ferry: Horseshoe Bay - Departure Bay, 100 min, departs 08:25." in page

@@ -74,12 +74,11 @@ def day(token: str, day: str):
     sheet, drives = None, []
     if plan is not None and season.start_date <= date <= season.end_date:
         sheet = review.day_sheet(season, plan, team, date)
-        ferries = feeds.plan_ferries(plan)
         for part, event in feeds.team_drives(season, plan, team).get(date, []):
             zone = ZoneInfo(part.tz)
             drives.append({"part": part, "event": event, "start": part.start.astimezone(zone),
                            "end": part.end.astimezone(zone),
-                           "ferry": feeds.ferry_of(event.visit, ferries) if part.last else None})
+                           "ferry": feeds.ferry_of(event.visit) if part.last else None})
     body = render_template("nomads/day.html", season=season, team=team, date=date, plan=plan, sheet=sheet,
                            drives=drives, links=_links(token, date))
     return body, 200, TOKEN_PAGE_HEADERS
