@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tourplanner.optimize import vrptw  # noqa: E402
+import vrptw  # noqa: E402  (bench/vrptw.py: the routing core, measured here, not used by the product)
 
 from routing_instances import Instance  # noqa: E402
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -59,13 +58,6 @@ def season_years(instance: Instance) -> tuple[int, ...]:
 def local_to_minute(t0: dt.datetime, local: dt.datetime, zone: ZoneInfo) -> int:
     """Minutes from the season origin for a naive local time in a zone (DST-aware, fold 0)."""
     return int((local.replace(tzinfo=zone) - t0).total_seconds() // 60)
-
-
-@dataclass
-class Leg:
-    """Driving of one leg: minutes driven per date index."""
-
-    chunks: tuple[tuple[int, int], ...]
 
 
 class Model:
