@@ -30,6 +30,7 @@ def phone(app, make_season, chromium_paths, tmp_path):
     app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # the private link the app writes points here
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    app.config["PUBLIC_HOST"] = f"127.0.0.1:{server.server_port}"  # the links in pages lead back to this server
     browser = chromium(chromium_paths, tmp_path / "profile")
     browser.set_page_load_timeout(30)
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",

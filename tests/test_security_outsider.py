@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 from flask import g
-from sqlalchemy import select
 
 from test_intake import form_data, outbox, private_link, season_start  # noqa: F401  (shared helpers)
 from tourplanner import auth
 from tourplanner.auth import create_user
 from tourplanner.extensions import db
-from tourplanner.models import Request, User
 
 PASSWORD = "correct horse battery"
 

@@ -391,10 +391,29 @@ def lower_priority(niceness: int) -> int:
         return 0
 
 
+def below_web_priority(niceness: int, work):
+    """work() in a thread of its own at a lower CPU priority: the web threads stay fast during a solve, and
+    the job's thread and its heartbeat keep their priority (a starved heartbeat would look like a dead worker)."""
+    outcome: dict = {}
+
+    def run():
+        lower_priority(niceness)
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed back to the job's thread, which records it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"{threading.current_thread().name}-solver", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def run_job(job_id: int, *, echo=None) -> Job | None:
     """Claim a queued job and run it: rows -> instance -> solve -> check -> a saved draft plan."""
     app = current_app._get_current_object()
-    lower_priority(int(setting(app, "JOB_NICE")))
     claimed = db.session.execute(
         update(Job).where(Job.id == job_id, Job.status == "queued")
         .values(status="running", worker=worker_name(), started_dt=now_utc(), heartbeat_dt=now_utc())
@@ -460,8 +479,10 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
     # The time limit always wins, also over a large `steps`: the solver is asked to stop with its best plan.
     heartbeat.deadline = time.monotonic() + params["time_limit_s"]
     heartbeat.start()
-    plan = solve(instance, time_limit_s=params["time_limit_s"], seed=params["seed"], progress=heartbeat.progress,
-                 previous=previous, steps=params.get("steps"), matrix=matrix)
+    niceness = int(setting(current_app, "JOB_NICE"))
+    plan = below_web_priority(niceness, lambda: solve(
+        instance, time_limit_s=params["time_limit_s"], seed=params["seed"], progress=heartbeat.progress,
+        previous=previous, steps=params.get("steps"), matrix=matrix))
     if heartbeat.cancel.is_set() or _cancel_requested(job_id):
         return "cancelled", {"error": "cancelled by a coordinator; nothing was stored"}
     status = getattr(plan, "status", None) or plan.to_dict().get("status")
@@ -471,7 +492,7 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
     if violations:
         return "failed", {"error": str(PlanRejected(violations))}
     # The ceiling beside the plan: how many requests (and people) no plan that keeps the rules could beat.
-    ceiling = upper_bound(instance, matrix=matrix)
+    ceiling = below_web_priority(niceness, lambda: upper_bound(instance, matrix=matrix))
     plan = dataclasses.replace(plan, solver={**plan.solver, "ceiling": {"served": ceiling.served,
                                                                         "audience": ceiling.audience}})
     job = db.session.scalar(select(Job).where(Job.id == job_id).with_for_update())

@@ -227,14 +227,16 @@ def email_links(name: str):
 
 
 def _team(season: Season, ident: str) -> Team:
-    team = db.session.get(Team, record_number(ident)) if record_number(ident) is not None else None
+    number = record_number(ident)
+    team = db.session.get(Team, number) if number is not None else None
     if team is None or team.season_id != season.id:
         abort(404)
     return team
 
 
 def _member(season: Season, ident: str) -> TeamMember:
-    member = db.session.get(TeamMember, record_number(ident)) if record_number(ident) is not None else None
+    number = record_number(ident)
+    member = db.session.get(TeamMember, number) if number is not None else None
     if member is None or member.team.season_id != season.id:
         abort(404)
     return member

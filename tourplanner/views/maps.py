@@ -99,9 +99,10 @@ def _plan_for(season: Season) -> Plan | None:
     number = request.args.get("plan", "")
     query = select(Plan).where(Plan.season_id == season.id)
     if number:
-        if record_number(number) is None:
+        wanted = record_number(number)
+        if wanted is None:
             abort(404)
-        return db.session.scalar(query.where(Plan.number == record_number(number))) or abort(404)
+        return db.session.scalar(query.where(Plan.number == wanted)) or abort(404)
     return db.session.scalar(query.order_by(Plan.number.desc()).limit(1))
 
 
