@@ -187,7 +187,7 @@ def test_drop_moves_the_request_to_unserved_and_relinks_the_route(coordinator, f
     reasons = {u.request.ref: u.reason for u in db.session.get(Plan, plan.id).unserved}
     assert reasons == {"cha": "dropped_for_value", "peo": "dropped_by_coordinator"}
     html = coordinator.get("/admin/seasons/edit-2027/review").get_data(as_text=True)
-    assert "dropped from the plan by a coordinator" in html
+    assert "dropped by a coordinator; every later plan leaves it out until a coordinator puts it back" in html
     assert "<strong>3</strong> of 5 requests served" in html
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -40,6 +41,21 @@ def record_number(raw: str | None) -> int | None:
         return None
     number = int(raw)
     return number if number <= MAX_RECORD_ID else None
+
+
+DAYS_AROUND_SEASON = dt.timedelta(days=366)
+
+
+def season_day(value: str, season) -> dt.date:
+    """A day of the season or the year around it, from a URL; anything else (0001-01-01, 9999-12-31) is a 404,
+    so that day arithmetic on it (the previous and next day's links) cannot overflow."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        abort(404)
+    if not season.start_date - DAYS_AROUND_SEASON <= day <= season.end_date + DAYS_AROUND_SEASON:
+        abort(404)
+    return day
 
 
 def public_link(endpoint: str, **values) -> str:

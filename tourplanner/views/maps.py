@@ -37,7 +37,7 @@ from .. import feeds, maps
 from ..extensions import db
 from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
 from ..optimize.ferries import crossing_at
-from ..web import TOKEN_PAGE_HEADERS, record_number
+from ..web import TOKEN_PAGE_HEADERS, record_number, season_day
 
 bp = Blueprint("maps", __name__)
 
@@ -252,20 +252,6 @@ def team_map(name: str, slug: str):
     return _page(f"{team.name}: season map", parts, season, plan, team=team, note=_no_plan_note(plan))
 
 
-MAP_DAYS_AROUND_SEASON = dt.timedelta(days=366)
-
-
-def _parse_day(value: str, season: Season) -> dt.date:
-    """A day of the season or the year around it; anything else (0001-01-01, 9999-12-31) is a 404."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        abort(404)
-    if not season.start_date - MAP_DAYS_AROUND_SEASON <= day <= season.end_date + MAP_DAYS_AROUND_SEASON:
-        abort(404)
-    return day
-
-
 def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, with_links: bool):
     """The Nomads' day: start where they slept (or at base), today's stops, tonight's bed."""
     stops = _stops(_visits(plan, team), with_links)  # the day map picks today's, and a crossing tonight
@@ -282,7 +268,7 @@ def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, w
 def day_map(name: str, slug: str, day: str):
     season = _season_or_404(name)
     team = _team_or_404(season, slug)
-    date = _parse_day(day, season)
+    date = season_day(day, season)
     plan = _plan_for(season)
     parts = _day_parts(season, plan, team, date, with_links=True)
     title = f"{team.name}: {date:%A} {date.day} {date:%B %Y}"
@@ -339,7 +325,7 @@ def _feed_team(token: str) -> tuple[Season, Team]:
 def nomad_day_map(token: str, day: str | None = None):
     """Today's route (or a given day's) from the published plan, for the Nomads' phones."""
     season, team = _feed_team(token)
-    date = _parse_day(day, season) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
+    date = season_day(day, season) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
     plan = season.published_plan()
     parts = _day_parts(season, plan, team, date, with_links=False)
     keep = {"team": request.args["team"]} if request.args.get("team") else {}

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from .. import feeds, review
 from ..models import now_utc
-from ..web import TOKEN_PAGE_HEADERS
+from ..web import TOKEN_PAGE_HEADERS, season_day
 from .feeds import subscribe_links
 
 bp = Blueprint("nomads", __name__)
@@ -66,10 +66,7 @@ def day(token: str, day: str):
     """One day of the team from the published plan: the day sheet without what only coordinators need."""
     row, team = _team(token)
     season = row.season
-    try:
-        date = dt.date.fromisoformat(day)
-    except ValueError:
-        abort(404)
+    date = season_day(day, season)
     plan = season.published_plan()
     sheet, drives = None, []
     if plan is not None and season.start_date <= date <= season.end_date:
