@@ -68,6 +68,9 @@ class ProductionServer:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": "redis://127.0.0.1:6379/3",
             "TOURPLANNER_HUEY_NAME": f"tp-{uuid.uuid4().hex[:8]}",
+            # its own rate-limit counters: an earlier server's accepted posts from 127.0.0.1 (kept an hour in
+            # the shared Redis) must not turn this one's first post into a 429
+            "RATELIMIT_KEY_PREFIX": f"tp-{uuid.uuid4().hex[:8]}",
             "TOURPLANNER_INSTANCE": str(tmp / "instance"),
             "BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(web_workers),
