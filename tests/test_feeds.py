@@ -255,6 +255,52 @@ def test_feed_is_cached_until_the_plan_changes(tour):
     assert second is not first and second.body == first.body  # a new plan with the same content: same bytes
 
 
+@pytest.mark.parametrize("kind", ["team", "member", "venue", "coordinators"])
+def test_a_cached_feed_is_served_without_loading_any_row_as_an_object(client, tour, fixed_now, kind):
+    """The hot path (every calendar app polls) reads a few columns with Core queries: no ORM objects."""
+    from sqlalchemy import event
+
+    from tourplanner.models import Visit
+
+    west = tour["teams"]["west"]
+    target = {"team": {"team": west}, "member": {"member": west.members[0]},
+              "venue": {"request": tour["visits"][0].request}, "coordinators": {}}[kind]
+    token = issue(tour, kind, **target)
+    first = client.get(f"/feeds/{token}.ics")
+    assert first.status_code == 200
+    loaded, statements = [], []
+    engine = db.engine
+
+    def on_load(target, context):
+        loaded.append(type(target).__name__)
+
+    def on_execute(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.Model, "load", on_load, propagate=True)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        again = client.get(f"/feeds/{token}.ics")
+        not_modified = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": first.headers["ETag"]})
+    finally:
+        event.remove(db.Model, "load", on_load)
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert not_modified.status_code == 304
+    assert loaded == []
+    assert len(statements) == 2 * 4  # per request: the link, the published plan, the version (visits, teams)
+    # and a change still reaches the calendar at once: the cache key moved with the visit
+    visit = db.session.scalar(select(Visit).where(Visit.request_id == tour["visits"][0].request_id,
+                                                  Visit.plan_id == tour["plan"].id))
+    visit.start_dt += dt.timedelta(hours=1)
+    visit.end_dt += dt.timedelta(hours=1)
+    visit.version += 1
+    visit.changed_dt = NOW
+    db.session.commit()
+    moved = client.get(f"/feeds/{token}.ics")
+    assert moved.status_code == 200 and moved.headers["ETag"] != first.headers["ETag"]
+
+
 def without_links(body: bytes) -> bytes:
     """A calendar without its links to the Nomads' pages (they carry the token the feed was fetched with)."""
     cal = Calendar.from_ical(body)

@@ -36,10 +36,14 @@ class FeedError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Feed:
-    """A feed's bytes and the time of its latest change (for Last-Modified)."""
+    """A feed's bytes, the time of its latest change (for Last-Modified) and their ETag, hashed once."""
 
     body: bytes
     last_modified: dt.datetime
+    etag: str = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", body_etag(self.body))
 
 
 # --- tokens ------------------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ def coordinators_feed(season: Season, *, host: str, now: dt.datetime, token: str
                          description=f"Every team of tour {season.name}: screenings, drives and nights.")
     teams = list(season.teams)
     links = nomad_links(host, token, with_team=True)
-    return _cached(("coordinators", season.id, host, token_id if token else None), season, [t.id for t in teams], now,
+    return _cached(("coordinators", season.id, host, token_id if token else None), season, None, now,
                    lambda plan: _build(info, season, plan, teams, host=host, now=now, prefix=True, links=links))
 
 
@@ -642,32 +646,78 @@ def _cached(key: tuple, season: Season, team_ids: Optional[list[int]], now: dt.d
     """A feed is rebuilt when the published plan, a visit, request or team in it changes, and at the latest
     after FEED_CACHE_SECONDS (venue rows carry no version, so a corrected address shows up by then)."""
     plan = season.published_plan()
-    version = _plan_version(season, plan, team_ids, request_id, now)
+    version = plan_version(season.id, season.name, (plan.id, plan.published_dt) if plan else None, team_ids,
+                           request_id, now)
     full_key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), *key, version)
+    feed = _cache_get(full_key)
+    if feed is None:
+        feed = build(plan)
+        with _cache_lock:
+            _cache[full_key] = (time.monotonic(), feed)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return feed
+
+
+def _cache_get(full_key: tuple) -> Optional[Feed]:
     max_age = current_app.config.get("FEED_CACHE_SECONDS", 600)
     with _cache_lock:
         hit = _cache.get(full_key)
         if hit is not None and time.monotonic() - hit[0] < max_age:
             _cache.move_to_end(full_key)
             return hit[1]
-    feed = build(plan)
-    with _cache_lock:
-        _cache[full_key] = (time.monotonic(), feed)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return feed
+    return None
 
 
-def _plan_version(season: Season, plan: Optional[Plan], team_ids, request_id, now: dt.datetime) -> tuple:
-    """Everything a feed's bytes depend on, in one cheap query: the cache key."""
+def cached_feed(token: str, *, host: str, now: dt.datetime) -> Optional[Feed]:
+    """A live link's feed straight from the cache, or None (unknown link, or not cached: build it then).
+
+    Every calendar app polls its feed, so this is the hot path: a few Core queries that read columns, no
+    ORM objects, and the cache key that `team_feed`, `coordinators_feed` and `venue_feed` would compute.
+    """
+    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
+        return None
+    link = db.session.execute(
+        select(FeedToken.id, FeedToken.token_hash, FeedToken.kind, FeedToken.season_id, FeedToken.team_id,
+               FeedToken.request_id, FeedToken.revoked_dt, Season.name)
+        .join(Season, Season.id == FeedToken.season_id)
+        .where(FeedToken.token_hash == hash_token(token))).first()
+    if link is None or link.revoked_dt is not None or not tokens_match(token, link.token_hash):
+        return None
+    team_ids, request_id = None, None
+    if link.kind in ("team", "member"):
+        key, team_ids = ("team", link.team_id, host, link.id), [link.team_id]
+    elif link.kind == "venue":
+        key, request_id = ("venue", link.request_id, host), link.request_id
+    else:  # every visit of a season's plan is one of its teams': no team filter
+        key = ("coordinators", link.season_id, host, link.id)
+    plan = db.session.execute(_published(link.season_id)).first()
+    version = plan_version(link.season_id, link.name, tuple(plan) if plan else None, team_ids, request_id, now)
+    return _cache_get((current_app.config.get("SQLALCHEMY_DATABASE_URI"), *key, version))
+
+
+def _published(season_id: int):
+    """The published plan's id and time, as `Season.published_plan` picks it."""
+    return (select(Plan.id, Plan.published_dt)
+            .where(Plan.season_id == season_id, Plan.status == "published")
+            .order_by(Plan.published_dt.desc(), Plan.number.desc()).limit(1))
+
+
+def plan_version(season_id: int, season_name: str, plan: Optional[tuple], team_ids, request_id,
+                 now: dt.datetime) -> tuple:
+    """Everything a feed's bytes depend on, in two cheap Core queries: the cache key.
+
+    `plan` is the published plan's (id, published_dt), or None when nothing is published.
+    """
     if plan is None:
-        return (season.name, None)
+        return (season_name, None)
+    plan_id, published_dt = plan
     query = (
         select(func.max(Visit.changed_dt), func.max(Request.updated_dt), func.count(Visit.id),
                func.sum(Visit.version), func.sum(Request.version),
                func.count(Visit.id).filter(Visit.end_dt < now, (Visit.cancelled.is_(True)) | (Request.status == "cancelled")))
         .join(Request, Request.id == Visit.request_id)
-        .where(Visit.plan_id == plan.id)
+        .where(Visit.plan_id == plan_id)
     )
     if team_ids is not None:
         query = query.where(Visit.team_id.in_(team_ids))
@@ -675,8 +725,8 @@ def _plan_version(season: Season, plan: Optional[Plan], team_ids, request_id, no
         query = query.where(Visit.request_id == request_id)
     row = tuple(db.session.execute(query).one())
     teams = tuple(db.session.execute(
-        select(Team.id, Team.version, Team.name, Team.slug).where(Team.season_id == season.id).order_by(Team.id)))
-    return (season.name, plan.id, plan.published_dt, row, teams)
+        select(Team.id, Team.version, Team.name, Team.slug).where(Team.season_id == season_id).order_by(Team.id)))
+    return (season_name, plan_id, published_dt, row, teams)
 
 
 def body_etag(body: bytes) -> str:

@@ -58,7 +58,7 @@ def _host() -> str:
 def _calendar_response(feed: feeds.Feed, filename: str, *, attachment: bool = False) -> Response:
     """text/calendar with an ETag of the body and Last-Modified; 304 when the client has it already."""
     response = Response(feed.body, content_type="text/calendar; charset=utf-8")
-    response.set_etag(feeds.body_etag(feed.body))
+    response.set_etag(feed.etag)
     response.last_modified = feed.last_modified
     disposition = "attachment" if attachment else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
@@ -67,10 +67,14 @@ def _calendar_response(feed: feeds.Feed, filename: str, *, attachment: bool = Fa
 
 @bp.route("/feeds/<token>.ics")
 def feed(token: str):
-    row = feeds.token_row(token)
-    if row is None:
-        abort(404)
-    result = feeds.feed_for_token(row, host=_host(), now=now_utc(), token=token)
+    """Cached bytes first (no ORM work); a miss builds the feed from the plan and caches it."""
+    now = now_utc()
+    result = feeds.cached_feed(token, host=_host(), now=now)
+    if result is None:
+        row = feeds.token_row(token)
+        if row is None:
+            abort(404)
+        result = feeds.feed_for_token(row, host=_host(), now=now, token=token)
     return _calendar_response(result, "tour.ics")
 
 
