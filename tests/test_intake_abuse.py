@@ -141,3 +141,32 @@ def test_expired_token_on_the_venue_page_keeps_the_rows_and_saves_nothing(client
     assert bad.status_code == 404 and bad.data == client.get(f"/r/{'x' * 43}").data  # a bad link stays the same 404
     stale = client.post(f"/r/{'x' * 43}/availability", data={**data, "csrf_token": "stale"})
     assert stale.status_code == 404 and stale.data == bad.data  # even with a bad form token
+
+
+def test_every_visitor_gets_the_blank_form_with_a_token_of_their_own_that_works(app, season):
+    """The blank form is rendered once and kept; each visitor's page still carries their own CSRF token,
+    and a post with it is stored. A change of the season's rules shows on the next page at once."""
+    from flask import g
+
+    first, second = app.test_client(), app.test_client()
+    page_one = first.get("/request")
+    g.pop("csrf_token", None)  # the fixture's app context outlives a request; in production each has its own g
+    page_two = second.get("/request")
+    token_one, token_two = csrf_from(page_one), csrf_from(page_two)
+    assert token_one != token_two
+    assert page_one.get_data(as_text=True).replace(token_one, "") == page_two.get_data(as_text=True).replace(token_two, "")
+    assert "\x00" not in page_one.get_data(as_text=True)
+    assert app.extensions["tourplanner.blank_form_pages"]  # the kept page, not a render per visitor
+    for client, token, name in ((second, token_two, "Second School"), (first, token_one, "First School")):
+        g.pop("csrf_token", None)
+        response = client.post("/request", data=form_data(season, csrf_token=token, venue_name=name,
+                                                          contact_email=f"{name[:5].lower()}@example.org"))
+        assert response.status_code == 200 and "Thank you, your request arrived" in page_text(response)
+    assert count() == 2
+    g.pop("csrf_token", None)
+    stolen = first.post("/request", data=form_data(season, csrf_token=token_two, venue_name="Third School"))
+    assert stolen.status_code == 400 and count() == 2  # a token is bound to its own session
+    season.rules = {**(season.rules or {}), "days_off": ["sat", "sun"]}
+    db.session.commit()
+    g.pop("csrf_token", None)
+    assert "The team rests on Saturdays and Sundays" in page_text(app.test_client().get("/request"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
@@ -82,9 +84,9 @@ def request_form():
     season = intake.open_season(now_utc().date())
     if season is None:
         return render_template("intake/closed.html")
-    form = RequestForm()
     if request.method == "GET":
-        return _render_form(form, season)
+        return blank_form_page(season)
+    form = RequestForm()
     if form.add_row.data:
         return _render_form(form, season, focus=_add_row(form))
     if form.website.data:  # the honeypot: a bot gets the usual thanks, nothing is stored
@@ -111,6 +113,31 @@ def request_form():
                                    outcome.request.venue.region)
     return render_template("intake/thanks.html", outcome=outcome, season=season, link=link, warnings=warnings,
                            no_road=intake.unreachable_place(outcome.request.venue))
+
+
+CSRF_MARK = "\x00csrf-token\x00"
+BLANK_PAGES_KEPT = 8
+
+
+def blank_form_page(season) -> str:
+    """The empty form, rendered once per season state: its widgets are most of a GET's CPU, and every
+    venue gets the same page but for the CSRF token, which goes in on the way out. A coordinator's page
+    (the menu) and a page with a message to flash are rendered as usual."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return _render_form(RequestForm(), season)
+    pages = current_app.extensions.setdefault("tourplanner.blank_form_pages", {})
+    key = (season.id, season.name, season.start_date, season.weeks,
+           json.dumps(season.effective_rules, sort_keys=True, default=str))
+    token = generate_csrf()
+    page = pages.get(key)
+    if page is None:
+        page = _render_form(RequestForm(), season)
+        if page.count(token) != 1:  # the token must be exactly where the form puts it, or nothing is kept
+            return page
+        while len(pages) >= BLANK_PAGES_KEPT:
+            pages.pop(next(iter(pages)))
+        page = pages[key] = page.replace(token, CSRF_MARK)
+    return page.replace(CSRF_MARK, token)
 
 
 def _add_row(form) -> int | None:
