@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from routing_instances import SCALE, check_routes, read_solution, read_vrplib  # noqa: E402
 from routing_peers import available, solve_vrptw  # noqa: E402
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks"
+DEFAULT_DIR = Path(__file__).resolve().parent / "instances"
 PEERS = ("ortools", "pyvrp", "vroom")
 
 

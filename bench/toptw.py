@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from routing_instances import check_routes, read_cordeau, read_dssr_optimum  # noqa: E402
 from routing_peers import available, solve_toptw  # noqa: E402
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "toptw"
+DEFAULT_DIR = Path(__file__).resolve().parent / "instances" / "toptw"
 PEERS = ("ortools", "pyvrp", "vroom")
 
 

@@ -29,7 +29,7 @@ from routing_instances import (  # noqa: E402
     read_vrplib,
 )
 
-BENCH = ROOT.parent / "shared" / "benchmarks"
+BENCH = ROOT / "bench" / "instances"  # public instances with best-known solutions (bench/instances/README.md)
 HORIZON = 1000
 
 
