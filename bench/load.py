@@ -5,7 +5,8 @@
 Starts gunicorn + a Redis-backed worker + a fresh PostgreSQL database on 127.0.0.1, loads a season with
 a published plan, starts an optimization job, and runs locust headless: `venues` users posting the form
 (each from its own address, as behind a proxy) and `phones` users fetching team feeds at 10/s each.
-Prints a table (requests, failures, median, p95, requests/s) and checks that every accepted post is a row."""
+Prints a table (requests, failures, median, p95, requests/s), checks that every accepted post is a row, and
+says where the CPU went: the load generator's own, the web workers', the solver worker's, the whole machine's."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -62,6 +64,9 @@ def run(duration: int = 60, venues: int = 50, phones: int = 20, requests: int = 
         accepted_log = tmp / "accepted.txt"
         env = {**os.environ, "LOAD_FEED_PATHS": ",".join(seeded["paths"]), "LOAD_ACCEPTED_LOG": str(accepted_log),
                "LOAD_SEASON_START": "2027-02-01", "LOAD_PHONES": str(phones)}
+        cpu_before = {name: tree_cpu(proc.pid) for name, proc in server.processes.items()}
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy_before = machine_busy()
         started = time.monotonic()
         subprocess.run(
             [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
@@ -69,6 +74,13 @@ def run(duration: int = 60, venues: int = 50, phones: int = 20, requests: int = 
              "--host", server.base, "--csv", str(tmp / "load"), "--stop-timeout", "10"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=duration + 120)
         wall = time.monotonic() - started
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = {name: round(tree_cpu(proc.pid) - cpu_before[name], 1) for name, proc in server.processes.items()}
+        cpu["load generator"] = round(children.ru_utime + children.ru_stime
+                                      - children_before.ru_utime - children_before.ru_stime, 1)
+        busy = machine_busy()
+        cpu["whole machine"] = round(busy[0] - busy_before[0], 1)
+        idle_share = (busy[1] - busy_before[1]) / max(wall * (os.cpu_count() or 1), 1e-9)
         table = percentile_table(tmp / "load_stats.csv")
         accepted = accepted_log.read_text().split() if accepted_log.exists() else []
         stored = json.loads(server.python(
@@ -80,12 +92,36 @@ def run(duration: int = 60, venues: int = 50, phones: int = 20, requests: int = 
             "print(json.dumps({'status': j.status, 'progress': j.progress}))").splitlines()[-1])
         result = {"date": dt.date.today().isoformat(), "machine": machine(), "duration_s": round(wall, 1),
                   "table": table, "accepted": len(accepted), "stored": len(set(stored)),
-                  "lost": sorted(set(accepted) - set(stored)), "solve_job": job["status"]}
+                  "lost": sorted(set(accepted) - set(stored)), "solve_job": job["status"],
+                  "cpu_s": cpu, "idle_share": round(idle_share, 3), "load_average": os.getloadavg()[0]}
     finally:
         server.stop()
     if out:
         out.write_text(json.dumps(result, indent=2))
     return result
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children so far (gunicorn's and huey's workers)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def machine_busy() -> tuple[float, float]:
+    """CPU seconds the whole machine spent busy and idle so far (/proc/stat), to see what else ran."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / tick, idle / tick
 
 
 def machine() -> str:
@@ -100,6 +136,9 @@ def print_table(result: dict) -> None:
         print(f"{row['name']:28} {row['requests']:>7} {row['failures']:>5} {row['median_ms']:>10.0f} "
               f"{row['p95_ms']:>8.0f} {row['rps']:>7.1f}")
     print(f"accepted posts {result['accepted']}, rows stored {result['stored']}, lost {len(result['lost'])}")
+    cpu = result.get("cpu_s", {})
+    print("CPU seconds in the run: " + ", ".join(f"{name} {seconds}" for name, seconds in cpu.items())
+          + f"; machine idle {result.get('idle_share', 0):.0%}, load average {result.get('load_average', 0):.1f}")
 
 
 if __name__ == "__main__":

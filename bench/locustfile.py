@@ -7,7 +7,7 @@ import random
 import re
 import uuid
 
-from locust import HttpUser, between, constant_throughput, task
+from locust import FastHttpUser, HttpUser, between, constant_throughput, task
 
 FEED_PATHS = [p for p in os.environ.get("LOAD_FEED_PATHS", "").split(",") if p]
 SEASON_START = os.environ.get("LOAD_SEASON_START", "2027-02-01")
@@ -55,7 +55,7 @@ class Venue(HttpUser):
         self.address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
 
 
-class Phone(HttpUser):
+class Phone(FastHttpUser):
     """A Nomad's calendar app refreshing the team feed."""
 
     weight = int(os.environ.get("LOAD_PHONES", "20"))
