@@ -387,16 +387,17 @@ def test_random_great_lakes_season_passes_check():
 def test_the_search_starts_from_the_best_construction_style():
     import random
 
+    from tourplanner.optimize.construct import CONSTRUCTION_STYLES, construct, seed
     from tourplanner.optimize.model import Model
-    from tourplanner.optimize.solve import CONSTRUCTION_STYLES, Search
+    from tourplanner.optimize.search import Search
 
     _, instance = great_lakes_season(120)
     model = Model(instance)
     built = []
     for style in CONSTRUCTION_STYLES:
         search = Search(model, random.Random(1), style)
-        search.seed()
-        search.construct(lambda phase: None)
+        seed(search)
+        construct(search, lambda phase: None)
         search.weigh(*CONSTRUCTION_STYLES[0])
         built.append(round(search.objective(), 1))
     assert len(set(built)) > 1  # the styles do build different plans here

@@ -274,7 +274,7 @@ class Instance:
     rules: Rules
     teams: tuple[Team, ...]
     requests: tuple[Request, ...]
-    _index: dict = field(default=None, compare=False, repr=False, hash=False)
+    request_index: dict = field(default=None, compare=False, repr=False, hash=False)  # request id -> position
 
     @property
     def end_date(self) -> dt.date:
@@ -287,10 +287,10 @@ class Instance:
         return years_between(self.start_date, self.end_date)
 
     def __post_init__(self):
-        object.__setattr__(self, "_index", {r.id: i for i, r in enumerate(self.requests)})
+        object.__setattr__(self, "request_index", {r.id: i for i, r in enumerate(self.requests)})
 
     def request(self, ref: str) -> Request:
-        return self.requests[self._index[ref]]
+        return self.requests[self.request_index[ref]]
 
     @classmethod
     def from_dict(cls, d: dict) -> "Instance":
