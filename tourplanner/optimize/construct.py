@@ -32,7 +32,7 @@ def start_from_previous(search: Search, previous: Plan):
     """Re-planning: hold each earlier visit with its team at its time when the rules still allow.
 
     Every earlier visit that is still requested becomes must-keep (the big bonus, and no step may serve
-    fewer): one that cannot stay at its time is placed elsewhere by `seed`, and the search may move a held
+    fewer): one that cannot stay at its time is placed elsewhere by `place_must_keep`, and the search may move a held
     visit only to serve more (each move costs nearly a request's worth, so driving alone never pays for it).
     """
     model = search.model
@@ -64,7 +64,7 @@ def start_from_previous(search: Search, previous: Plan):
     search.move_cost = MOVE_SHARE * float(base.min()) if base.size else 0.0
 
 
-def seed(search: Search):
+def place_must_keep(search: Search):
     """Fixed-start pins, then the other must-keep requests: they go in before anything else.
 
     Requests a re-plan has placed already are skipped (inserting them again made duplicates that the
@@ -155,7 +155,7 @@ def construct(search: Search, tick):
     """Fill the routes in time order: the team whose last stop ends earliest picks its next event."""
     table = slot_table(search.model)
     nt = search.model.nt
-    front = [0] * nt  # per team: visits already behind it (later ones were placed by `seed`)
+    front = [0] * nt  # per team: visits already behind it (later ones were placed by `place_must_keep`)
     active = set(range(nt))
 
     def last_stop(k):

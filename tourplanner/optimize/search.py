@@ -35,7 +35,9 @@ _by_date = attrgetter("date")
 
 
 class Search:
-    """Routes under construction and improvement: per team the request order and its stops."""
+    """Routes under construction and improvement: per team the request order and its stops.
+
+    Indexes as in the model: `r` a request (0..n-1, also its point), `k` a team (0..nt-1)."""
 
     def __init__(self, model: Model, rng: random.Random, style=None):
         self.model = model

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from .check import check
-from .construct import CONSTRUCTION_STYLES, construct, seed as seed_must_keep, start_from_previous
+from .construct import CONSTRUCTION_STYLES, construct, place_must_keep, start_from_previous
 from .instance import Instance
 from .model import BIG_PRIORITY_BONUS, Model
 from .plan import Plan, Route
@@ -128,7 +128,7 @@ def _best_start(model: Model, seed: int, previous: Plan | None, steps: int | Non
         reporter.search = search or trial  # progress shows the best start so far, never a count going back to 0
         if previous is not None:
             start_from_previous(trial, previous)
-        seed_must_keep(trial)
+        place_must_keep(trial)
         construct(trial, lambda phase: reporter.report(phase))
         if first is None:
             first, first_feasible = trial, time.perf_counter() - clock
