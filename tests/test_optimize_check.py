@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tourplanner.optimize import Instance, Plan, check
-from tourplanner.optimize.model import country_of_zone
+from tourplanner.optimize.calendar import country_of_zone
 from tourplanner.optimize.plan import Route, Unserved, Visit, plan_kpis
 from tourplanner.optimize.travel import travel_matrix
 

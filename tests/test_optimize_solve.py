@@ -349,6 +349,27 @@ def test_optimize_imports_only_stdlib_numpy_ortools_holidays():
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
 
 
+def test_optimize_modules_import_one_way():
+    """No import circle inside the optimizer, and no import inside a function but the optional heavy ones."""
+    package = pathlib.Path(__file__).resolve().parents[1] / "tourplanner" / "optimize"
+    imports = {}
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        imports[path.stem] = {(node.module or "").split(".")[0] for node in ast.walk(tree)
+                              if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+        for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    assert all(n.split(".")[0] in ("ortools", "holidays") for n in names) and not getattr(
+                        node, "level", 0), f"{path.name} imports {names} inside {function.name}"
+
+    def reaches(start, target, seen=()):
+        return any(m == target or (m not in seen and reaches(m, target, (*seen, m))) for m in imports.get(start, ()))
+
+    assert not [m for m in imports if reaches(m, m)], "import circle in tourplanner/optimize"
+
+
 def great_lakes_season(requests=40):
     """Random requests around six Great Lakes cities over three weeks, two teams (one pinned request)."""
     import random
@@ -387,16 +408,17 @@ def test_random_great_lakes_season_passes_check():
 def test_the_search_starts_from_the_best_construction_style():
     import random
 
+    from tourplanner.optimize.construct import CONSTRUCTION_STYLES, construct, place_must_keep
     from tourplanner.optimize.model import Model
-    from tourplanner.optimize.solve import CONSTRUCTION_STYLES, Search
+    from tourplanner.optimize.search import Search
 
     _, instance = great_lakes_season(120)
     model = Model(instance)
     built = []
     for style in CONSTRUCTION_STYLES:
         search = Search(model, random.Random(1), style)
-        search.seed()
-        search.construct(lambda phase: None)
+        place_must_keep(search)
+        construct(search, lambda phase: None)
         search.weigh(*CONSTRUCTION_STYLES[0])
         built.append(round(search.objective(), 1))
     assert len(set(built)) > 1  # the styles do build different plans here

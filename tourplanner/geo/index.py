@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from ..optimize.travel import great_circle_km
 from .names import GEONAMES_CA_ADMIN1, REGIONS, is_usable_alternate, normalize_place
 
 INDEX_VERSION = 4
@@ -65,7 +66,7 @@ class GeoIndex:
                 if want:
                     found = found[keys == want]
                 if len(found):
-                    km = _haversine_km(lat, lon, self._points[found, 0], self._points[found, 1])
+                    km = great_circle_km(lat, lon, self._points[found, 0], self._points[found, 1])
                     k = int(np.argmin(km))
                     if km[k] < best_km:
                         best, best_km = int(found[k]), float(km[k])
@@ -77,7 +78,7 @@ class GeoIndex:
         found = np.arange(len(self.towns))
         if want:
             found = found[(self._regions if region else self._countries) == want]
-        km = _haversine_km(lat, lon, self._points[found, 0], self._points[found, 1])
+        km = great_circle_km(lat, lon, self._points[found, 0], self._points[found, 1])
         k = int(np.argmin(km))
         return self.towns[int(found[k])], float(km[k])
 
@@ -116,15 +117,6 @@ class GeoIndex:
             alternates=data["alternates"],
             zip_towns=data["zip_towns"],
         )
-
-
-def _haversine_km(lat, lon, lats, lons):
-    import numpy as np
-
-    la, lo = np.radians(lat), np.radians(lon)
-    p, q = np.radians(lats), np.radians(lons)
-    a = np.sin((p - la) / 2) ** 2 + np.cos(la) * np.cos(p) * np.sin((q - lo) / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def data_versions() -> dict[str, str]:

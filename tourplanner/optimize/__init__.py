@@ -1,7 +1,8 @@
 """The tour optimizer: pure (standard library, numpy, ortools, holidays); JSON in, JSON out."""
 from .bound import Bound, upper_bound
 from .check import Violation, check
-from .instance import Instance, InstanceError, Request, Rules, Team, Window
+from .errors import InstanceError
+from .instance import Instance, Request, Rules, Team, Window
 from .plan import UNSERVED_REASONS, Plan, PlanError
 from .solve import solve
 from .travel import RoadMatrix, travel_matrix

@@ -22,8 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .instance import WEEKDAYS, Instance
-from .model import country_of_zone, holiday_dates, season_years
+from .calendar import WEEKDAYS, country_of_zone, holiday_dates
+from .instance import Instance
 from .ferries import crossing_named
 from .plan import UNSERVED_REASONS, Plan
 from .travel import road_leg, travel_matrix
@@ -149,7 +149,7 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
     setup, teardown = dt.timedelta(minutes=rules.setup_minutes), dt.timedelta(minutes=rules.teardown_minutes)
     hours = _Hours(instance)
     off = set(rules.days_off)
-    years = season_years(instance)
+    years = instance.years
     day_start = dt.time(rules.day_start_min // 60, rules.day_start_min % 60)
     day_end_min = rules.day_end_min
 

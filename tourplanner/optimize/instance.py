@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from .calendar import WEEKDAYS, holiday_dates, years_between
+from .errors import InstanceError
 
 # Objective weights (optional season rules). A served request is worth
 #   audience_weight * audience + priority_weight * priority ** 2
@@ -17,10 +18,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # team-time a drive takes when the season has fewer event slots than requests (solve.py). Priority 5
 # and fixed-start pins are always served first when feasible.
 DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.1}
-
-
-class InstanceError(ValueError):
-    """A tour instance that cannot be planned as written; the message names what is wrong."""
 
 
 def _hhmm(value, what):
@@ -277,18 +274,23 @@ class Instance:
     rules: Rules
     teams: tuple[Team, ...]
     requests: tuple[Request, ...]
-    _index: dict = field(default=None, compare=False, repr=False, hash=False)
+    request_index: dict = field(default=None, compare=False, repr=False, hash=False)  # request id -> position
 
     @property
     def end_date(self) -> dt.date:
         """The day after the last tour day."""
         return self.start_date + dt.timedelta(days=self.days)
 
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The calendar years the season touches (its public holidays come from these)."""
+        return years_between(self.start_date, self.end_date)
+
     def __post_init__(self):
-        object.__setattr__(self, "_index", {r.id: i for i, r in enumerate(self.requests)})
+        object.__setattr__(self, "request_index", {r.id: i for i, r in enumerate(self.requests)})
 
     def request(self, ref: str) -> Request:
-        return self.requests[self._index[ref]]
+        return self.requests[self.request_index[ref]]
 
     @classmethod
     def from_dict(cls, d: dict) -> "Instance":
@@ -322,11 +324,9 @@ class Instance:
                         f"request {r.id}: window {i + 1} ({w.start} to {w.end}) lies outside the season "
                         f"({start_date} to {start_date + dt.timedelta(days=days - 1)})")
         if rules.holidays:
-            from .model import holiday_dates
-
             for r in requests:
                 try:
-                    holiday_dates(r.country, r.region, tuple(range(start_date.year, (start_date + dt.timedelta(days=days)).year + 1)))
+                    holiday_dates(r.country, r.region, years_between(start_date, start_date + dt.timedelta(days=days)))
                 except InstanceError as exc:
                     raise InstanceError(f"request {r.id}: {exc}") from None
         return cls(name=str(d.get("name") or ""), start_date=start_date, days=days, rules=rules, teams=teams,

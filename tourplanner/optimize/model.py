@@ -14,45 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .instance import WEEKDAYS, Instance, InstanceError
+from .calendar import WEEKDAYS, country_of_zone, holiday_dates
+from .errors import InstanceError
+from .instance import Instance
 from .travel import UNREACHABLE, travel_matrix
 
 UTC = dt.timezone.utc
 BIG_PRIORITY_BONUS = 1_000_000.0  # priority 5 is served whenever feasible: no amount of km outweighs it
-
-CANADIAN_ZONES = frozenset(
-    "America/Atikokan America/Blanc-Sablon America/Cambridge_Bay America/Creston America/Dawson "
-    "America/Dawson_Creek America/Edmonton America/Fort_Nelson America/Glace_Bay America/Goose_Bay "
-    "America/Halifax America/Inuvik America/Iqaluit America/Moncton America/Rankin_Inlet America/Regina "
-    "America/Resolute America/St_Johns America/Swift_Current America/Toronto America/Vancouver "
-    "America/Whitehorse America/Winnipeg America/Montreal America/Nipigon America/Thunder_Bay "
-    "America/Rainy_River America/Pangnirtung America/Yellowknife".split())
-
-
-def country_of_zone(tz: str) -> str:
-    """US or CA for a team's start/end point (they carry a zone, not a country)."""
-    return "CA" if tz in CANADIAN_ZONES or tz.startswith("Canada/") else "US"
-
-
-@lru_cache(maxsize=512)
-def holiday_dates(country: str, region: str, years: tuple[int, ...]) -> frozenset:
-    """Public holidays of a country and region (Canada needs the province, or Thanksgiving is missing)."""
-    import holidays
-
-    try:
-        table = holidays.country_holidays(country, subdiv=region or None, years=list(years))
-    except NotImplementedError:
-        raise InstanceError(f"no public-holiday calendar for country {country!r} region {region!r}") from None
-    return frozenset(table.keys())
-
-
-def season_years(instance: Instance) -> tuple[int, ...]:
-    return tuple(range(instance.start_date.year, instance.end_date.year + 1))
 
 
 def local_to_minute(t0: dt.datetime, local: dt.datetime, zone: ZoneInfo) -> int:
@@ -151,7 +123,7 @@ class Model:
         zone = ZoneInfo(r.tz)
         zi = self.zone_names.index(r.tz)
         dur = r.duration(self.rules)
-        hol = holiday_dates(r.country, r.region, season_years(self.instance)) if self.rules.holidays else frozenset()
+        hol = holiday_dates(r.country, r.region, self.instance.years) if self.rules.holidays else frozenset()
         any_date, slots, fixed = False, [], None
         if r.fixed_start is not None:
             fixed = local_to_minute(self.t0, dt.datetime.fromisoformat(r.fixed_start), zone)

@@ -1,0 +1,388 @@
+"""The search state (per team a request order and its exact schedule) and the LNS steps that improve it.
+
+Every rule lives in the model's forward schedule (model.py): a change to a route is kept only when the
+schedule of the changed stretch can be driven and held, so the search itself only proposes orders.
+"""
+from __future__ import annotations
+
+import random
+from bisect import bisect_left, bisect_right
+from operator import attrgetter
+from typing import NamedTuple
+
+import numpy as np
+
+from .model import BIG_PRIORITY_BONUS, Model
+
+# (team-minute price x, driving-minute price x): the search's own pricing, also the first construction style
+# (a team-minute price of 1.0 with 0.5 for driving drove too little)
+SEARCH_STYLE = (1.0, 0.25)
+NO_TIME = -10 ** 7  # "free since ever": a team before its first visit
+
+
+class Stop(NamedTuple):
+    """Where a team is after a visit and when it can go on: the schedule state carried along a route."""
+
+    point: int  # the request visited, or the team's start point before its first visit
+    free_at: int  # minute (from the season start) the team can leave after teardown
+    date: int  # day of the visit (index into model.dates)
+    driven: int  # driving minutes already used on that day
+    events: int  # events already held on that day
+    start: int | None  # start minute of the event (None before the first visit)
+
+
+_by_date = attrgetter("date")
+
+
+class Search:
+    """Routes under construction and improvement: per team the request order and its stops.
+
+    Indexes as in the model: `r` a request (0..n-1, also its point), `k` a team (0..nt-1)."""
+
+    def __init__(self, model: Model, rng: random.Random, style=None):
+        self.model = model
+        self.rng = rng
+        n, nt = model.n, model.nt
+        self.order = [[] for _ in range(nt)]  # per team: request indexes in visiting order
+        self.stops = [[] for _ in range(nt)]  # per team: the Stop after each of those visits
+        self.team_of = np.full(n, -1, dtype=int)
+        self.locked = set()  # fixed-start pins: never removed
+        self.excluded = set()  # requests no step may insert
+        self.value = model.value.copy()
+        for i, r in enumerate(model.instance.requests):
+            if r.fixed_start is not None:
+                self.value[i] += BIG_PRIORITY_BONUS
+        # Must-keep requests (priority 5, and in a re-plan every earlier visit): no accepted step serves fewer.
+        self.keep = np.array([r.priority >= 5 for r in model.instance.requests], dtype=bool)
+        # A re-plan holds each earlier visit at its time (its slots narrowed to that minute) until a step moves it.
+        self.slots, self.slot_hi = list(model.slots), list(model.slot_hi)
+        self.held = set()
+        self.previous_at = {}  # request index -> (team, minute) in the plan re-planned from
+        self.move_cost = 0.0
+        self.has_slots = np.array([bool(s) for s in model.slots], dtype=bool)
+        self.latest_start = np.array([s[-1][2] if s else NO_TIME for s in model.slots], dtype=np.int64)  # per request
+        self.allowed = np.ones((nt, n), dtype=bool)
+        for i, k in enumerate(model.allowed_teams):
+            if k is not None:
+                self.allowed[:, i] = False
+                self.allowed[k, i] = True
+        # Opportunity cost of a team-minute: what the best requests that fit in the season are worth.
+        workdays = sum(1 for off in model.off if not off)
+        capacity = max(1, nt * workdays * model.max_events)
+        base = np.sort(model.value[self.has_slots] % BIG_PRIORITY_BONUS)[::-1]
+        mean_top = float(base[:capacity].mean()) if base.size else 0.0
+        scarcity = min(1.0, base.size / capacity)
+        self.base_time_w = mean_top * model.max_events / 1440.0 * scarcity
+        self.crowding = base.size / capacity  # requests per event slot: how easily a nearer request replaces a far one
+        self.weigh(*(style or SEARCH_STYLE))
+
+    def weigh(self, time_factor: float, drive_factor: float):
+        """Price a team-minute and a driving minute; the construction styles differ only in these.
+
+        A leg costs km at the season's km_weight plus the team-time the drive takes (an event lost when
+        the season is short of room; nearly free when it has room for everyone), times the crowding: with
+        three requests for each event slot a nearer request can nearly always replace a far one
+        (bench/tour.py, 2,000 requests: 253 -> 174 km per event for 1-3 % less audience; 1,000: 278 -> 268,
+        served within noise).
+        """
+        self.time_w = self.base_time_w * time_factor
+        self.drive_w = drive_factor * self.time_w * self.crowding
+        self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes
+        self.cost_list = self.cost.tolist()
+
+    def price_like(self, other: "Search"):
+        """Take another search's prices, sharing its cost tables (4 million entries at 2,000 requests)."""
+        self.time_w, self.drive_w, self.cost, self.cost_list = other.time_w, other.drive_w, other.cost, other.cost_list
+
+    # ---- exact schedule ------------------------------------------------------------------------------
+    def start_stop(self, team: int) -> Stop:
+        """The team at its start point, free since ever, nothing driven or held yet."""
+        return Stop(self.model.n + team, NO_TIME, -1, 0, 0, None)
+
+    def visit(self, stop: Stop, r: int) -> Stop | None:
+        """The stop after driving from `stop` to request r and holding its event as early as the rules allow."""
+        model = self.model
+        got = model.drive(stop.point, r, stop.free_at, stop.date, stop.driven)
+        if got is None:
+            return None
+        arrival, arrival_date, driven = got
+        earliest = model.earliest_start(r, arrival + model.setup, stop.date, stop.events, self.slots[r],
+                                        self.slot_hi[r])
+        if earliest is None:
+            return None
+        start, date = earliest
+        return Stop(r, start + model.duration[r] + model.teardown, date, driven if date == arrival_date else 0,
+                    stop.events + 1 if date == stop.date else 1, start)
+
+    def reaches_end(self, team: int, stop: Stop) -> bool:
+        """Whether a team with an end point can still drive there after `stop`."""
+        model = self.model
+        if model.instance.teams[team].end is None or stop.point >= model.n + model.nt:
+            return True
+        return model.drive(stop.point, model.n + model.nt + team, stop.free_at, stop.date, stop.driven) is not None
+
+    def reschedule(self, team, order, pos, first_compared, shift):
+        """New stops for `order` from pos on; stops where the old schedule resumes. (stops, resume index)."""
+        old = self.stops[team]
+        stop = old[pos - 1] if pos > 0 else self.start_stop(team)
+        new = []
+        for i in range(pos, len(order)):
+            stop = self.visit(stop, order[i])
+            if stop is None:
+                return None
+            j = i - shift
+            if i >= first_compared and 0 <= j < len(old) and old[j] == stop:
+                return new, i
+            new.append(stop)
+        if not self.reaches_end(team, stop):
+            return None
+        return new, len(order)
+
+    def apply(self, team, order, pos, rescheduled, shift):
+        new, resume = rescheduled
+        old = self.stops[team]
+        self.stops[team] = old[:pos] + new + old[resume - shift:]
+        self.order[team] = order
+
+    def route_km(self, team, order=None):
+        order = self.order[team] if order is None else order
+        km, p = 0.0, self.model.n + team
+        for r in order:
+            km += self.model.km_list[p][r]
+            p = r
+        return km
+
+    def route_cost(self, team):
+        cost, p, costs = 0.0, self.model.n + team, self.cost_list
+        for r in self.order[team]:
+            cost += costs[p][r]
+            p = r
+        return cost
+
+    def insert_delta(self, team, order, pos, r):
+        """Extra leg cost (value units) of putting r at pos of a team's route."""
+        costs = self.cost_list
+        prev = order[pos - 1] if pos > 0 else self.model.n + team
+        if pos < len(order):
+            nxt = order[pos]
+            return costs[prev][r] + costs[r][nxt] - costs[prev][nxt]
+        return costs[prev][r]
+
+    def try_insert(self, team, pos, r):
+        """(new order, rescheduled stops) with r at pos of the team's route, or None when it cannot be held."""
+        order = self.order[team]
+        new_order = order[:pos] + [r] + order[pos:]
+        rescheduled = self.reschedule(team, new_order, pos, pos + 1, 1)
+        return None if rescheduled is None else (new_order, rescheduled)
+
+    def insert(self, team, pos, r, got):
+        new_order, rescheduled = got
+        self.apply(team, new_order, pos, rescheduled, 1)
+        self.team_of[r] = team
+
+    def objective(self):
+        served = self.team_of >= 0
+        return float(self.value[served].sum()) - sum(self.route_cost(k) for k in range(self.model.nt)) \
+            - self.move_cost * self.moves()
+
+    def kept(self) -> int:
+        """Must-keep requests served: a step that lowers this is never accepted."""
+        return int((self.keep & (self.team_of >= 0)).sum())
+
+    def moves(self) -> int:
+        """Earlier visits (re-plan) served but no longer held at their earlier team and time."""
+        return sum(1 for r in self.previous_at if r not in self.held and self.team_of[r] >= 0)
+
+    def hold(self, r: int, minute: int) -> bool:
+        """Narrow r's slots to one start minute (its earlier time); False when no slot contains it."""
+        pinned = [(d, max(lo, minute), min(hi, minute)) for d, lo, hi in self.model.slots[r] if lo <= minute <= hi]
+        if not pinned:
+            return False
+        self.slots[r], self.slot_hi[r] = pinned, [p[2] for p in pinned]
+        self.held.add(r)
+        return True
+
+    def release(self, r: int):
+        """Let a held earlier visit go to any of its slots again (a move)."""
+        self.slots[r], self.slot_hi[r] = self.model.slots[r], self.model.slot_hi[r]
+        self.held.discard(r)
+
+    def best_insertion(self, r, teams=None, positions=None):
+        """Cheapest feasible (delta cost, team, pos, got) over the allowed teams and positions."""
+        best = None
+        for k in (teams if teams is not None else range(self.model.nt)):
+            if not self.allowed[k, r]:
+                continue
+            order = self.order[k]
+            span = positions[k] if positions is not None else range(len(order) + 1)
+            for pos in span:
+                delta = self.insert_delta(k, order, pos, r)
+                if best is not None and delta >= best[0]:
+                    continue
+                got = self.try_insert(k, pos, r)
+                if got is not None:
+                    best = (delta, k, pos, got)
+        return best
+
+    def snapshot(self):
+        return ([s[:] for s in self.order], [s[:] for s in self.stops], self.team_of.copy(), self.slots[:],
+                self.slot_hi[:], set(self.held))
+
+    def restore(self, snap):
+        self.order, self.stops, self.team_of, slots, slot_hi, held = snap
+        self.slots, self.slot_hi, self.held = slots[:], slot_hi[:], set(held)
+
+    def unserved_pool(self):
+        """Unserved requests that have a slot and are not excluded: what a step may bring in."""
+        mask = (self.team_of < 0) & self.has_slots
+        if self.excluded:
+            mask[list(self.excluded)] = False
+        return np.flatnonzero(mask)
+
+    # ---- improvement ---------------------------------------------------------------------------------
+    def remove(self, team, idxs):
+        """Remove the visits at the given indexes of a team's route; False if the rest cannot be kept."""
+        order = self.order[team]
+        drop = set(idxs)
+        new_order = [r for i, r in enumerate(order) if i not in drop]
+        pos = min(idxs)
+        if max(idxs) - pos + 1 == len(idxs):
+            rescheduled = self.reschedule(team, new_order, pos, pos, -len(idxs))
+            if rescheduled is None:
+                return False
+            self.apply(team, new_order, pos, rescheduled, -len(idxs))
+        else:
+            rescheduled = self.reschedule(team, new_order, pos, 10 ** 9, 0)
+            if rescheduled is None:
+                return False
+            self.stops[team] = self.stops[team][:pos] + rescheduled[0]
+            self.order[team] = new_order
+        for i in idxs:
+            self.team_of[order[i]] = -1
+        return True
+
+    def positions(self, team, r):
+        """Route positions of a team whose neighbours' dates are near r's possible dates."""
+        slots = self.slots[r]
+        if not slots:
+            return range(0)
+        stops = self.stops[team]
+        lo = bisect_left(stops, slots[0][0] - 1, key=_by_date)
+        hi = bisect_right(stops, slots[-1][0] + 1, key=_by_date)
+        return range(lo, min(len(stops), hi) + 1)
+
+    def insertion_options(self, r, teams=None):
+        """(extra cost, team, position) of every date-compatible place for r, cheapest first."""
+        costs, ks, ps = [], [], []
+        cost = self.cost
+        for k in (teams if teams is not None else range(self.model.nt)):
+            if not self.allowed[k, r]:
+                continue
+            span = self.positions(k, r)
+            if not span:
+                continue
+            ext = np.array([self.model.n + k] + self.order[k] + [-1])
+            pos = np.arange(span.start, span.stop)
+            prev, nxt = ext[pos], ext[pos + 1]
+            has = nxt >= 0
+            nx = np.where(has, nxt, 0)
+            costs.append(cost[prev, r] + np.where(has, cost[r, nx] - cost[prev, nx], 0.0))
+            ks.append(np.full(pos.size, k))
+            ps.append(pos)
+        if not costs:
+            return []
+        c, k, p = np.concatenate(costs), np.concatenate(ks), np.concatenate(ps)
+        order = np.lexsort((p, k, c))
+        return list(zip(c[order].tolist(), k[order].tolist(), p[order].tolist()))
+
+    def targeted_insert(self, r, teams=None, tries=16):
+        """Best feasible insertion of r: date-compatible positions, cheapest first."""
+        for delta, k, pos in self.insertion_options(r, teams)[:tries]:
+            got = self.try_insert(k, pos, r)
+            if got is not None:
+                return delta, k, pos, got
+        return None
+
+    def repair(self, cands, teams=None):
+        """Greedy re-insertion: candidates by value - km cost of their best place, each re-placed in turn."""
+        ranked = []
+        for r in dict.fromkeys(cands):
+            got = self.targeted_insert(r, teams=teams)
+            if got is not None and self.value[r] - got[0] > 0:
+                ranked.append((-(self.value[r] - got[0]), r))
+        ranked.sort()
+        for _gain, r in ranked:
+            got = self.targeted_insert(r, teams=teams)
+            if got is not None and self.value[r] - got[0] > 0:
+                self.insert(got[1], got[2], r, got[3])
+
+    def make_room(self, r):
+        """Eject a short stretch of a team passing r at the right time, put r in, re-place the rest."""
+        model, rng = self.model, self.rng
+        options = self.insertion_options(r)
+        if not options:
+            return
+        _delta, k, pos = options[rng.randrange(min(3, len(options)))]
+        length = rng.randint(1, 6)
+        order = self.order[k]
+        lo = max(0, pos - (length + 1) // 2)
+        idxs = [i for i in range(lo, min(len(order), lo + length)) if order[i] not in self.locked]
+        if not idxs:
+            return
+        removed = [order[i] for i in idxs]
+        if not self.remove(k, idxs):
+            return
+        for e in removed:  # an earlier visit ejected to make room may come back at another time or team
+            if e in self.held:
+                self.release(e)
+        got = self.targeted_insert(r, teams=[k], tries=32)
+        if got is None:
+            return
+        self.insert(got[1], got[2], r, got[3])
+        near = model.minutes[r, :model.n]
+        pool = self.unserved_pool()
+        nearby = pool[np.lexsort((pool, near[pool]))][:8].tolist()
+        self.repair(removed + nearby)
+
+    def lns_step(self, threshold=0.0):
+        """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed).
+
+        Kept when the objective drops by no more than `threshold` (threshold accepting, cooling to 0)."""
+        model, rng = self.model, self.rng
+        before, kept = self.objective(), self.kept()
+        snap = self.snapshot()
+        pool = self.unserved_pool()
+        if pool.size and rng.random() < 0.5:
+            picks = [int(pool[rng.randrange(pool.size)]) for _ in range(4)]
+            r = max(picks, key=lambda i: (self.value[i], -i))
+            got = self.targeted_insert(r)
+            if got is not None:
+                _delta, k, pos, g = got
+                self.insert(k, pos, r, g)
+            else:
+                self.make_room(r)
+        else:
+            teams = [k for k in range(model.nt) if self.order[k]]
+            if not teams:
+                return False
+            k = rng.choice(teams)
+            order = self.order[k]
+            length = rng.randint(1, min(8, len(order)))
+            a = rng.randrange(0, len(order) - length + 1)
+            idxs = [i for i in range(a, a + length) if order[i] not in self.locked and order[i] not in self.held]
+            if not idxs:
+                return False
+            removed = [order[i] for i in idxs]
+            if not self.remove(k, idxs):
+                self.restore(snap)
+                return False
+            pts = np.array(removed)
+            near = model.minutes[np.ix_(pts, np.arange(model.n))].min(axis=0)
+            pool = self.unserved_pool()
+            nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
+            self.repair(list(dict.fromkeys(removed + nearby)))
+        after = self.objective()
+        if after + 1e-9 >= before - threshold and self.kept() >= kept:
+            return after > before + 1e-9
+        self.restore(snap)
+        return False
