@@ -28,7 +28,7 @@ from .edits import (
     try_edit,
     unlock_visit,
 )
-from .exports import ITINERARY_COLUMNS, itinerary_csv, plan_dict, plan_kpis, preload_requests
+from .exports import ITINERARY_COLUMNS, itinerary_csv, plan_dict, plan_dict_kpis, preload_requests
 from .itinerary import (
     FERRY_CHECK_IN_MINUTES,
     NEAR_TOWN_KM,
@@ -58,12 +58,12 @@ from .readmodel import (
     Stop,
     Unserved,
     VenueInfo,
-    _request_info,
     plan_overnights,
     plan_unserved,
     plan_version,
     plan_visit_rows,
     plan_visits,
+    request_info,
     season_named,
     sheet_plan,
     team_by_slug,
@@ -75,12 +75,12 @@ from .unserved import REASONS, TeamPositions, available_mask, describe_days, sug
 __all__ = [
     "FERRY_CHECK_IN_MINUTES", "ITINERARY_COLUMNS", "NEAR_TOWN_KM", "REASONS", "REQUEST_COLUMNS", "RULE_WORDS",
     "WEEKDAYS", "Conflict", "Day", "EditRefused", "Event", "Night", "NotFound", "RequestInfo", "Stop",
-    "TeamPositions", "Unserved", "VenueInfo", "_request_info", "available_mask", "check_version",
-    "commit_or_conflict", "copy_plan", "day_sheet", "days_off", "describe_days", "drop_visit", "ferry_dict",
-    "ferry_text", "great_circle_km", "held_out", "itinerary_csv", "kpis", "leg", "leg_start", "local_event",
-    "lock_visit", "move_visit", "night_town", "parse_local_start", "plain_reason", "plan_dict", "plan_kpis",
+    "TeamPositions", "Unserved", "VenueInfo", "available_mask", "check_version", "commit_or_conflict",
+    "copy_plan", "day_sheet", "days_off", "describe_days", "drop_visit", "ferry_dict", "ferry_text",
+    "great_circle_km", "held_out", "itinerary_csv", "kpis", "leg", "leg_start", "local_event", "lock_visit",
+    "move_visit", "night_town", "parse_local_start", "plain_reason", "plan_dict", "plan_dict_kpis",
     "plan_overnights", "plan_unserved", "plan_version", "plan_visit_rows", "plan_visits", "preload_requests",
-    "put_back", "rederive_team", "require_draft", "reschedule", "rest_of_leg", "season_days", "season_named",
-    "sheet_plan", "start_replan", "store_edit", "suggestion", "team_by_slug", "team_itinerary", "town_of",
-    "try_edit", "unlock_visit", "unserved_rows", "visit_in", "week_grid", "zone",
+    "put_back", "rederive_team", "request_info", "require_draft", "reschedule", "rest_of_leg", "season_days",
+    "season_named", "sheet_plan", "start_replan", "store_edit", "suggestion", "team_by_slug",
+    "team_itinerary", "town_of", "try_edit", "unlock_visit", "unserved_rows", "visit_in", "week_grid", "zone",
 ]

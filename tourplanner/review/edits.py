@@ -22,12 +22,9 @@ from ..optimize import check
 from ..optimize.model import country_of_zone
 from ..optimize.solve import route_schedule
 from ..planning import DROPPED_DETAIL, ferry_columns
-from .exports import plan_dict, plan_kpis
+from .exports import plan_dict, plan_dict_kpis
 from .itinerary import leg, town_of
 from .readmodel import NotFound, plan_visit_rows, plan_visits, team_by_slug, zone
-
-
-# --- edits: pins, moves, drops, re-planning ---------------------------------------------------------
 
 
 class Conflict(RuntimeError):
@@ -106,7 +103,7 @@ def rederive_team(season: Season, plan: Plan, slug: str) -> None:
         return
     full["routes"] = [route if r["team"] == slug else r for r in full["routes"]]
     audience = {v.request.ref: v.request.audience for v in plan_visits(plan)}
-    full["kpis"] = plan_kpis(full, audience, full["kpis"]["requests"])
+    full["kpis"] = plan_dict_kpis(full, audience, full["kpis"]["requests"])
     store_edit(season, plan, full, {slug})
 
 
@@ -227,10 +224,6 @@ def _renight(route: dict, instance, dates: set[dt.date]) -> None:
     route["nights"] = [nights[k] for k in sorted(nights)]
 
 
-def _kpis(data: dict, instance) -> dict:
-    return plan_kpis(data, {r.id: r.audience for r in instance.requests}, len(instance.requests))
-
-
 def _check(instance, data: dict) -> list:
     for_check = json.loads(json.dumps(data))
     for u in for_check.get("unserved", []):  # the checker knows the optimizer's reasons only
@@ -289,7 +282,8 @@ def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, sta
     instance = _edit_instance(season, slugs, refs, except_ref=ref)
     before = _only_known({"instance": season.name, "status": "feasible", "solver": {},
                           "routes": json.loads(json.dumps(list(routes.values()))), "unserved": []}, instance)
-    before["kpis"] = _kpis(before, instance)
+    audience = {r.id: r.audience for r in instance.requests}
+    before["kpis"] = plan_dict_kpis(before, audience, len(instance.requests))
     after = json.loads(json.dumps(before))
     edited = {r["team"]: r for r in after["routes"]}
     moved = next((v for v in edited[old_team]["visits"] if v["request"] == ref), None)
@@ -307,16 +301,15 @@ def try_edit(season: Season, plan: Plan, visit: Visit, *, team: Team | None, sta
         edited[new_team]["visits"].append(moved)
     for slug in slugs:
         reschedule(edited[slug], instance)
-    after["kpis"] = _kpis(after, instance)
+    after["kpis"] = plan_dict_kpis(after, audience, len(instance.requests))
     old = {_violation_key(v) for v in _check(instance, before)}
     new = [v for v in _check(instance, after) if _violation_key(v) not in old]
     if new:
         raise EditRefused("the change was refused; nothing was saved", [plain_reason(v) for v in new])
-    audience = {r.id: r.audience for r in instance.requests}
     audience.update({v.request.ref: v.request.audience for v in plan_visits(plan)})
     full["routes"] = [edited.get(r["team"], r) for r in full["routes"]]
     full["unserved"] += dropped
-    full["kpis"] = plan_kpis(full, audience, full["kpis"]["requests"])
+    full["kpis"] = plan_dict_kpis(full, audience, full["kpis"]["requests"])
     return full
 
 
@@ -446,7 +439,7 @@ def copy_plan(season: Season, plan: Plan) -> Plan:
     digest = hashlib.sha256(f"copy of plan {plan.id} at {now_utc().isoformat()}".encode()).hexdigest()
     instance = planning.build_instance(season, instance_data)
     data = _only_known(data, instance)
-    data["kpis"] = _kpis(data, instance)
+    data["kpis"] = plan_dict_kpis(data, {r.id: r.audience for r in instance.requests}, len(instance.requests))
     row = planning.save_plan(season, data, params={"copy_of": plan.number}, instance=instance, previous=plan,
                              instance_data=instance_data, digest=digest,
                              note=f"editable copy of version {plan.number}")

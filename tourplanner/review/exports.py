@@ -12,6 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Plan, Request, Season
+from ..optimize import Plan as OptPlan
+from ..optimize.plan import plan_kpis
 from ..spreadsheet import safe_row
 from .itinerary import ferry_dict, local_event, night_town
 from .readmodel import plan_overnights, plan_unserved, plan_visits
@@ -86,17 +88,10 @@ def plan_dict(season: Season, plan: Plan) -> dict:
     }
     audience = {v.request.ref: v.request.audience for v in visits}
     audience.update({u.request.ref: u.request.audience for u in unserved})
-    data["kpis"] = plan_kpis(data, audience, len(visits) + len(unserved))
+    data["kpis"] = plan_dict_kpis(data, audience, len(visits) + len(unserved))
     return data
 
 
-def plan_kpis(data: dict, audience: dict[str, int], requests: int) -> dict:
-    """formats.md section 3 KPIs of a plan dict (they must agree exactly with its routes)."""
-    served = [v for r in data["routes"] for v in r["visits"]]
-    return {
-        "served": len(served),
-        "requests": requests,
-        "audience": sum(audience.get(v["request"], 0) for v in served),
-        "drive_km": round(sum(v["drive_km_before"] for v in served), 1),
-        "drive_minutes": sum(v["drive_minutes_before"] for v in served),
-    }
+def plan_dict_kpis(data: dict, audience: dict[str, int], requests: int) -> dict:
+    """formats.md section 3 KPIs of a plan dict, by the optimizer's own plan_kpis (so the two always agree)."""
+    return plan_kpis(OptPlan.from_dict(data).routes, requests, lambda ref: audience.get(ref, 0))

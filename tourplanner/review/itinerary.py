@@ -16,9 +16,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEAR_TOWN_KM = 30.0
 
 
-# --- what a page shows ------------------------------------------------------------------------------
-
-
 @dataclass
 class Event:
     """One visit as the itinerary shows it: local times in the venue's zone and the leg before it."""

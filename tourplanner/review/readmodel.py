@@ -40,9 +40,6 @@ def zone(name: str | None) -> ZoneInfo:
     return ZoneInfo(name or "UTC")
 
 
-# --- lookups ---------------------------------------------------------------------------------------
-
-
 def season_named(name: str) -> Season:
     season = db.session.scalar(select(Season).where(Season.name == name).options(selectinload(Season.teams)))
     if season is None:
@@ -152,7 +149,8 @@ REQUEST_COLUMNS = (Request.id, Request.ref, Request.audience, Request.priority, 
                    Venue.lon, Venue.tz)
 
 
-def _request_info(row) -> RequestInfo:
+def request_info(row) -> RequestInfo:
+    """A RequestInfo from a row whose tail is REQUEST_COLUMNS (plan_visits, plan_unserved and the feeds use it)."""
     return RequestInfo(*row[:8], venue=VenueInfo(*row[8:18]))
 
 
@@ -168,7 +166,7 @@ def plan_visits(plan: Plan, team_id: int | None = None) -> list[Stop]:
     )
     if team_id is not None:
         query = query.where(Visit.team_id == team_id)
-    return [Stop(*row[:12], request=_request_info(row[12:])) for row in db.session.execute(query)]
+    return [Stop(*row[:12], request=request_info(row[12:])) for row in db.session.execute(query)]
 
 
 def plan_visit_rows(plan: Plan) -> list[Visit]:
@@ -194,7 +192,7 @@ def plan_unserved(plan: Plan, *, with_windows: bool = True) -> list[Unserved]:
         .join(Request, UnservedRequest.request_id == Request.id).join(Venue, Request.venue_id == Venue.id)
         .where(UnservedRequest.plan_id == plan.id).order_by(UnservedRequest.id)
     ).all()
-    out = [Unserved(row[0], row[1], _request_info(row[2:])) for row in rows]
+    out = [Unserved(row[0], row[1], request_info(row[2:])) for row in rows]
     if with_windows and out:
         by_id = {u.request.id: u.request for u in out}
         ids = select(UnservedRequest.request_id).where(UnservedRequest.plan_id == plan.id).scalar_subquery()

@@ -9,18 +9,13 @@ from collections import defaultdict
 import numpy as np
 
 from ..models import Overnight, Season, Visit
-from ..optimize.plan import UNSERVED_REASONS  # the optimizer's own words for its reasons
+from ..optimize.plan import UNSERVED_REASONS
 from ..optimize.travel import CIRCUITY, great_circle_km
 from .itinerary import WEEKDAYS, days_off
 from .readmodel import RequestInfo, Unserved, zone
 
 WEEKDAY_PLURAL = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-REASONS = {
-    "no_reachable_window": "no team can reach it inside its windows",
-    "outside_tour_dates": "its dates lie outside the tour",
-    "holiday_or_day_off": "its only days are public holidays or rest days",
-    "dropped_for_value": "left out: the driving it needs outweighs its audience and priority",
-    "pinned_conflict": "its pin (team or start time) cannot be kept",
+REASONS = {  # the optimizer's own words for its reasons, and the one reason only a coordinator gives
     **UNSERVED_REASONS,
     "dropped_by_coordinator": "dropped from the plan by a coordinator",
 }
@@ -29,9 +24,6 @@ REASONS = {
 def road_km(lats, lons, to_lats, to_lons) -> np.ndarray:
     """Road km between points (numpy broadcasting), by the optimizer's travel model."""
     return great_circle_km(lats, lons, to_lats, to_lons) * CIRCUITY
-
-
-# --- unserved requests and what could be done about them ------------------------------------------
 
 
 def available_mask(request: RequestInfo, season: Season) -> np.ndarray:
