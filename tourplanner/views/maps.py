@@ -75,7 +75,10 @@ def map_assets() -> maps.MapAssets:
     )
 
 
-maps.set_assets_provider(map_assets)  # maps.point_map(...) from any view gets config tiles and the nonce
+@bp.record_once
+def register_map_assets(state) -> None:
+    """Builders called without assets (maps.point_map on the request page, /tour) ask the app for these."""
+    state.app.extensions[maps.APP_ASSETS] = map_assets
 
 
 @bp.after_app_request
