@@ -33,9 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from .. import feeds, maps
+from .. import feeds, maps, review
 from ..extensions import db
-from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
+from ..models import Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
 from ..optimize.ferries import crossing_at
 from ..web import TOKEN_PAGE_HEADERS, record_number, season_day
 
@@ -93,24 +93,23 @@ def map_page_csp(response):
 # ---------------------------------------------------------------- reading a plan
 
 
-def _season_or_404(name: str) -> Season:
-    return db.session.scalar(select(Season).where(Season.name == name)) or abort(404)
+def _or_404(lookup, *args):
+    """A read-model lookup (review.season_named, team_by_slug, plan_version) whose NotFound is a plain 404."""
+    try:
+        return lookup(*args)
+    except review.NotFound:
+        abort(404)
 
 
 def _plan_for(season: Season) -> Plan | None:
     """?plan=N, else the season's latest plan, draft or published."""
     number = request.args.get("plan", "")
-    query = select(Plan).where(Plan.season_id == season.id)
-    if number:
-        wanted = record_number(number)
-        if wanted is None:
-            abort(404)
-        return db.session.scalar(query.where(Plan.number == wanted)) or abort(404)
-    return db.session.scalar(query.order_by(Plan.number.desc()).limit(1))
-
-
-def _team_or_404(season: Season, slug: str) -> Team:
-    return db.session.scalar(select(Team).where(Team.season_id == season.id, Team.slug == slug)) or abort(404)
+    if not number:
+        return review.plan_version(season)
+    wanted = record_number(number)
+    if wanted is None:
+        abort(404)
+    return _or_404(review.plan_version, season, wanted)
 
 
 VISIT_COLUMNS = (
@@ -194,10 +193,8 @@ def _team_info(team: Team) -> maps.TeamInfo:
 def _sleeps(plan: Plan | None, team: Team) -> list[maps.Sleep]:
     if plan is None:
         return []
-    rows = db.session.scalars(
-        select(Overnight).where(Overnight.plan_id == plan.id, Overnight.team_id == team.id).order_by(Overnight.day)
-    )
-    return [maps.Sleep(team=team.slug, day=n.day, lat=n.lat, lon=n.lon, town=n.town) for n in rows]
+    return [maps.Sleep(team=team.slug, day=n.day, lat=n.lat, lon=n.lon, town=n.town)
+            for n in review.plan_overnights(plan, team.id)]
 
 
 def _page(title: str, parts: maps.MapParts, season: Season, plan: Plan | None, *, team=None, day=None, note=""):
@@ -233,7 +230,7 @@ def _no_plan_note(plan: Plan | None) -> str:
 @bp.route("/admin/seasons/<name>/map")
 @login_required
 def season_map(name: str):
-    season = _season_or_404(name)
+    season = _or_404(review.season_named, name)
     plan = _plan_for(season)
     parts = maps.season_map(
         [_team_info(t) for t in season.teams], _stops(_visits(plan)),
@@ -245,8 +242,8 @@ def season_map(name: str):
 @bp.route("/admin/seasons/<name>/teams/<slug>/map")
 @login_required
 def team_map(name: str, slug: str):
-    season = _season_or_404(name)
-    team = _team_or_404(season, slug)
+    season = _or_404(review.season_named, name)
+    team = _or_404(review.team_by_slug, season, slug)
     plan = _plan_for(season)
     parts = maps.team_map(
         _team_info(team), _stops(_visits(plan, team)), _sleeps(plan, team),
@@ -269,8 +266,8 @@ def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, w
 @bp.route("/admin/seasons/<name>/teams/<slug>/days/<day>/map")
 @login_required
 def day_map(name: str, slug: str, day: str):
-    season = _season_or_404(name)
-    team = _team_or_404(season, slug)
+    season = _or_404(review.season_named, name)
+    team = _or_404(review.team_by_slug, season, slug)
     date = season_day(day, season)
     plan = _plan_for(season)
     parts = _day_parts(season, plan, team, date, with_links=True)
@@ -281,7 +278,7 @@ def day_map(name: str, slug: str, day: str):
 @bp.route("/admin/seasons/<name>/requests/map")
 @login_required
 def request_map(name: str):
-    season = _season_or_404(name)
+    season = _or_404(review.season_named, name)
     plan = _plan_for(season)
     reasons = {}
     if plan is not None:
