@@ -91,6 +91,7 @@ class VenueInfo:
     lat: float | None
     lon: float | None
     tz: str | None
+    show_on_public_map: bool
 
 
 @dataclass(slots=True)
@@ -103,6 +104,7 @@ class RequestInfo:
     contact_email: str
     contact_phone: str
     notes: str
+    status: str
     venue: VenueInfo
     windows: list = field(default_factory=list)
     blackouts: list = field(default_factory=list)
@@ -144,14 +146,14 @@ class Unserved:
 
 
 REQUEST_COLUMNS = (Request.id, Request.ref, Request.audience, Request.priority, Request.contact_name,
-                   Request.contact_email, Request.contact_phone, Request.notes, Venue.name, Venue.type,
-                   Venue.street, Venue.city, Venue.region, Venue.postal_code, Venue.country, Venue.lat,
-                   Venue.lon, Venue.tz)
+                   Request.contact_email, Request.contact_phone, Request.notes, Request.status, Venue.name,
+                   Venue.type, Venue.street, Venue.city, Venue.region, Venue.postal_code, Venue.country, Venue.lat,
+                   Venue.lon, Venue.tz, Venue.show_on_public_map)
 
 
 def request_info(row) -> RequestInfo:
     """A RequestInfo from a row whose tail is REQUEST_COLUMNS (plan_visits, plan_unserved and the feeds use it)."""
-    return RequestInfo(*row[:8], venue=VenueInfo(*row[8:18]))
+    return RequestInfo(*row[:9], venue=VenueInfo(*row[9:20]))
 
 
 def plan_visits(plan: Plan, team_id: int | None = None) -> list[Stop]:
