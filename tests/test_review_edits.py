@@ -60,7 +60,7 @@ def feasible(app, make_season):
     instance = planning.build_instance(season)
     for route in data["routes"]:
         review.reschedule(route, instance)  # legs and nights of the exact schedule
-    data["kpis"] = review._kpis(data, instance)
+    data["kpis"] = review.plan_dict_kpis(data, {r.id: r.audience for r in instance.requests}, len(instance.requests))
     plan = planning.save_plan(season, data, params={"seed": 1})  # runs the checker: the fixture is feasible
     return season, plan
 

@@ -197,7 +197,7 @@ def feed_visits(plan: Plan, teams: list[Team], request_id: int | None = None) ->
     )
     if request_id is not None:
         query = query.where(Visit.request_id == request_id)
-    return [FeedVisit(*row[:14], request=review._request_info(row[14:]), team=by_id[row[1]])
+    return [FeedVisit(*row[:14], request=review.request_info(row[14:]), team=by_id[row[1]])
             for row in db.session.execute(query)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -256,10 +257,8 @@ def north_american_zones() -> list[str]:
 
 def zone_aliases(canonical: Iterable[str]) -> dict[str, str]:
     """Names whose zone data is byte-for-byte one of the given zones (US/Eastern -> America/New_York)."""
-    from zoneinfo import TZPATH
-
     def data(name: str) -> Optional[bytes]:
-        for root in TZPATH:
+        for root in zoneinfo.TZPATH:  # read when called: zoneinfo.reset_tzpath() rebinds it
             path = Path(root) / name
             if path.is_file():
                 return path.read_bytes()

@@ -33,9 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from .. import feeds, maps
+from .. import feeds, maps, review
 from ..extensions import db
-from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Venue, Visit, now_utc
+from ..models import Plan, Request, Season, Team, UnservedRequest, now_utc
 from ..optimize.ferries import crossing_at
 from ..web import TOKEN_PAGE_HEADERS, record_number, season_day
 
@@ -75,7 +75,10 @@ def map_assets() -> maps.MapAssets:
     )
 
 
-maps.set_assets_provider(map_assets)  # maps.point_map(...) from any view gets config tiles and the nonce
+@bp.record_once
+def register_map_assets(state) -> None:
+    """Builders called without assets (maps.point_map on the request page, /tour) ask the app for these."""
+    state.app.extensions[maps.APP_ASSETS] = map_assets
 
 
 @bp.after_app_request
@@ -90,49 +93,31 @@ def map_page_csp(response):
 # ---------------------------------------------------------------- reading a plan
 
 
-def _season_or_404(name: str) -> Season:
-    return db.session.scalar(select(Season).where(Season.name == name)) or abort(404)
+def _or_404(lookup, *args):
+    """A read-model lookup (review.season_named, team_by_slug, plan_version) whose NotFound is a plain 404."""
+    try:
+        return lookup(*args)
+    except review.NotFound:
+        abort(404)
 
 
 def _plan_for(season: Season) -> Plan | None:
     """?plan=N, else the season's latest plan, draft or published."""
     number = request.args.get("plan", "")
-    query = select(Plan).where(Plan.season_id == season.id)
-    if number:
-        wanted = record_number(number)
-        if wanted is None:
-            abort(404)
-        return db.session.scalar(query.where(Plan.number == wanted)) or abort(404)
-    return db.session.scalar(query.order_by(Plan.number.desc()).limit(1))
+    if not number:
+        return review.plan_version(season)
+    wanted = record_number(number)
+    if wanted is None:
+        abort(404)
+    return _or_404(review.plan_version, season, wanted)
 
 
-def _team_or_404(season: Season, slug: str) -> Team:
-    return db.session.scalar(select(Team).where(Team.season_id == season.id, Team.slug == slug)) or abort(404)
-
-
-VISIT_COLUMNS = (
-    Visit.start_dt, Visit.drive_km_before, Visit.drive_minutes_before, Team.slug.label("team_slug"),
-    Team.base_tz, Request.id.label("request_id"), Request.ref, Request.audience, Request.status,
-    Venue.name.label("venue_name"), Venue.city, Venue.region, Venue.country, Venue.lat, Venue.lon, Venue.tz,
-    Venue.show_on_public_map, Visit.ferry_name, Visit.ferry_depart_dt,
-)
-
-
-def _visits(plan: Plan | None, team: Team | None = None) -> list:
-    """A plan's visits that happen, as plain rows (cancelled ones stay in the plan for the feeds, not on maps)."""
+def _visits(plan: Plan | None, team: Team | None = None) -> list[review.Stop]:
+    """A plan's located visits that happen, from the read model (cancelled ones stay in the plan for the feeds)."""
     if plan is None:
         return []
-    query = (
-        select(*VISIT_COLUMNS)
-        .join(Team, Visit.team_id == Team.id)
-        .join(Request, Visit.request_id == Request.id)
-        .join(Venue, Request.venue_id == Venue.id)
-        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False), Venue.lat.is_not(None), Venue.lon.is_not(None))
-        .order_by(Visit.team_id, Visit.start_dt)
-    )
-    if team is not None:
-        query = query.where(Visit.team_id == team.id)
-    return db.session.execute(query).all()
+    return [v for v in review.plan_visits(plan, team.id if team is not None else None)
+            if v.request.venue.lat is not None and v.request.venue.lon is not None]
 
 
 def request_links():
@@ -157,19 +142,21 @@ def _zone(name: str) -> dt.tzinfo:
         return dt.timezone.utc
 
 
-def _stops(rows, with_links: bool = True) -> list[maps.Stop]:
-    """Visit rows as map stops, in the venue's own time zone."""
+def _stops(visits: list[review.Stop], season: Season, with_links: bool = True) -> list[maps.Stop]:
+    """Read-model visits as map stops, in the venue's own time zone (else the team's base zone)."""
     link = request_links() if with_links else (lambda request_id: "")
+    teams = {t.id: t for t in season.teams}
     zones: dict[str, dt.tzinfo] = {}
     stops = []
-    for row in rows:
-        name = row.tz or row.base_tz
+    for v in visits:
+        team, venue = teams[v.team_id], v.request.venue
+        name = venue.tz or team.base_tz
         zone = zones.get(name) or zones.setdefault(name, _zone(name))
         stops.append(maps.Stop(
-            team=row.team_slug, lat=row.lat, lon=row.lon, start=row.start_dt.astimezone(zone),
-            venue=row.venue_name, town=_town(row), audience=row.audience, status=row.status, ref=row.ref,
-            link=link(row.request_id), drive_km=row.drive_km_before, drive_minutes=row.drive_minutes_before,
-            ferry=_ferry(row.ferry_name, row.ferry_depart_dt),
+            team=team.slug, lat=venue.lat, lon=venue.lon, start=v.start_dt.astimezone(zone),
+            venue=venue.name, town=_town(venue), audience=v.request.audience, status=v.request.status,
+            ref=v.request.ref, link=link(v.request.id), drive_km=v.drive_km_before,
+            drive_minutes=v.drive_minutes_before, ferry=_ferry(v.ferry_name, v.ferry_depart_dt),
         ))
     return stops
 
@@ -191,10 +178,8 @@ def _team_info(team: Team) -> maps.TeamInfo:
 def _sleeps(plan: Plan | None, team: Team) -> list[maps.Sleep]:
     if plan is None:
         return []
-    rows = db.session.scalars(
-        select(Overnight).where(Overnight.plan_id == plan.id, Overnight.team_id == team.id).order_by(Overnight.day)
-    )
-    return [maps.Sleep(team=team.slug, day=n.day, lat=n.lat, lon=n.lon, town=n.town) for n in rows]
+    return [maps.Sleep(team=team.slug, day=n.day, lat=n.lat, lon=n.lon, town=n.town)
+            for n in review.plan_overnights(plan, team.id)]
 
 
 def _page(title: str, parts: maps.MapParts, season: Season, plan: Plan | None, *, team=None, day=None, note=""):
@@ -230,10 +215,10 @@ def _no_plan_note(plan: Plan | None) -> str:
 @bp.route("/admin/seasons/<name>/map")
 @login_required
 def season_map(name: str):
-    season = _season_or_404(name)
+    season = _or_404(review.season_named, name)
     plan = _plan_for(season)
     parts = maps.season_map(
-        [_team_info(t) for t in season.teams], _stops(_visits(plan)),
+        [_team_info(t) for t in season.teams], _stops(_visits(plan), season),
         season_start=season.start_date, assets=map_assets(),
     )
     return _page(f"Season {season.name}: map", parts, season, plan, note=_no_plan_note(plan))
@@ -242,11 +227,11 @@ def season_map(name: str):
 @bp.route("/admin/seasons/<name>/teams/<slug>/map")
 @login_required
 def team_map(name: str, slug: str):
-    season = _season_or_404(name)
-    team = _team_or_404(season, slug)
+    season = _or_404(review.season_named, name)
+    team = _or_404(review.team_by_slug, season, slug)
     plan = _plan_for(season)
     parts = maps.team_map(
-        _team_info(team), _stops(_visits(plan, team)), _sleeps(plan, team),
+        _team_info(team), _stops(_visits(plan, team), season), _sleeps(plan, team),
         season_start=season.start_date, assets=map_assets(),
     )
     return _page(f"{team.name}: season map", parts, season, plan, team=team, note=_no_plan_note(plan))
@@ -254,7 +239,7 @@ def team_map(name: str, slug: str):
 
 def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, with_links: bool):
     """The Nomads' day: start where they slept (or at base), today's stops, tonight's bed."""
-    stops = _stops(_visits(plan, team), with_links)  # the day map picks today's, and a crossing tonight
+    stops = _stops(_visits(plan, team), season, with_links)  # the day map picks today's, and a crossing tonight
     nights = {n.day: n for n in _sleeps(plan, team)}
     start = nights.get(day - dt.timedelta(days=1)) or maps.Sleep(
         team=team.slug, day=day - dt.timedelta(days=1), lat=team.base_lat, lon=team.base_lon,
@@ -266,8 +251,8 @@ def _day_parts(season: Season, plan: Plan | None, team: Team, day: dt.date, *, w
 @bp.route("/admin/seasons/<name>/teams/<slug>/days/<day>/map")
 @login_required
 def day_map(name: str, slug: str, day: str):
-    season = _season_or_404(name)
-    team = _team_or_404(season, slug)
+    season = _or_404(review.season_named, name)
+    team = _or_404(review.team_by_slug, season, slug)
     date = season_day(day, season)
     plan = _plan_for(season)
     parts = _day_parts(season, plan, team, date, with_links=True)
@@ -278,7 +263,7 @@ def day_map(name: str, slug: str, day: str):
 @bp.route("/admin/seasons/<name>/requests/map")
 @login_required
 def request_map(name: str):
-    season = _season_or_404(name)
+    season = _or_404(review.season_named, name)
     plan = _plan_for(season)
     reasons = {}
     if plan is not None:
@@ -300,9 +285,9 @@ def request_map(name: str):
             detail=unserved.detail if unserved else "", precision=venue.geocode_precision,
         ))
     routes = {}
-    for row in _visits(plan):
-        routes.setdefault(row.team_slug, []).append((row.lat, row.lon))
-    teams = [(_team_info(t), routes[t.slug]) for t in season.teams if t.slug in routes]
+    for v in _visits(plan):
+        routes.setdefault(v.team_id, []).append((v.request.venue.lat, v.request.venue.lon))
+    teams = [(_team_info(t), routes[t.id]) for t in season.teams if t.id in routes]
     parts = maps.request_map(pins, teams, assets=map_assets())
     note = f"{missing} request(s) have no location yet and are not on the map." if missing else ""
     return _page(f"Season {season.name}: requests", parts, season, plan, note=note)
@@ -367,8 +352,8 @@ def _coverage_points() -> list[maps.CoveragePoint]:
         return cached[1]
     venues = [
         maps.PublicVenue(lat=v.lat, lon=v.lon, city=v.city, region=v.region, country=v.country,
-                         name=v.venue_name if v.show_on_public_map else "", show_point=v.show_on_public_map)
-        for plan in plans for v in _visits(plan)
+                         name=v.name if v.show_on_public_map else "", show_point=v.show_on_public_map)
+        for plan in plans for v in (visit.request.venue for visit in _visits(plan))
     ]
     points = maps.coverage_points(venues)
     if len(_coverage_cache) > 16:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -10,6 +11,9 @@ from werkzeug.routing import BuildError
 
 from .. import review
 from ..extensions import db
+from ..jobs import JobError
+from ..planning import PlanningError, compare
+from ..requests_csv import export_requests
 from ..web import record_number
 
 bp = Blueprint("review", __name__, url_prefix="/admin")
@@ -76,8 +80,6 @@ def plan(name: str):
     other = request.args.get("compare", "") or str((plan.solver or {}).get("previous_plan") or "")
     other_number = record_number(other)
     if other_number is not None and other_number != plan.number:
-        from ..planning import compare
-
         comparison = compare(review.plan_version(season, other_number), plan)
     return render_template(
         "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
@@ -134,8 +136,6 @@ def download(body: str, mimetype: str, filename: str) -> Response:
 
 @bp.route("/seasons/<name>/export/requests.csv")
 def requests_csv(name: str):
-    from ..requests_csv import export_requests
-
     season = review.season_named(name)
     loaded = review.preload_requests(season)  # noqa: F841 (kept alive so the export finds them loaded)
     return download(export_requests(season), "text/csv", f"{season.name}-requests.csv")
@@ -143,8 +143,6 @@ def requests_csv(name: str):
 
 @bp.route("/seasons/<name>/export/plan.json")
 def plan_json(name: str):
-    import json
-
     season, plan = season_and_plan(name)
     body = json.dumps(review.plan_dict(season, plan), indent=2, ensure_ascii=False)
     return download(body, "application/json", f"{season.name}-plan-{plan.number}.json")
@@ -236,8 +234,6 @@ def put_back(name: str, ref: str):
 
 @bp.route("/seasons/<name>/review/copy", methods=["POST"])
 def copy(name: str):
-    from ..planning import PlanningError
-
     season, plan = edit_plan_of(name)
     try:
         row = review.copy_plan(season, plan)
@@ -251,8 +247,6 @@ def copy(name: str):
 @bp.route("/seasons/<name>/review/replan", methods=["POST"])
 def replan(name: str):
     """Pin what comes before the date and queue a re-plan: the solve never runs in this request."""
-    from ..jobs import JobError
-
     season, plan = edit_plan_of(name)
     try:
         from_date = dt.date.fromisoformat(request.form.get("from_date", "").strip())
