@@ -276,6 +276,32 @@ def test_second_row_and_extra_weekends_are_stored(client, season):
     assert [(w.weekdays, w.start_time) for w in req.windows] == [("mon,tue,wed,thu,fri", dt.time(9)), ("sat,sun", dt.time(18))]
 
 
+def test_a_post_stores_the_request_without_reading_the_season_back(app, client, season, make_request):
+    """The public form's cost does not grow with the season (it once read every ref of it), and the page and
+    receipt read what was just stored from memory rather than one lazy load at a time."""
+    from sqlalchemy import event
+
+    for i in range(30):
+        make_request(season, venue_name=f"Earlier School {i}", ref=f"E{i:05d}")
+    data, statements = form_data(season), []
+
+    def on_execute(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        response = client.post("/request", data=data)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert response.status_code == 200
+    req = db.session.scalar(select(Request).where(Request.contact_email == "ana.ruiz@example.org"))
+    assert req.ref in page_text(response) and [b.day.isoformat() for b in req.blackouts] == [day(season, 14)]
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert not any(re.match(r"SELECT request\.ref\s+FROM", s) for s in reads), reads  # never every ref
+    # the open season, the duplicate check, the ref's one lookup; nothing read back after the commit
+    assert len(reads) == 3, "\n---\n".join(reads)
+
+
 def thanks_words(response, req) -> str:
     """The thank-you page as read, with what this request itself says (ref, link, venue, place, email) masked."""
     text = page_text(response).replace(req.ref, "REF").replace(private_link(response), "/r/TOKEN")

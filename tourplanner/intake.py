@@ -18,6 +18,7 @@ from .extensions import db
 from .models import (AvailabilityWindow, BlackoutDate, RefusedDate, Request, Season, UnservedRequest, User, Venue,
                      Visit, derived_token, hash_token, tokens_match)
 from .optimize.lands import land_of
+from .storage import commit_keeping_loaded
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: refs get read out on the phone
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) gives
@@ -261,11 +262,14 @@ def _has_weekday(first: dt.date, last: dt.date, days: list[str]) -> bool:
 
 
 def new_ref(season: Season) -> str:
-    """A short id for the request, unique in the season, easy to read aloud ('W7KQ3M')."""
-    taken = set(db.session.scalars(select(Request.ref).where(Request.season_id == season.id)))
+    """A short id for the request, unique in the season, easy to read aloud ('W7KQ3M').
+
+    One indexed lookup per draw (the refs are 24 million, so nearly always one): reading every ref of the
+    season made each post slower as the season filled."""
     while True:
         ref = "W" + "".join(secrets.choice(REF_ALPHABET) for _ in range(5))
-        if ref not in taken:
+        taken = db.session.scalar(select(Request.id).where(Request.season_id == season.id, Request.ref == ref))
+        if taken is None:
             return ref
 
 
@@ -302,9 +306,10 @@ def submit_request(season: Season, data: dict, windows: list[AvailabilityWindow]
     for key in ("contact_name", "contact_email", "contact_phone", "audience", "duration_minutes", "notes"):
         setattr(request, key, data[key])
     request.list_on_tour_page = bool(data.get("list_on_tour_page"))
+    request.windows.extend(windows)  # a new request: nothing to replace (set_availability's flush not needed)
+    request.blackouts.extend(BlackoutDate(day=d) for d in blackouts)
     db.session.add(request)
-    set_availability(request, windows, blackouts)
-    db.session.commit()
+    commit_keeping_loaded(db.session())
     return Outcome(request, token, place_label=place.label or venue_label(venue))
 
 

@@ -35,3 +35,14 @@ def install_sqlite_pragmas() -> None:
     event.listen(Engine, "connect", _on_connect)
     event.listen(Engine, "begin", _on_begin)
     _installed = True
+
+
+def commit_keeping_loaded(session) -> None:
+    """Commit without expiring what is loaded: for a write whose page and email read the rows just stored,
+    which would otherwise be read back one lazy load at a time (five queries per public form post)."""
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
