@@ -7,12 +7,12 @@ from .intake import (BLANK_WINDOWS, CA_PROVINCES, COUNTRY_CHOICES, MAX_WINDOWS, 
                      US_STATES, VENUE_TYPE_CHOICES, WEEKDAY_CHOICES, AvailabilityForm, AvailabilityRowForm,
                      CoordinateField, LocationForm, MessageForm, MultiCheckboxField, RequestEditForm, RequestForm,
                      WholeNumberField, normal_postal_code)
-from .planner import CheckboxesField, PlanForm, SeasonForm, TeamForm, next_monday
+from .planner import PlanForm, SeasonForm, TeamForm, next_monday
 
 __all__ = [
     "BLANK_WINDOWS", "CA_PROVINCES", "COUNTRY_CHOICES", "MAX_WINDOWS", "POSTAL_FORMATS", "REGIONS", "SLOT_CHOICES",
     "US_STATES", "VENUE_TYPE_CHOICES", "WEEKDAY_CHOICES", "AvailabilityForm", "AvailabilityRowForm",
-    "CheckboxesField", "CoordinateField", "LocationForm", "LoginForm", "MessageForm", "MultiCheckboxField",
+    "CoordinateField", "LocationForm", "LoginForm", "MessageForm", "MultiCheckboxField",
     "PlanForm", "RequestEditForm", "RequestForm", "RequestsImportForm", "SeasonForm", "TeamForm",
     "WholeNumberField", "next_monday", "normal_postal_code",
 ]

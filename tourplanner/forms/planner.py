@@ -12,11 +12,9 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
-    widgets,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -24,16 +22,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..models import DEFAULT_RULES, Season, Team
 from ..optimize.calendar import WEEKDAYS
 from ..optimize.instance import DEFAULT_WEIGHTS
+from .intake import MultiCheckboxField
 
-WEEKDAY_CHOICES = [SelectChoice(code, code.title()) for code in WEEKDAYS]
+DAYS_OFF_CHOICES = [SelectChoice(code, code.title()) for code in WEEKDAYS]
 RULE_MINUTES = ("max_drive_minutes_per_day", "setup_minutes", "teardown_minutes", "default_duration_minutes",
                 "border_crossing_minutes")
 WEIGHTS = ("audience_weight", "priority_weight", "km_weight")
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def next_monday(today: dt.date) -> dt.date:
@@ -48,7 +42,7 @@ class SeasonForm(FlaskForm):
     day_start = TimeField("Day starts", validators=[InputRequired()])
     day_end = TimeField("Day ends", validators=[InputRequired()])
     max_drive_minutes_per_day = IntegerField("Most driving per day (minutes)", validators=[InputRequired(), NumberRange(0, 1440)])
-    days_off = CheckboxesField("Rest days (no event, no driving)", choices=WEEKDAY_CHOICES)
+    days_off = MultiCheckboxField("Rest days (no event, no driving)", choices=DAYS_OFF_CHOICES)
     max_events_per_day = IntegerField("Most events per team and day", validators=[InputRequired(), NumberRange(1, 10)])
     setup_minutes = IntegerField("Setup before an event (minutes)", validators=[InputRequired(), NumberRange(0, 600)])
     teardown_minutes = IntegerField("Teardown after an event (minutes)", validators=[InputRequired(), NumberRange(0, 600)])
