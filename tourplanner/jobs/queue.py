@@ -67,6 +67,10 @@ def make_huey(app: Flask):
         with app.app_context():
             send_messages(messages)
 
+    # A queued message names its task by module and function ("tourplanner.jobs.solve_job"): the names
+    # stay those of the package, so jobs queued before an upgrade (Redis, or the SQLite file) still run.
+    for task in (solve_job, reap_jobs, send_mail_batch):
+        task.__module__ = __package__
     # Retries only matter before a job is claimed (database briefly unreachable or locked): run_job
     # itself turns every later error into a failed job, and a claimed job is never claimed twice.
     huey.solve_job = huey.task(name="solve_job", retries=3, retry_delay=10)(solve_job)
