@@ -37,7 +37,7 @@ from tourplanner.optimize import solve
 season = build_demo_season("spring-2027", requests={requests})
 plan = solve(planning.build_instance(season), time_limit_s={solve_s}, seed=1)
 row = planning.save_plan(season, plan, params={{"time_limit_s": {solve_s}, "seed": 1}})
-planning.publish(row, mailer=lambda *a, **k: None)
+planning.publish(row)
 paths = ["/feeds/" + feeds.issue_token(season, "team", team=t, now=now_utc()) + ".ics" for t in season.teams]
 job = jobs.submit_job(season, jobs.job_params(time_limit_s={background_s}, seed=2))
 print(json.dumps({{"paths": paths, "job": job.id, "served": len(row.visits)}}))

@@ -178,7 +178,7 @@ def solve_season(season, solve_limit: int):
 
 def replan_after_cancellation(season, plan, replan_limit: int):
     """One served venue cancels; re-plan from week 4 through the job path. Returns the table rows."""
-    from tourplanner import jobs, review
+    from tourplanner import jobs
     from tourplanner.models import Plan, Request
 
     victim = sorted(plan.visits, key=lambda v: v.start_dt)[len(plan.visits) // 2]
@@ -186,7 +186,7 @@ def replan_after_cancellation(season, plan, replan_limit: int):
     db.session.commit()
     from_date = season.start_date + dt.timedelta(weeks=3)
     started, started_cpu = time.perf_counter(), time.process_time()
-    job = review.start_replan(season, plan, from_date, time_limit_s=replan_limit, enqueue=False)
+    job = jobs.start_replan(season, plan, from_date, time_limit_s=replan_limit, enqueue=False)
     queued = time.perf_counter() - started
     db.session.rollback()
     job = jobs.run_job(job.id)

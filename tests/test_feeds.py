@@ -472,7 +472,7 @@ def test_planning_publish_of_a_moved_visit_reaches_the_feed_as_one_change(tour):
         draft.overnights.append(Overnight(team_id=o.team_id, day=o.day, lat=o.lat, lon=o.lon, town=o.town))
     db.session.commit()
     published = dt.datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
-    planning.publish(draft, now=published, mailer=lambda *args: None)
+    planning.publish(draft, now=published)
     after = feed_bytes(tour)
     uid = f"visit-{moved.request_id}@tour.test"
     assert set(changed_uids(before, after)) == {uid}

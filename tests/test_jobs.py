@@ -195,7 +195,7 @@ def test_a_rejected_plan_fails_the_job_and_leaves_the_published_plan_and_feeds(e
 
     first, _ = submit(coordinator, season)
     info = wait_for(coordinator, first, lambda i: i["finished"])
-    planning.publish(db.session.get(Plan, info["plan_id"]), mailer=lambda *m: None)
+    planning.publish(db.session.get(Plan, info["plan_id"]))
     before = published_state(season)
     feed_before = team_feed_events(coordinator, season)
     assert len(feed_before) == 3
@@ -339,7 +339,7 @@ def test_redis_worker_life_cycle_killed_worker_fails_the_job_and_it_can_be_rerun
     info = wait_for(coordinator, first, lambda i: i["finished"], timeout=90)
     assert info["status"] == "succeeded", (info, (tmp_path / "worker-0.log").read_text()[-3000:])
     assert info["worker"].split(":")[1] == str(worker.pid)  # solved by the worker process, not by the app
-    planning.publish(db.session.get(Plan, info["plan_id"]), mailer=lambda *m: None)
+    planning.publish(db.session.get(Plan, info["plan_id"]))
     published = published_state(season)
 
     # The same input twice: one plan.
@@ -416,7 +416,7 @@ def test_the_solver_runs_below_the_web_and_heartbeat_priority(embedded, season, 
     from tourplanner import optimize
 
     seen = {}
-    real_solve, real_job = optimize.solve, jobs._solve_job
+    real_solve, real_job = optimize.solve, jobs.worker._solve_job
 
     def niceness():
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -430,7 +430,7 @@ def test_the_solver_runs_below_the_web_and_heartbeat_priority(embedded, season, 
         return real_job(job_id, heartbeat)
 
     monkeypatch.setattr(optimize, "solve", solve_spy)
-    monkeypatch.setattr(jobs, "_solve_job", job_spy)
+    monkeypatch.setattr(jobs.worker, "_solve_job", job_spy)
     web = niceness()
     job_id, _ = submit(coordinator, season, time_limit_s=1)
     assert wait_for(coordinator, job_id, lambda i: i["finished"])["status"] == "succeeded"

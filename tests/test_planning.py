@@ -203,7 +203,8 @@ def test_publish_bumps_sequence_on_change_and_keeps_a_cancelled_visit(small_seas
     mail = []
     t1 = dt.datetime(2027, 2, 1, 12, tzinfo=UTC)
     v1 = solve_and_save(small_season)
-    result = planning.publish(v1, now=t1, mailer=lambda *m: mail.append(m))
+    result = planning.publish(v1, now=t1)
+    planning.send_now(result, lambda *m: mail.append(m))
 
     assert sorted(result.new) == ["r1", "r2", "r3"] and result.changed == result.cancelled == []
     assert {v.request.ref: (v.sequence, v.changed_dt) for v in v1.visits} == {
@@ -224,7 +225,8 @@ def test_publish_bumps_sequence_on_change_and_keeps_a_cancelled_visit(small_seas
     v2 = solve_and_save(small_season)
     mail.clear()
     t2 = t1 + dt.timedelta(days=1)
-    result = planning.publish(v2, now=t2, mailer=lambda *m: mail.append(m))
+    result = planning.publish(v2, now=t2)
+    planning.send_now(result, lambda *m: mail.append(m))
 
     new = visits_by_ref(v2)
     assert new["r1"].start_dt == other_day
@@ -243,7 +245,7 @@ def test_publish_bumps_sequence_on_change_and_keeps_a_cancelled_visit(small_seas
 
     # Another version with nothing changed: sequences carried, the cancelled visit carried as it was.
     v3 = solve_and_save(small_season, seed=2)
-    planning.publish(v3, now=t2 + dt.timedelta(days=1), mailer=lambda *m: mail.append(m))
+    planning.send_now(planning.publish(v3, now=t2 + dt.timedelta(days=1)), lambda *m: mail.append(m))
     assert {r: (v.sequence, v.cancelled) for r, v in visits_by_ref(v3).items()} == {
         "r1": (1, False), "r2": (0, False), "r3": (1, True)}
     assert len(mail) == 1
@@ -260,7 +262,7 @@ def test_publish_refuses_a_plan_whose_request_was_cancelled_since(small_season):
     visits_by_ref(v1)["r2"].request.status = "cancelled"
     db.session.commit()
     with pytest.raises(planning.PublishError, match="r2"):
-        planning.publish(v1, mailer=lambda *m: None)
+        planning.publish(v1)
     db.session.rollback()
     assert small_season.published_plan() is None
     assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.sequence > 0)) == 0
@@ -285,7 +287,8 @@ def test_publish_queues_the_venue_emails_and_a_worker_sends_them(small_season, a
     try:
         v1 = solve_and_save(small_season)
         db.session.commit()  # SQLite: hold no transaction while the worker thread writes
-        result = planning.publish(v1)
+        result = planning.publish(v1)  # the Publish button's path: publish, then queue what it returned
+        jobs.queue_publish_mail(result)
         assert sorted(result.queued) == ["r1", "r2", "r3"] and result.emailed == []
         files = wait_for_files(tmp_path / "outbox", 3)
     finally:
@@ -296,7 +299,7 @@ def test_publish_queues_the_venue_emails_and_a_worker_sends_them(small_season, a
 
 def test_publish_bumps_sequence_when_only_the_venue_moved(small_season):
     v1 = solve_and_save(small_season)
-    planning.publish(v1, mailer=lambda *m: None)
+    planning.publish(v1)
     old = visits_by_ref(v1)
     for visit in old.values():
         pin(visit.request, visit)  # same team, same time
@@ -304,7 +307,8 @@ def test_publish_bumps_sequence_when_only_the_venue_moved(small_season):
     db.session.commit()
     mail = []
     v2 = solve_and_save(small_season)
-    result = planning.publish(v2, mailer=lambda *m: mail.append(m))
+    result = planning.publish(v2)
+    planning.send_now(result, lambda *m: mail.append(m))
 
     new = visits_by_ref(v2)
     assert {r: new[r].start_dt for r in new} == {r: old[r].start_dt for r in old}
@@ -317,7 +321,7 @@ def test_a_date_the_venue_confirmed_is_pinned_in_every_later_plan(small_season):
     from tourplanner.models import now_utc
 
     v1 = solve_and_save(small_season)
-    planning.publish(v1, mailer=lambda *m: None)
+    planning.publish(v1)
     visit = visits_by_ref(v1)["r1"]
     intake.confirm_date(visit.request, now=now_utc())
     requests = {r["id"]: r for r in planning.instance_dict(small_season)["requests"]}

@@ -29,7 +29,7 @@ def demo(app, runner):
     result = runner.invoke(args=["plan", "--season", "demo", "--time-limit", "20", "--seed", "1", "--steps", "400"])
     assert result.exit_code == 0, result.output
     v1 = db.session.scalar(select(Plan).where(Plan.number == 1))
-    planning.publish(v1, mailer=lambda *a: None)
+    planning.publish(v1)
     return season, v1
 
 

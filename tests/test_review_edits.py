@@ -195,7 +195,7 @@ def test_a_published_plan_is_not_edited_in_place_but_can_be_copied(coordinator, 
     from tourplanner import planning
 
     season, plan = feasible
-    planning.publish(plan, mailer=lambda *a: None)
+    planning.publish(plan)
     blo = visit_of(plan, "blo")
     before = snapshot(plan)
     response = move(coordinator, season, plan, blo, date="2027-02-04", time="10:00")
@@ -405,7 +405,7 @@ def test_a_drop_leaves_no_night_behind_in_the_plan_or_the_published_feed(app, co
     assert after["2027-02-02"] == "Peoria, IL" and "2027-02-03" not in after and len(after) == 2
     itinerary = coordinator.get(f"/admin/seasons/{season.name}/review/teams/central").get_data(as_text=True)
     assert "Bloomington" not in itinerary
-    planning.publish(db.session.get(Plan, plan.id), mailer=lambda *a: None)
+    planning.publish(db.session.get(Plan, plan.id))
     feeds.clear_cache()
     token = feeds.issue_token(season, "team", team=central, now=now_utc())
     body = coordinator.get(f"/feeds/{token}.ics").get_data(as_text=True)
@@ -420,7 +420,7 @@ def test_another_date_unlocks_blacks_out_the_day_and_the_next_plan_proposes_anot
     season, plan = feasible
     login(client, app)
     assert act(client, season, visit_of(plan, "blo"), "lock").status_code == 302
-    planning.publish(db.session.get(Plan, plan.id), mailer=lambda *a: None)
+    planning.publish(db.session.get(Plan, plan.id))
     blo = db.session.scalar(select(Request).where(Request.ref == "blo"))
     venue_token = intake.rotate_token(blo)
     central = db.session.scalar(select(Team).where(Team.slug == "central"))
@@ -450,7 +450,7 @@ def test_another_date_unlocks_blacks_out_the_day_and_the_next_plan_proposes_anot
     new = served(v2)["blo"]
     assert new.start_dt.astimezone(dt.timezone(dt.timedelta(hours=-6))).date() != dt.date(2027, 2, 3)
     assert {"spr", "peo", "roc"} <= set(served(v2))  # nothing else lost
-    planning.publish(db.session.get(Plan, v2.id), mailer=lambda *a: None)
+    planning.publish(db.session.get(Plan, v2.id))
     page = unescape(client.get(f"/r/{venue_token}").get_data(as_text=True))
     assert "The date we propose" in page and "The date you could not make" not in page
     assert f"{new.start_dt.astimezone(dt.timezone(dt.timedelta(hours=-6))):%A, %B} " in page

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .models import COUNTRIES, VENUE_TYPES, AvailabilityWindow, Request, Season, Venue
+from .optimize.calendar import WEEKDAYS
 from .spreadsheet import from_cell, safe_row
 
 COLUMNS = (
@@ -23,7 +23,6 @@ COLUMNS = (
     "audience", "duration_minutes", "priority", "windows", "notes",
 )
 REQUIRED = ("ref", "venue_name", "venue_type", "contact_email", "country", "windows")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_WEEKDAYS = ",".join(WEEKDAYS)
 LIMITS = {  # the column widths in models.py
     "ref": 40, "venue_name": 200, "contact_name": 120, "contact_email": 254, "contact_phone": 40,

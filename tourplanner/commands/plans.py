@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import planning
 from ..extensions import db
+from ..mail import send_mail
 from ..models import Plan
 from .season import find_season
 
@@ -85,9 +86,6 @@ def plan_command(season_name: str, time_limit: int, seed: int, steps: int | None
 @with_appcontext
 def publish_command(season_name: str, number: int | None, no_email: bool):
     """Publish a plan version, as the Publish button does: the same checks, the same emails to venues."""
-    from .. import planning
-    from ..mail import send_mail
-
     season = find_season(season_name)
     query = select(Plan).where(Plan.season_id == season.id)
     if number is None:
@@ -97,13 +95,13 @@ def publish_command(season_name: str, number: int | None, no_email: bool):
     if plan is None:
         which = f"no plan version {number}" if number is not None else "no plan yet"
         raise click.ClickException(f"season {season.name} has {which}; run `flask plan --season {season.name}`")
-    told: list[str] = []
-    mailer = (lambda to, subject, body: told.append(to)) if no_email else send_mail
     try:
-        result = planning.publish(plan, mailer=mailer)
+        result = planning.publish(plan)
     except planning.PublishError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    if not no_email:
+        planning.send_now(result, send_mail)  # here and now: a command has no web request to keep fast
     if result.previous is not None and result.previous.id == plan.id:
         click.echo(f"version {plan.number} of season {season.name} is the published version already; nothing sent")
         return

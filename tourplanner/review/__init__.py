@@ -8,7 +8,6 @@ KPIs, day sheets), unserved (suggestions), exports (CSV, plan JSON) and edits (p
 from ..optimize.travel import great_circle_km
 from .edits import (
     RULE_WORDS,
-    Conflict,
     EditRefused,
     check_version,
     commit_or_conflict,
@@ -18,12 +17,12 @@ from .edits import (
     lock_visit,
     move_visit,
     parse_local_start,
+    pin_before,
     plain_reason,
     put_back,
     rederive_team,
     require_draft,
     reschedule,
-    start_replan,
     store_edit,
     try_edit,
     unlock_visit,
@@ -74,13 +73,13 @@ from .unserved import REASONS, TeamPositions, available_mask, describe_days, sug
 
 __all__ = [
     "FERRY_CHECK_IN_MINUTES", "ITINERARY_COLUMNS", "NEAR_TOWN_KM", "REASONS", "REQUEST_COLUMNS", "RULE_WORDS",
-    "WEEKDAYS", "Conflict", "Day", "EditRefused", "Event", "Night", "NotFound", "RequestInfo", "Stop",
+    "WEEKDAYS", "Day", "EditRefused", "Event", "Night", "NotFound", "RequestInfo", "Stop",
     "TeamPositions", "Unserved", "VenueInfo", "available_mask", "check_version", "commit_or_conflict",
     "copy_plan", "day_sheet", "days_off", "describe_days", "drop_visit", "ferry_dict", "ferry_text",
     "great_circle_km", "held_out", "itinerary_csv", "kpis", "leg", "leg_start", "local_event", "lock_visit",
-    "move_visit", "night_town", "parse_local_start", "plain_reason", "plan_dict", "plan_dict_kpis",
+    "move_visit", "night_town", "parse_local_start", "pin_before", "plain_reason", "plan_dict", "plan_dict_kpis",
     "plan_overnights", "plan_unserved", "plan_version", "plan_visit_rows", "plan_visits", "preload_requests",
     "put_back", "rederive_team", "request_info", "require_draft", "reschedule", "rest_of_leg", "season_days",
-    "season_named", "sheet_plan", "start_replan", "store_edit", "suggestion", "team_by_slug",
+    "season_named", "sheet_plan", "store_edit", "suggestion", "team_by_slug",
     "team_itinerary", "town_of", "try_edit", "unlock_visit", "unserved_rows", "visit_in", "week_grid", "zone",
 ]

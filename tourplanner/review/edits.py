@@ -1,4 +1,4 @@
-"""Coordinators' edits of a draft plan: pins, moves, drops, put-backs, copies and re-planning from a date.
+"""Coordinators' edits of a draft plan: pins, moves, drops, put-backs, copies and the pins of a re-plan from a date.
 
 Every edit is checked by the optimizer's own checker on the routes it touches, and refused (nothing
 saved) when it breaks a rule those routes kept before.
@@ -11,25 +11,19 @@ import hashlib
 import json
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from .. import planning
+from ..conflicts import check_version, commit_or_conflict
 from ..extensions import db
 from ..models import Overnight, Plan, Request, Season, Team, UnservedRequest, Visit, now_utc
 from ..optimize import Plan as OptPlan
 from ..optimize import check
 from ..optimize.model import country_of_zone
 from ..optimize.solve import route_schedule
-from ..planning import DROPPED_DETAIL, ferry_columns
+from ..planning.season_input import build_instance, instance_dict, season_instance
+from ..planning.storage import DROPPED_DETAIL, ferry_columns, save_plan
 from .exports import plan_dict, plan_dict_kpis
 from .itinerary import leg, town_of
 from .readmodel import NotFound, plan_visit_rows, plan_visits, team_by_slug, zone
-
-
-class Conflict(RuntimeError):
-    """Someone else changed the record since the form was shown: reload, never overwrite."""
-
 
 class EditRefused(ValueError):
     """An edit that would break a rule of the plan; `reasons` says which, in plain words."""
@@ -55,24 +49,6 @@ RULE_WORDS = {  # optimize.check's rule names in a coordinator's words; its mess
     "end_unreachable": "the team could no longer reach its end point",
     "duration": "the event would not last as long as the request says",
 }
-
-
-def check_version(row, posted: str | int | None) -> None:
-    """The version the form was shown with must still be the row's version."""
-    try:
-        posted = int(posted)
-    except (TypeError, ValueError):
-        raise Conflict("the form carried no version; reload the page and try again") from None
-    if posted != row.version:
-        raise Conflict(f"{type(row).__name__.lower()} was changed by someone else; reload the page")
-
-
-def commit_or_conflict() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict("the record was changed by someone else while saving; reload the page") from None
 
 
 def lock_visit(visit: Visit, version) -> None:
@@ -233,27 +209,14 @@ def _check(instance, data: dict) -> list:
 
 
 def _edit_instance(season: Season, team_slugs: set[str], refs: set[str], except_ref: str):
-    """The instance of the touched teams and their requests, by planning's own builders.
+    """The instance of the touched teams and their requests, by planning's own mapper.
 
     Every rule the checker applies is a rule of one route (plus "each request once", which the
     touched routes contain), so checking the touched routes alone gives the same verdict as the
     whole season, at a fraction of the cost. The edited request's own pin is lifted (it is moving).
     """
-    rules = season.effective_rules
-    rows = db.session.scalars(
-        select(Request).where(Request.season_id == season.id, Request.ref.in_(refs),
-                              Request.status.in_(planning.PLANNABLE_STATUSES))
-        .options(selectinload(Request.venue), selectinload(Request.windows), selectinload(Request.blackouts),
-                 selectinload(Request.refused_dates), selectinload(Request.pinned_team)).order_by(Request.ref)
-    ).all()
-    requests = [planning.request_dict(r, season, season.start_date, season.end_date, rules) for r in rows]
-    for r in requests:
-        if r["id"] == except_ref:
-            r["team"], r["fixed_start"] = None, None
-    data = {"name": season.name, "start_date": season.start_date.isoformat(), "days": 7 * season.weeks,
-            "rules": rules, "teams": [planning.team_dict(t) for t in season.teams if t.slug in team_slugs],
-            "requests": requests}
-    return planning.build_instance(season, data)
+    data = season_instance(season, team_slugs=team_slugs, refs=refs, except_ref=except_ref)
+    return build_instance(season, data)
 
 
 def _only_known(data: dict, instance) -> dict:
@@ -408,15 +371,9 @@ def held_out(season: Season) -> dict[str, int]:
         Request.season_id == season.id, Request.dropped_dt.is_not(None))).all())
 
 
-def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: int = 4, seed: int = 1,
-                 enqueue: bool = True):
-    """Pin every visit before from_date (pins already set stay), then queue a re-plan from this version.
-
-    The solve runs as a background job (jobs.submit_job with previous_plan_id): the optimizer starts from
-    this plan and keeps what still fits. Returns the Job; the same input twice gives the same plan.
-    """
-    from .. import jobs
-
+def pin_before(season: Season, plan: Plan, from_date: dt.date) -> None:
+    """Pin every visit of the plan before from_date (pins already set stay): the first step of a re-plan
+    from a date (jobs.start_replan queues the solve that keeps them)."""
     if not season.start_date <= from_date <= season.end_date:
         raise EditRefused(f"{from_date} is outside the tour ({season.start_date} to {season.end_date})")
     for v in plan_visit_rows(plan):
@@ -425,8 +382,6 @@ def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s
             v.request.fixed_start_dt = v.start_dt
             v.locked = True
     commit_or_conflict()
-    params = jobs.job_params(time_limit_s=time_limit_s, seed=seed, previous_plan_id=plan.id)
-    return jobs.submit_job(season, params, enqueue=enqueue)
 
 
 def copy_plan(season: Season, plan: Plan) -> Plan:
@@ -434,15 +389,15 @@ def copy_plan(season: Season, plan: Plan) -> Plan:
     data = plan_dict(season, plan)
     dropped = [u for u in data["unserved"] if u["reason"] == "dropped_by_coordinator"]
     data["unserved"] = [u for u in data["unserved"] if u["reason"] != "dropped_by_coordinator"]
-    instance_data = planning.instance_dict(season)
+    instance_data = instance_dict(season)
     instance_data["requests"] = [r for r in instance_data["requests"] if r["id"] not in {u["request"] for u in dropped}]
     digest = hashlib.sha256(f"copy of plan {plan.id} at {now_utc().isoformat()}".encode()).hexdigest()
-    instance = planning.build_instance(season, instance_data)
+    instance = build_instance(season, instance_data)
     data = _only_known(data, instance)
     data["kpis"] = plan_dict_kpis(data, {r.id: r.audience for r in instance.requests}, len(instance.requests))
-    row = planning.save_plan(season, data, params={"copy_of": plan.number}, instance=instance, previous=plan,
-                             instance_data=instance_data, digest=digest,
-                             note=f"editable copy of version {plan.number}")
+    row = save_plan(season, data, params={"copy_of": plan.number}, instance=instance, previous=plan,
+                    instance_data=instance_data, digest=digest,
+                    note=f"editable copy of version {plan.number}")
     requests = {r.ref: r for r in season.requests}
     listed = {u.request_id for u in row.unserved}  # save_plan listed those still kept out already
     for u in dropped:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ..models import Overnight, Plan, Request, Season, Team, Visit
+from ..optimize.calendar import WEEKDAYS
 from ..optimize.ferries import crossing_at
 from ..optimize.travel import great_circle_km, travel_matrix
 from .readmodel import NotFound, plan_overnights, plan_visits, zone
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEAR_TOWN_KM = 30.0
 
 

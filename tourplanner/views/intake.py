@@ -12,10 +12,10 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
-from .. import feeds, intake
+from .. import intake
 from ..extensions import limiter
 from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
-from ..mail import address, try_send_mail
+from ..mail import try_send_mail
 from ..models import now_utc
 from ..web import TOKEN_PAGE_HEADERS, public_link
 
@@ -190,14 +190,8 @@ def error_summary(form) -> list[dict]:
 def _mail_receipt(outcome: intake.Outcome, link: str) -> None:
     """The same receipt whether or not the venue wrote before: the page and mail never tell an outsider."""
     req = outcome.request
-    mail_venue(req, f"Your screening request {req.ref} arrived", "intake/mail_receipt.txt", outcome=outcome, link=link,
-               windows=[intake.describe_window(w) for w in req.windows])
-
-
-def mail_venue(req, subject: str, template: str, **context) -> bool:
-    """Email the venue's contact a text template; False when the mail could not go (it is logged)."""
-    body = render_template(template, req=req, **context)
-    return try_send_mail(address(req.contact_name, req.contact_email), subject, body)
+    intake.mail_venue(req, f"Your screening request {req.ref} arrived", "intake/mail_receipt.txt", outcome=outcome,
+                      link=link, windows=[intake.describe_window(w) for w in req.windows])
 
 
 @bp.errorhandler(CSRFError)

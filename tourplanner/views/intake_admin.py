@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import feeds, intake, planning
+from .. import intake, planning
+from ..conflicts import check_version
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
+from ..intake import mail_venue
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
 from ..web import public_link, record_number
-from .intake import mail_venue
 
 bp = Blueprint("intake_admin", __name__, url_prefix="/admin/requests")
 EDIT_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "audience",
@@ -50,20 +51,22 @@ def detail(request_id: int):
     return _render_detail(req)
 
 
-def _stale(req: Request) -> bool:
-    """The page a decision or location came from showed an older version: someone else saved in between."""
+def _refuse_stale(req: Request) -> None:
+    """The page a decision or location came from showed an older version: someone else saved in between
+    (EditConflict, the 409 page). A post without a version is not checked."""
     seen = request.form.get("version")
-    return seen is not None and seen != str(req.version)
+    if seen is not None:
+        check_version(req, seen)
 
 
-def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200, conflict=False):
+def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200):
     if edit_form is None:
         edit_form = RequestEditForm(data={
             "version": req.version, "venue_name": req.venue.name, "venue_type": req.venue.type,
             **{k: getattr(req, k) for k in EDIT_FIELDS if k not in ("venue_name", "venue_type")}})
     return render_template(
         "intake/admin_request.html", req=req, edit_form=edit_form, location_form=location_form or LocationForm(),
-        decision_form=MessageForm(), map_html=_point_map(req.venue), conflict=conflict,
+        decision_form=MessageForm(), map_html=_point_map(req.venue),
         windows=[intake.describe_window(w) for w in req.windows], words=intake.STATUS_WORDS,
         no_road=intake.unreachable_place(req.venue),
     ), code
@@ -83,8 +86,7 @@ def _point_map(venue: Venue):
 @bp.route("/<int:request_id>/decide", methods=["POST"])
 def decide(request_id: int):
     req = _request_or_404(request_id)
-    if _stale(req):
-        return _render_detail(req, code=409, conflict=True)
+    _refuse_stale(req)
     form = MessageForm()
     action = request.form.get("action")
     if action not in ("approve", "decline") or not form.validate():
@@ -109,12 +111,7 @@ def edit(request_id: int):
     form = RequestEditForm()
     if not form.validate():
         return _render_detail(req, edit_form=form, code=422)
-    try:
-        intake.edit_request(req, {k: getattr(form, k).data for k in EDIT_FIELDS}, form.version.data, now=now_utc())
-    except intake.EditConflict:
-        db.session.rollback()
-        db.session.refresh(req)
-        return _render_detail(req, edit_form=form, code=409, conflict=True)
+    intake.edit_request(req, {k: getattr(form, k).data for k in EDIT_FIELDS}, form.version.data, now=now_utc())
     flash(f"{req.ref} saved.", "ok")
     return redirect(url_for(".detail", request_id=req.id), 303)
 
@@ -122,8 +119,7 @@ def edit(request_id: int):
 @bp.route("/<int:request_id>/location", methods=["POST"])
 def location(request_id: int):
     req = _request_or_404(request_id)
-    if _stale(req):
-        return _render_detail(req, code=409, conflict=True)
+    _refuse_stale(req)
     form = LocationForm()
     if not form.validate():
         return _render_detail(req, location_form=form, code=422)

@@ -9,9 +9,8 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import login_required
 from werkzeug.routing import BuildError
 
-from .. import review
+from .. import jobs, review
 from ..extensions import db
-from ..jobs import JobError
 from ..planning import PlanningError, compare
 from ..requests_csv import export_requests
 from ..web import record_number
@@ -162,13 +161,6 @@ def refused(season, plan, visit, error: review.EditRefused):
                            event=review.local_event(visit), error=error), 422
 
 
-def conflict(error: review.Conflict):
-    db.session.rollback()
-    return render_template("review/message.html", title="Changed by someone else",
-                           message=f"Not saved: {error}. Reload the page to see the current version.",
-                           back=request.referrer), 409
-
-
 def edit_plan_of(name: str):
     """Season and plan of an edit form: the plan number travels in the form, never guessed."""
     season = review.season_named(name)
@@ -209,8 +201,6 @@ def edit_visit(name: str, visit_id: int, action: str):
             flash(f"Dropped {ref} from plan v{plan.number}.", "info")
         else:
             abort(404)
-    except review.Conflict as error:
-        return conflict(error)
     except review.EditRefused as error:
         db.session.rollback()
         return refused(season, plan, db.session.get(type(v), visit_id), error)
@@ -223,8 +213,6 @@ def put_back(name: str, ref: str):
     season, plan = edit_plan_of(name)
     try:
         review.put_back(season, ref, request.form.get("version"))
-    except review.Conflict as error:
-        return conflict(error)
     except review.EditRefused as error:
         db.session.rollback()
         return render_template("review/message.html", title="Not put back", message=str(error)), 422
@@ -255,11 +243,9 @@ def replan(name: str):
         return render_template("review/message.html", title="Not re-planned",
                                message=f"from date must look like 2027-03-01, got {given!r}"), 422
     try:
-        job = review.start_replan(season, plan, from_date,
-                                  time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 4))
-    except review.Conflict as error:
-        return conflict(error)
-    except (review.EditRefused, JobError, ValueError) as error:
+        job = jobs.start_replan(season, plan, from_date,
+                                time_limit_s=current_app.config.get("REVIEW_REPLAN_SECONDS", 4))
+    except (review.EditRefused, jobs.JobError, ValueError) as error:
         db.session.rollback()
         return render_template("review/message.html", title="Not re-planned", message=str(error)), 422
     flash(f"Re-planning from {from_date:%b %-d}: visits before it are pinned; the new version appears when the "

@@ -1,17 +1,4 @@
-"""WTForms forms. Lengths match the columns they fill."""
-
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-
-
-# --- Venue intake (owner: intake helper) ---------------------------------------------------------
+"""The venue's request form and page, and the coordinators' request edits: WTForms, lengths as the columns."""
 
 import math as _math
 import re as _re
@@ -19,6 +6,7 @@ import re as _re
 import phonenumbers as _phonenumbers
 from email_validator import EmailNotValidError as _EmailNotValidError
 from email_validator import validate_email as _validate_email
+from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -35,11 +23,13 @@ from wtforms import (
     TimeField,
 )
 from wtforms import widgets as _widgets
-from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
+
+from ..optimize.calendar import WEEKDAYS
 
 MAX_WINDOWS = 12
 BLANK_WINDOWS = 3
-WEEKDAYS = (("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"), ("sat", "Sat"), ("sun", "Sun"))
+WEEKDAY_CHOICES = tuple((code, code.title()) for code in WEEKDAYS)  # ("mon", "Mon"), ...
 VENUE_TYPE_CHOICES = (
     ("high_school", "High school"),
     ("college", "College or university"),
@@ -147,7 +137,7 @@ class AvailabilityRowForm(Form):
 
     first_date = DateField("First day", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-01.")
     last_date = DateField("Last day", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-26.")
-    weekdays = MultiCheckboxField("Days", choices=WEEKDAYS, default=["mon", "tue", "wed", "thu", "fri"])
+    weekdays = MultiCheckboxField("Days", choices=WEEKDAY_CHOICES, default=list(WEEKDAYS[:5]))
     start_time = TimeField("Hours from", validators=[Optional()], invalid_value_message="Enter a time like 09:00.")
     end_time = TimeField("Hours until", validators=[Optional()], invalid_value_message="Enter a time like 15:00.")
 
@@ -310,9 +300,3 @@ class LocationForm(FlaskForm):
     def validate_longitude(self, field):
         if (self.latitude.data is None) != (field.data is None):
             raise ValidationError("Enter both latitude and longitude, or neither.")
-
-
-class RequestsImportForm(FlaskForm):
-    """Upload of a requests CSV (formats.md section 1)."""
-
-    file = FileField("Requests CSV", validators=[FileRequired("Choose a CSV file to import.")])
