@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from ..models import Overnight, Plan, Request, Season, Team, Visit
 from ..optimize.ferries import crossing_at
 from ..optimize.travel import great_circle_km, travel_matrix
-from .readmodel import NotFound, plan_overnights, plan_visits, zone
+from ..zones import zone
+from .readmodel import NotFound, plan_overnights, plan_visits
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEAR_TOWN_KM = 30.0
@@ -194,7 +194,7 @@ def ferry_text(visit) -> str:
     crossing = crossing_at(visit.ferry_name, depart) if depart is not None else None
     hours, minutes = divmod(int(visit.ferry_minutes or 0), 60)
     length = f"{hours} h {minutes:02d}" if hours else f"{minutes} min"
-    sails = f", sails {depart.astimezone(ZoneInfo(crossing.a.tz)):%H:%M}" if crossing is not None else ""
+    sails = f", sails {depart.astimezone(zone(crossing.a.tz)):%H:%M}" if crossing is not None else ""
     return f"Ferry {visit.ferry_name}, {length}{sails}"
 
 
@@ -205,7 +205,7 @@ def ferry_dict(visit: Visit) -> dict:
     depart = visit.ferry_depart_dt
     crossing = crossing_at(visit.ferry_name, depart) if depart is not None else None
     if crossing is not None:  # the departure in its terminal's own time
-        depart = depart.astimezone(ZoneInfo(crossing.a.tz))
+        depart = depart.astimezone(zone(crossing.a.tz))
     return {"ferry": {"name": visit.ferry_name, "minutes": int(visit.ferry_minutes or 0),
                       "depart": depart.isoformat(timespec="seconds") if depart else None}}
 
