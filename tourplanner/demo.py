@@ -8,12 +8,9 @@ import random
 from sqlalchemy import select
 
 from .extensions import db
+from .geo.names import GEONAMES_CA_ADMIN1
 from .models import DEFAULT_RULES, AvailabilityWindow, Request, Season, Team, TeamMember, Venue
 
-CA_PROVINCES = {
-    "01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON",
-    "09": "PE", "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU",
-}
 DEMO_TEAMS = (  # slug, name, colour, base town, lat, lon, zone
     ("west", "West", "#d62728", "Los Angeles, CA", 34.0522, -118.2437, "America/Los_Angeles"),
     ("mountain", "Mountain", "#9467bd", "Denver, CO", 39.7392, -104.9903, "America/Denver"),
@@ -39,8 +36,8 @@ def demo_towns(seed: int = 7, minimum_population: int = 5000) -> list[dict]:
     for city in cities:
         if city["countrycode"] == "US" and city["admin1code"] not in ("HI", "AK", "PR", "GU", "VI"):
             region = city["admin1code"]
-        elif city["countrycode"] == "CA" and city["admin1code"] in CA_PROVINCES:
-            region = CA_PROVINCES[city["admin1code"]]
+        elif city["countrycode"] == "CA" and city["admin1code"] in GEONAMES_CA_ADMIN1:
+            region = GEONAMES_CA_ADMIN1[city["admin1code"]]
             if region in ("YT", "NT", "NU"):
                 continue
         else:
