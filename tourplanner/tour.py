@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from . import ical
 from .extensions import db
-from .forms import CA_PROVINCES, US_STATES
+from .geo.names import REGIONS
 from .models import Plan, Request, Season, Venue, Visit
+from .zones import zone
 
 LISTED_STATUSES = ("scheduled", "confirmed")
-REGION_NAMES = {("US", code): name for code, name in US_STATES} | {("CA", code): name for code, name in CA_PROVINCES}
+REGION_NAMES = {(country, code): name for country, names in REGIONS.items() for code, name in names.items()}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -61,9 +61,9 @@ def listed_screenings(today: dt.date) -> list[ListedScreening]:
         .order_by(Visit.start_dt))
     found = []
     for (request_id, name, city, region, country, lat, lon, start, end, tz, status, sequence, changed) in rows:
-        zone = ZoneInfo(tz or "UTC")
+        local = zone(tz)
         found.append(ListedScreening(request_id, name, city or "", region or "", country, lat, lon,
-                                     start.astimezone(zone), end.astimezone(zone), tz or "UTC",
+                                     start.astimezone(local), end.astimezone(local), tz or "UTC",
                                      status == "confirmed", sequence or 0, changed or EPOCH))
     return found
 

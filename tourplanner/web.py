@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import time
 
 from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
@@ -14,14 +13,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from . import secret_links
+from .extensions import db
+from .feeds import public_url
+from .secret_links import redact_path
+
 # Map pages set their own documented policy (see maps.py); everything else gets this one.
 DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-# Pages reached by a secret link: never cached, never indexed, the link never sent on as a Referer.
-TOKEN_PAGE_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-TOKEN_PATH = re.compile(r"^/(r|feeds)/[^/]+")
 log = logging.getLogger("tourplanner.access")
 MAX_RECORD_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
 
@@ -60,14 +61,7 @@ def season_day(value: str, season) -> dt.date:
 
 def public_link(endpoint: str, **values) -> str:
     """An absolute link for pages and mail, always on PUBLIC_HOST: never the Host or X-Forwarded-Host a client sent."""
-    from .feeds import public_url
-
     return public_url(current_app.config["PUBLIC_HOST"], url_for(endpoint, **values))
-
-
-def redact_path(path: str) -> str:
-    """Token URLs are secrets: logs keep only which kind of link it was."""
-    return TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/[token]", path)
 
 
 def refuse_nul_bytes():
@@ -90,9 +84,9 @@ def add_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if TOKEN_PATH.match(request.path):
+    if secret_links.is_secret_path(request.path):
         # Every answer under a secret link, errors included; a view may choose its own Cache-Control.
-        for name, value in TOKEN_PAGE_HEADERS.items():
+        for name, value in secret_links.PAGE_HEADERS.items():
             headers.setdefault(name, value)
     return response
 
@@ -116,8 +110,6 @@ def handle_http_error(error: HTTPException):
 
 def handle_database_unavailable(error: Exception):
     """The database is restarting, read-only or full: say so; the transaction was rolled back."""
-    from .extensions import db
-
     db.session.rollback()
     log.error("database unavailable on %s %s: %s", request.method, redact_path(request.path), type(error).__name__)
     if request.path.endswith(".json") or request.accept_mimetypes.best == "application/json":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -10,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+import numpy as np
 
 from ..optimize.travel import great_circle_km
 from .names import GEONAMES_CA_ADMIN1, REGIONS, is_usable_alternate, normalize_place
@@ -47,10 +51,6 @@ class GeoIndex:
         Looks in rings of 1-degree cells around the point, widening until no unseen cell can hold
         anything closer, so one look-up costs tens of microseconds instead of a scan of 25,000 towns.
         """
-        import math
-
-        import numpy as np
-
         if not hasattr(self, "_cells"):
             self._build_cells()
         want = f"{country}|{region}" if region else country
@@ -83,10 +83,6 @@ class GeoIndex:
         return self.towns[int(found[k])], float(km[k])
 
     def _build_cells(self) -> None:
-        import math
-
-        import numpy as np
-
         self._points = np.array([[t.lat, t.lon] for t in self.towns])
         self._countries = np.array([t.country for t in self.towns])
         self._regions = np.array([f"{t.country}|{t.region}" for t in self.towns])
@@ -125,14 +121,12 @@ def data_versions() -> dict[str, str]:
 
 
 def _package_file(package: str, *parts: str) -> Path:
-    import importlib.util
-
     spec = importlib.util.find_spec(package)
     return Path(spec.origin).parent.joinpath(*parts)
 
 
 def _load_zips() -> dict[str, list]:
-    import zipcodes
+    import zipcodes  # loads its whole ZIP table on import: only while the index is built
 
     zips: dict[str, list] = {}
     for row in zipcodes.list_all():
@@ -214,7 +208,7 @@ def build_index() -> GeoIndex:
 
 def _zip_towns(zips: dict[str, list], names: dict[str, list[int]]) -> dict[str, list]:
     """Towns that only the ZIP table knows (under 500 people): the mean of their ZIP points."""
-    import zipcodes
+    import zipcodes  # as in _load_zips: only while the index is built
 
     sums: dict[str, list] = {}
     for row in zipcodes.list_all():

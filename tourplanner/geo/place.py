@@ -19,7 +19,6 @@ from .names import (
     region_countries,
 )
 
-PRECISIONS = ("given", "address", "zip", "fsa", "city")
 COUNTRY_NAMES = {"US": "the United States", "CA": "Canada"}
 REGION_WORD = {"US": "state", "CA": "province"}
 # A town must be this many times bigger than every other town of its name to be chosen without a state.

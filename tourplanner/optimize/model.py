@@ -51,12 +51,10 @@ class Model:
         n, nt = len(reqs), len(teams)
         self.n, self.nt = n, nt
         # points: requests 0..n-1, team starts n..n+nt-1, team ends n+nt..n+2nt-1 (start again when no end)
-        ids = [r.id for r in reqs] + [f"start:{t.id}" for t in teams] + [f"end:{t.id}" for t in teams]
         places = [(r.lat, r.lon, r.tz, r.country) for r in reqs]
         places += [(t.start.lat, t.start.lon, t.start.tz, country_of_zone(t.start.tz)) for t in teams]
         places += [((t.end or t.start).lat, (t.end or t.start).lon, (t.end or t.start).tz,
                     country_of_zone((t.end or t.start).tz)) for t in teams]
-        self.point_ids = ids
         self.lat = np.array([p[0] for p in places])
         self.lon = np.array([p[1] for p in places])
         countries = [p[3] for p in places]

@@ -86,12 +86,18 @@ class Unserved:
 
 def plan_kpis(routes, n_requests: int, audience_of) -> dict:
     """KPIs of a set of routes (formats.md section 3); audience_of(request_id) -> int."""
-    visits = [v for r in routes for v in r.visits]
+    kpis = visit_kpis([v for r in routes for v in r.visits], n_requests, audience_of)
+    return kpis | {"drive_km": round(kpis["drive_km"], 1)}
+
+
+def visit_kpis(visits, n_requests: int, audience_of) -> dict:
+    """The KPIs of any visits with `request`, `drive_km_before` and `drive_minutes_before` (km not rounded):
+    the plan JSON's, and the plan page's whole and per team."""
     return {
         "served": len(visits),
         "requests": n_requests,
         "audience": sum(audience_of(v.request) for v in visits),
-        "drive_km": round(sum(v.drive_km_before for v in visits), 1),
+        "drive_km": sum(v.drive_km_before for v in visits),
         "drive_minutes": sum(v.drive_minutes_before for v in visits),
     }
 

@@ -67,7 +67,6 @@ from .readmodel import (
     sheet_plan,
     team_by_slug,
     visit_in,
-    zone,
 )
 from .unserved import REASONS, TeamPositions, available_mask, describe_days, suggestion, unserved_rows
 
@@ -81,5 +80,5 @@ __all__ = [
     "plan_overnights", "plan_unserved", "plan_version", "plan_visit_rows", "plan_visits", "preload_requests",
     "put_back", "rederive_team", "request_info", "require_draft", "reschedule", "rest_of_leg", "season_days",
     "season_named", "sheet_plan", "store_edit", "suggestion", "team_by_slug",
-    "team_itinerary", "town_of", "try_edit", "unlock_visit", "unserved_rows", "visit_in", "week_grid", "zone",
+    "team_itinerary", "town_of", "try_edit", "unlock_visit", "unserved_rows", "visit_in", "week_grid",
 ]

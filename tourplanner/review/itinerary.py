@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from ..models import Overnight, Plan, Request, Season, Team, Visit
 from ..optimize.calendar import WEEKDAYS
 from ..optimize.ferries import crossing_at
+from ..optimize.plan import visit_kpis
 from ..optimize.travel import great_circle_km, travel_matrix
-from .readmodel import NotFound, plan_overnights, plan_visits, zone
+from ..zones import zone
+from .readmodel import NotFound, plan_overnights, plan_visits
 
 NEAR_TOWN_KM = 30.0
 
@@ -125,33 +126,37 @@ def team_itinerary(season: Season, team: Team, visits: list[Visit], overnights: 
 
 
 def kpis(season: Season, plan: Plan, visits: list[Visit], unserved_count: int) -> dict:
-    """The plan's headline figures, recomputed from its rows (cancelled visits left out)."""
-    per_team = defaultdict(lambda: {"events": 0, "audience": 0, "drive_km": 0.0, "drive_minutes": 0})
+    """The plan's headline figures, recomputed from its rows (cancelled visits left out), whole and per team."""
+    by_team = defaultdict(list)
     regions = set()
     for v in visits:
-        row = per_team[v.team_id]
-        row["events"] += 1
-        row["audience"] += v.request.audience
-        row["drive_km"] += v.drive_km_before or 0.0
-        row["drive_minutes"] += v.drive_minutes_before or 0
+        by_team[v.team_id].append(v)
         venue = v.request.venue
         if venue.region:
             regions.add((venue.country, venue.region))
-    teams = [{"team": t, **per_team[t.id], "drive_hours": per_team[t.id]["drive_minutes"] / 60}
-             for t in season.teams]
-    served = len(visits)
+    total = visit_kpis(visits, len(visits) + unserved_count, _audience)
+    teams = []
+    for t in season.teams:
+        row = visit_kpis(by_team[t.id], 0, _audience)
+        teams.append({"team": t, "events": row["served"], "audience": row["audience"], "drive_km": row["drive_km"],
+                      "drive_minutes": row["drive_minutes"], "drive_hours": row["drive_minutes"] / 60})
+    served = total["served"]
     return {
         "served": served,
-        "requests": served + unserved_count,
-        "audience": sum(t["audience"] for t in teams),
-        "drive_km": sum(t["drive_km"] for t in teams),
-        "drive_hours": sum(t["drive_minutes"] for t in teams) / 60,
-        "km_per_event": (sum(t["drive_km"] for t in teams) / served) if served else 0.0,
+        "requests": total["requests"],
+        "audience": total["audience"],
+        "drive_km": total["drive_km"],
+        "drive_hours": total["drive_minutes"] / 60,
+        "km_per_event": (total["drive_km"] / served) if served else 0.0,
         "teams": teams,
         "regions": sorted(regions),
         "states": sorted(r for c, r in regions if c == "US"),
         "provinces": sorted(r for c, r in regions if c == "CA"),
     }
+
+
+def _audience(request) -> int:
+    return request.audience
 
 
 def week_grid(season: Season, visits: list[Visit], overnights: list[Overnight]) -> list[dict]:
@@ -194,7 +199,7 @@ def ferry_text(visit) -> str:
     crossing = crossing_at(visit.ferry_name, depart) if depart is not None else None
     hours, minutes = divmod(int(visit.ferry_minutes or 0), 60)
     length = f"{hours} h {minutes:02d}" if hours else f"{minutes} min"
-    sails = f", sails {depart.astimezone(ZoneInfo(crossing.a.tz)):%H:%M}" if crossing is not None else ""
+    sails = f", sails {depart.astimezone(zone(crossing.a.tz)):%H:%M}" if crossing is not None else ""
     return f"Ferry {visit.ferry_name}, {length}{sails}"
 
 
@@ -205,7 +210,7 @@ def ferry_dict(visit: Visit) -> dict:
     depart = visit.ferry_depart_dt
     crossing = crossing_at(visit.ferry_name, depart) if depart is not None else None
     if crossing is not None:  # the departure in its terminal's own time
-        depart = depart.astimezone(ZoneInfo(crossing.a.tz))
+        depart = depart.astimezone(zone(crossing.a.tz))
     return {"ferry": {"name": visit.ferry_name, "minutes": int(visit.ferry_minutes or 0),
                       "depart": depart.isoformat(timespec="seconds") if depart else None}}
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,15 +27,11 @@ from ..models import (
     Venue,
     Visit,
 )
+from ..zones import zone  # noqa: F401  (review.edits still imports it from here)
 
 
 class NotFound(LookupError):
     """A season, plan, team or visit named in a URL that does not exist."""
-
-
-@lru_cache(maxsize=512)
-def zone(name: str | None) -> ZoneInfo:
-    return ZoneInfo(name or "UTC")
 
 
 def season_named(name: str) -> Season:
@@ -112,7 +106,7 @@ class RequestInfo:
 
 @dataclass(slots=True)
 class Stop:
-    """A visit as pages read it (same attribute names as models.Visit)."""
+    """A visit as pages and feeds read it (same attribute names as models.Visit)."""
 
     id: int
     team_id: int
@@ -121,12 +115,16 @@ class Stop:
     order: int
     locked: bool
     version: int
+    cancelled: bool
+    sequence: int
+    changed_dt: dt.datetime
     drive_minutes_before: int
     drive_km_before: float
     ferry_name: str | None
     ferry_minutes: int | None
     ferry_depart_dt: dt.datetime | None
     request: RequestInfo
+    team: Team | None = None  # set by the feeds, whose items name their team
 
 
 @dataclass(slots=True)
@@ -156,19 +154,31 @@ def request_info(row) -> RequestInfo:
     return RequestInfo(*row[:9], venue=VenueInfo(*row[9:20]))
 
 
-def plan_visits(plan: Plan, team_id: int | None = None) -> list[Stop]:
-    """The plan's live visits (cancelled ones skipped) with request and venue, by team and start."""
+VISIT_COLUMNS = (Visit.id, Visit.team_id, Visit.start_dt, Visit.end_dt, Visit.order, Visit.locked, Visit.version,
+                 Visit.cancelled, Visit.sequence, Visit.changed_dt, Visit.drive_minutes_before, Visit.drive_km_before,
+                 Visit.ferry_name, Visit.ferry_minutes, Visit.ferry_depart_dt)
+
+
+def plan_visits(plan: Plan, team_id: int | None = None, *, team_ids: list[int] | None = None,
+                request_id: int | None = None, with_cancelled: bool = False) -> list[Stop]:
+    """The plan's visits with request and venue, by team and start: live ones only, unless `with_cancelled`
+    (the feeds show a cancelled screening until its date has passed)."""
     query = (
-        select(Visit.id, Visit.team_id, Visit.start_dt, Visit.end_dt, Visit.order, Visit.locked, Visit.version,
-               Visit.drive_minutes_before, Visit.drive_km_before, Visit.ferry_name, Visit.ferry_minutes,
-               Visit.ferry_depart_dt, *REQUEST_COLUMNS)
+        select(*VISIT_COLUMNS, *REQUEST_COLUMNS)
         .join(Request, Visit.request_id == Request.id).join(Venue, Request.venue_id == Venue.id)
-        .where(Visit.plan_id == plan.id, Visit.cancelled.is_(False))
+        .where(Visit.plan_id == plan.id)
         .order_by(Visit.team_id, Visit.start_dt)
     )
+    if not with_cancelled:
+        query = query.where(Visit.cancelled.is_(False))
     if team_id is not None:
         query = query.where(Visit.team_id == team_id)
-    return [Stop(*row[:12], request=request_info(row[12:])) for row in db.session.execute(query)]
+    if team_ids is not None:
+        query = query.where(Visit.team_id.in_(team_ids))
+    if request_id is not None:
+        query = query.where(Visit.request_id == request_id)
+    n = len(VISIT_COLUMNS)
+    return [Stop(*row[:n], request=request_info(row[n:])) for row in db.session.execute(query)]
 
 
 def plan_visit_rows(plan: Plan) -> list[Visit]:

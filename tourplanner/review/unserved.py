@@ -12,7 +12,8 @@ from ..models import Overnight, Season, Visit
 from ..optimize.plan import UNSERVED_REASONS
 from ..optimize.travel import CIRCUITY, great_circle_km
 from .itinerary import WEEKDAYS, days_off
-from .readmodel import RequestInfo, Unserved, zone
+from ..zones import zone
+from .readmodel import RequestInfo, Unserved
 
 WEEKDAY_PLURAL = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 REASONS = {  # the optimizer's own words for its reasons, and the one reason only a coordinator gives

@@ -10,7 +10,6 @@ shows a freshly issued token, and a venue's one-off event.ics under /r/, get `no
 from __future__ import annotations
 
 import logging
-import re
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -21,16 +20,11 @@ from .. import feeds, intake
 from ..extensions import db
 from ..mail import address, try_send_mail
 from ..models import FeedToken, Season, Team, TeamMember, now_utc
-from ..web import TOKEN_PAGE_HEADERS, public_link, record_number
-from .intake import RedactTokens
+from ..secret_links import FEED_HEADERS, PAGE_HEADERS, install_log_filter
+from ..web import public_link, record_number
 
 bp = Blueprint("feeds", __name__)
 log = logging.getLogger(__name__)
-FEED_HEADERS = {
-    "Cache-Control": "private, no-cache, max-age=0",
-    "Referrer-Policy": "same-origin",
-    "X-Robots-Tag": "noindex",
-}
 REFRESH_NOTES = {
     "google": "Google Calendar fetches subscribed calendars only every 12 to 24 hours; changes show up late there.",
     "apple": "Apple Calendar: choose the refresh interval when subscribing (every hour or every day).",
@@ -38,17 +32,10 @@ REFRESH_NOTES = {
 }
 
 
-class RedactFeedTokens(RedactTokens):
-    """Request lines name the path; a feed or venue link's token must never reach the logs."""
-
-    pattern = re.compile(r"(/(?:feeds|r)/)[^/\s?\"']+")
-
-
 @bp.record_once
 def _install_log_filter(state) -> None:
-    for logger in (logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access"), state.app.logger):
-        if not any(isinstance(f, RedactFeedTokens) for f in logger.filters):
-            logger.addFilter(RedactFeedTokens())
+    """Request lines name the path; a feed or venue link's token must never reach the logs."""
+    install_log_filter(logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access"), state.app.logger)
 
 
 def _host() -> str:
@@ -97,7 +84,7 @@ def _token_headers(response):
     if request.endpoint == "feeds.feed":
         response.headers.update(FEED_HEADERS)
     elif request.endpoint and request.endpoint.startswith("feeds."):
-        response.headers.update(TOKEN_PAGE_HEADERS)
+        response.headers.update(PAGE_HEADERS)
     return response
 
 

@@ -17,7 +17,8 @@ from ..extensions import limiter
 from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
 from ..mail import try_send_mail
 from ..models import now_utc
-from ..web import TOKEN_PAGE_HEADERS, public_link
+from ..secret_links import PAGE_HEADERS
+from ..web import public_link
 
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def _install_log_filter(state) -> None:
 def _token_page_headers(response):
     """Private pages: not cached, not indexed, the token never leaves in a Referer."""
     if request.path.startswith("/r/"):
-        response.headers.update(TOKEN_PAGE_HEADERS)
+        response.headers.update(PAGE_HEADERS)
     return response
 
 

@@ -22,7 +22,6 @@ import hashlib
 import secrets
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
@@ -31,13 +30,14 @@ from flask import Blueprint, abort, current_app, g, has_request_context, render_
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.routing import BuildError
 
 from .. import feeds, maps, review
 from ..extensions import db
 from ..models import Plan, Request, Season, Team, UnservedRequest, now_utc
 from ..optimize.ferries import crossing_at
-from ..web import TOKEN_PAGE_HEADERS, record_number, season_day
+from ..secret_links import PAGE_HEADERS
+from ..web import record_number, season_day
+from ..zones import zone
 
 bp = Blueprint("maps", __name__)
 
@@ -121,11 +121,8 @@ def _visits(plan: Plan | None, team: Team | None = None) -> list[review.Stop]:
 
 
 def request_links():
-    """id -> the coordinator page of a request, when the app has one (built once, not per stop)."""
-    try:
-        sample = url_for("intake_admin.detail", request_id=918273645)
-    except BuildError:
-        return lambda request_id: ""
+    """id -> the coordinator page of a request (the URL built once, not per stop)."""
+    sample = url_for("intake_admin.detail", request_id=918273645)
     head, _, tail = sample.partition("918273645")
     return lambda request_id: f"{head}{request_id}{tail}"
 
@@ -134,26 +131,15 @@ def _town(venue) -> str:
     return ", ".join(x for x in (venue.city, venue.region) if x)
 
 
-def _zone(name: str) -> dt.tzinfo:
-    """A venue's zone; a name the zone database does not know shows UTC rather than failing the page."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
-
-
 def _stops(visits: list[review.Stop], season: Season, with_links: bool = True) -> list[maps.Stop]:
     """Read-model visits as map stops, in the venue's own time zone (else the team's base zone)."""
     link = request_links() if with_links else (lambda request_id: "")
     teams = {t.id: t for t in season.teams}
-    zones: dict[str, dt.tzinfo] = {}
     stops = []
     for v in visits:
         team, venue = teams[v.team_id], v.request.venue
-        name = venue.tz or team.base_tz
-        zone = zones.get(name) or zones.setdefault(name, _zone(name))
         stops.append(maps.Stop(
-            team=team.slug, lat=venue.lat, lon=venue.lon, start=v.start_dt.astimezone(zone),
+            team=team.slug, lat=venue.lat, lon=venue.lon, start=v.start_dt.astimezone(zone(venue.tz or team.base_tz)),
             venue=venue.name, town=_town(venue), audience=v.request.audience, status=v.request.status,
             ref=v.request.ref, link=link(v.request.id), drive_km=v.drive_km_before,
             drive_minutes=v.drive_minutes_before, ferry=_ferry(v.ferry_name, v.ferry_depart_dt),
@@ -168,7 +154,7 @@ def _ferry(name: str | None, depart: dt.datetime | None) -> maps.FerryCrossing |
         return None
     return maps.FerryCrossing(name=name, depart_lat=crossing.a.lat, depart_lon=crossing.a.lon,
                               arrive_lat=crossing.b.lat, arrive_lon=crossing.b.lon,
-                              depart=depart.astimezone(ZoneInfo(crossing.a.tz)), minutes=crossing.minutes)
+                              depart=depart.astimezone(zone(crossing.a.tz)), minutes=crossing.minutes)
 
 
 def _team_info(team: Team) -> maps.TeamInfo:
@@ -310,7 +296,7 @@ def _feed_team(token: str) -> tuple[Season, Team]:
 def nomad_day_map(token: str, day: str | None = None):
     """Today's route (or a given day's) from the published plan, for the Nomads' phones."""
     season, team = _feed_team(token)
-    date = season_day(day, season) if day else now_utc().astimezone(ZoneInfo(team.base_tz)).date()
+    date = season_day(day, season) if day else now_utc().astimezone(zone(team.base_tz)).date()
     plan = season.published_plan()
     parts = _day_parts(season, plan, team, date, with_links=False)
     keep = {"team": request.args["team"]} if request.args.get("team") else {}
@@ -324,7 +310,7 @@ def nomad_day_map(token: str, day: str | None = None):
         prev_href=url_for("maps.nomad_day_map", token=token, day=(date - dt.timedelta(days=1)).isoformat(), **keep),
         next_href=url_for("maps.nomad_day_map", token=token, day=(date + dt.timedelta(days=1)).isoformat(), **keep),
     )
-    return body, 200, TOKEN_PAGE_HEADERS
+    return body, 200, PAGE_HEADERS
 
 
 # ---------------------------------------------------------------- the home page

@@ -8,13 +8,14 @@ venue contact) and nothing a coordinator keeps to themselves (plan versions, ref
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request, url_for
 
 from .. import feeds, review
 from ..models import now_utc
-from ..web import TOKEN_PAGE_HEADERS, season_day
+from ..secret_links import PAGE_HEADERS
+from ..web import season_day
+from ..zones import zone
 from .feeds import subscribe_links
 
 bp = Blueprint("nomads", __name__)
@@ -46,7 +47,7 @@ def today(token: str):
     """The page the feed link opens in a browser: today and the coming days, each a tap from its page and map."""
     row, team = _team(token)
     season = row.season
-    today = now_utc().astimezone(ZoneInfo(team.base_tz)).date()
+    today = now_utc().astimezone(zone(team.base_tz)).date()
     plan = season.published_plan()
     first = min(max(today, season.start_date), season.end_date)
     days = []
@@ -58,7 +59,7 @@ def today(token: str):
     body = render_template("nomads/today.html", season=season, team=team, today=today, plan=plan, days=days,
                            links=links, today_links=_links(token, today),
                            subscribe=subscribe_links(token, f"{team.name} · {season.name}"))
-    return body, 200, TOKEN_PAGE_HEADERS
+    return body, 200, PAGE_HEADERS
 
 
 @bp.route("/feeds/<token>/days/<day>")
@@ -72,10 +73,10 @@ def day(token: str, day: str):
     if plan is not None and season.start_date <= date <= season.end_date:
         sheet = review.day_sheet(season, plan, team, date)
         for part, event in feeds.team_drives(season, plan, team).get(date, []):
-            zone = ZoneInfo(part.tz)
-            drives.append({"part": part, "event": event, "start": part.start.astimezone(zone),
-                           "end": part.end.astimezone(zone),
+            tz = zone(part.tz)
+            drives.append({"part": part, "event": event, "start": part.start.astimezone(tz),
+                           "end": part.end.astimezone(tz),
                            "ferry": feeds.ferry_of(event.visit) if part.last else None})
     body = render_template("nomads/day.html", season=season, team=team, date=date, plan=plan, sheet=sheet,
                            drives=drives, links=_links(token, date))
-    return body, 200, TOKEN_PAGE_HEADERS
+    return body, 200, PAGE_HEADERS
