@@ -23,12 +23,19 @@ from wtforms import (
     TimeField,
 )
 from wtforms import widgets as _widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
+from ..geo import names
 from ..optimize.calendar import WEEKDAYS
 
 MAX_WINDOWS = 12
 BLANK_WINDOWS = 3
+def select_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs, kept as plain data for templates and lookups, as the options wtforms wants."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 WEEKDAY_CHOICES = tuple((code, code.title()) for code in WEEKDAYS)  # ("mon", "Mon"), ...
 VENUE_TYPE_CHOICES = (
     ("high_school", "High school"),
@@ -38,25 +45,9 @@ VENUE_TYPE_CHOICES = (
     ("other", "Other"),
 )
 COUNTRY_CHOICES = (("US", "United States"), ("CA", "Canada"))
-US_STATES = (
-    ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"), ("CA", "California"),
-    ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"), ("DC", "District of Columbia"),
-    ("FL", "Florida"), ("GA", "Georgia"), ("HI", "Hawaii"), ("ID", "Idaho"), ("IL", "Illinois"),
-    ("IN", "Indiana"), ("IA", "Iowa"), ("KS", "Kansas"), ("KY", "Kentucky"), ("LA", "Louisiana"),
-    ("ME", "Maine"), ("MD", "Maryland"), ("MA", "Massachusetts"), ("MI", "Michigan"), ("MN", "Minnesota"),
-    ("MS", "Mississippi"), ("MO", "Missouri"), ("MT", "Montana"), ("NE", "Nebraska"), ("NV", "Nevada"),
-    ("NH", "New Hampshire"), ("NJ", "New Jersey"), ("NM", "New Mexico"), ("NY", "New York"),
-    ("NC", "North Carolina"), ("ND", "North Dakota"), ("OH", "Ohio"), ("OK", "Oklahoma"), ("OR", "Oregon"),
-    ("PA", "Pennsylvania"), ("RI", "Rhode Island"), ("SC", "South Carolina"), ("SD", "South Dakota"),
-    ("TN", "Tennessee"), ("TX", "Texas"), ("UT", "Utah"), ("VT", "Vermont"), ("VA", "Virginia"),
-    ("WA", "Washington"), ("WV", "West Virginia"), ("WI", "Wisconsin"), ("WY", "Wyoming"),
-)
-CA_PROVINCES = (
-    ("AB", "Alberta"), ("BC", "British Columbia"), ("MB", "Manitoba"), ("NB", "New Brunswick"),
-    ("NL", "Newfoundland and Labrador"), ("NS", "Nova Scotia"), ("NT", "Northwest Territories"),
-    ("NU", "Nunavut"), ("ON", "Ontario"), ("PE", "Prince Edward Island"), ("QC", "Quebec"),
-    ("SK", "Saskatchewan"), ("YT", "Yukon"),
-)
+US_TERRITORIES = ("PR", "GU", "VI", "AS", "MP")  # geo.names knows them; no road or car ferry reaches them
+US_STATES = tuple((code, name) for code, name in names.US_STATES.items() if code not in US_TERRITORIES)
+CA_PROVINCES = tuple(names.CA_PROVINCES.items())
 REGIONS = {"US": US_STATES, "CA": CA_PROVINCES}
 POSTAL_FORMATS = {
     "US": (_re.compile(r"^\d{5}(-\d{4})?$"), "a US ZIP code has 5 digits, like 85004 or 85004-1234"),
@@ -137,7 +128,7 @@ class AvailabilityRowForm(Form):
 
     first_date = DateField("First day", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-01.")
     last_date = DateField("Last day", validators=[Optional()], invalid_value_message="Enter a date like 2027-02-26.")
-    weekdays = MultiCheckboxField("Days", choices=WEEKDAY_CHOICES, default=list(WEEKDAYS[:5]))
+    weekdays = MultiCheckboxField("Days", choices=select_choices(WEEKDAY_CHOICES), default=list(WEEKDAYS[:5]))
     start_time = TimeField("Hours from", validators=[Optional()], invalid_value_message="Enter a time like 09:00.")
     end_time = TimeField("Hours until", validators=[Optional()], invalid_value_message="Enter a time like 15:00.")
 
@@ -170,7 +161,7 @@ class RequestForm(AvailabilityForm):
         filters=[_strip],
         validators=[InputRequired("Enter the name of the venue."), Length(max=200, message="Keep the name under 200 characters.")],
     )
-    venue_type = SelectField("Kind of venue", choices=VENUE_TYPE_CHOICES, validators=[InputRequired("Choose the kind of venue.")])
+    venue_type = SelectField("Kind of venue", choices=select_choices(VENUE_TYPE_CHOICES), validators=[InputRequired("Choose the kind of venue.")])
     contact_name = StringField(
         "Your name",
         filters=[_strip],
@@ -186,10 +177,10 @@ class RequestForm(AvailabilityForm):
         filters=[_strip],
         validators=[Length(max=40, message="Keep the phone number under 40 characters.")],
     )
-    country = SelectField("Country", choices=COUNTRY_CHOICES, validators=[InputRequired("Choose the country.")])
+    country = SelectField("Country", choices=select_choices(COUNTRY_CHOICES), validators=[InputRequired("Choose the country.")])
     region = SelectField(
         "State or province",
-        choices=[("", "Choose…"), *US_STATES, *CA_PROVINCES],  # the template groups them by country
+        choices=select_choices([("", "Choose…"), *US_STATES, *CA_PROVINCES]),  # the template groups them by country
         validate_choice=False,
     )
     city = StringField(
@@ -213,7 +204,7 @@ class RequestForm(AvailabilityForm):
         validators=[InputRequired("Enter how many people you expect, as a number."),
                     NumberRange(min=1, max=100000, message="Enter a number of people between 1 and 100000.")],
     )
-    duration_minutes = SelectField("Time you can give us for the screening and Q&A", choices=SLOT_CHOICES, coerce=int, default=90)
+    duration_minutes = SelectField("Time you can give us for the screening and Q&A", choices=select_choices(SLOT_CHOICES), coerce=int, default=90)
     notes = TextAreaField(
         "Notes: projector, screen, sound, parking, anything we should know (optional)",
         filters=[_strip],
@@ -275,7 +266,7 @@ class RequestEditForm(FlaskForm):
 
     version = HiddenField()
     venue_name = StringField("Venue", filters=[_strip], validators=[InputRequired("Enter the venue name."), Length(max=200)])
-    venue_type = SelectField("Kind of venue", choices=VENUE_TYPE_CHOICES)
+    venue_type = SelectField("Kind of venue", choices=select_choices(VENUE_TYPE_CHOICES))
     contact_name = StringField("Contact name", filters=[_strip], validators=[Length(max=120)])
     contact_email = StringField("Contact email", filters=[_strip], validators=[InputRequired("Enter an email address."), Length(max=254)])
     contact_phone = StringField("Contact phone", filters=[_strip], validators=[Length(max=40)])

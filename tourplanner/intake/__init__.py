@@ -17,14 +17,14 @@ from .submission import (EDITABLE_STATUSES, QUEUE_ORDER, REF_ALPHABET, IntakeErr
                          correct_location, decide, edit_request, find_duplicate, keep_both, merge_duplicate,
                          new_ref, new_venue_token, open_season, review_queue, set_availability, submit_request,
                          unreachable_place, venue_label)
-from .venue_page import (ANOTHER_DATE_NOTE, DATE_PROPOSED_STATUSES, NOT_SERVED_WORDS, STATUS_WORDS, TOKEN_SHAPE,
+from .venue_page import (ANOTHER_DATE_NOTE, DATE_PROPOSED_STATUSES, NOT_SERVED_WORDS, STATUS_WORDS,
                          VenueStatus, ask_another_date, cancel_request, confirm_date, keep_for_next_season,
                          local_time, not_served_reason, proposed_visit, refused_visit, request_for_token,
                          rotate_token, update_availability, venue_status, venue_token)
 
 __all__ = [
     "ANOTHER_DATE_NOTE", "DATE_PROPOSED_STATUSES", "EDITABLE_STATUSES", "NOT_SERVED_WORDS", "QUEUE_ORDER",
-    "REF_ALPHABET", "STATUS_WORDS", "TOKEN_SHAPE", "WEEKDAY_CODES", "EditConflict", "IntakeError", "Outcome",
+    "REF_ALPHABET", "STATUS_WORDS", "WEEKDAY_CODES", "EditConflict", "IntakeError", "Outcome",
     "VenueStatus", "ask_another_date", "cancel_request", "confirm_date", "coordinator_emails", "correct_location",
     "decide", "describe_window", "edit_request", "find_duplicate", "holidays_by_region", "keep_both",
     "keep_for_next_season", "local_time", "mail_venue", "merge_duplicate", "new_ref", "new_venue_token",

@@ -5,19 +5,18 @@ its availability)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
+from ..secret_links import is_token
+from ..zones import zone
 from ..models import AvailabilityWindow, RefusedDate, Request, UnservedRequest, Visit, derived_token, hash_token, tokens_match
 from .submission import EDITABLE_STATUSES, IntakeError, new_venue_token, set_availability
 
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what secrets.token_urlsafe(32) gives
 DATE_PROPOSED_STATUSES = ("scheduled", "confirmed")
 STATUS_WORDS = {
     "submitted": ("Received", "Your request arrived. A coordinator will look at it soon."),
@@ -41,7 +40,7 @@ NOT_SERVED_WORDS = {  # why this season's tour could not include a venue, in the
 
 def request_for_token(token: str) -> Optional[Request]:
     """The request behind a private link, or None for any wrong, revoked or malformed token."""
-    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
+    if not is_token(token):
         return None
     wanted = hash_token(token)
     request = db.session.scalar(select(Request).where(Request.status_token_hash == wanted))
@@ -76,7 +75,7 @@ def proposed_visit(request: Request) -> Optional[Visit]:
 
 def local_time(moment: dt.datetime, tz: Optional[str]) -> dt.datetime:
     """A stored UTC time on the venue's own clock."""
-    return moment.astimezone(ZoneInfo(tz)) if tz else moment
+    return moment.astimezone(zone(tz)) if tz else moment
 
 
 def confirm_date(request: Request, *, now: dt.datetime) -> Visit:

@@ -205,7 +205,7 @@ def check(instance: Instance, plan: Plan, matrix=None) -> list[Violation]:
             except ValueError:
                 bad("time_format", req.id, team.id, f"{req.id}: start/end must be ISO 8601 with offset")
                 continue
-            local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+            local_start = start.astimezone(zone)
             if start.utcoffset() != local_start.utcoffset():
                 bad("time_zone", req.id, team.id, f"{req.id}: start {v.start} does not carry {req.tz}'s offset "
                     f"{local_start.isoformat()}")
@@ -347,7 +347,6 @@ def _night_violations(instance: Instance, plan: Plan, hours: _Hours, leg_of, pos
     to the other rules. A route that states no nights (a hand-made plan) says nothing about them.
     """
     out = []
-    rules = instance.rules
     reqs = {r.id: r for r in instance.requests}
     teams = {t.id: t for t in instance.teams}
     for route in plan.routes:

@@ -12,8 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .calendar import WEEKDAYS
+
 DATA = Path(__file__).resolve().parent / "data" / "ferries.json"
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Crossing:
     overnight: bool               # may run through the night (the team sleeps aboard)
 
     def sails_on(self, day: dt.date) -> bool:
-        return WEEKDAY_NAMES[day.weekday()] in self.days and day.month in self.months
+        return WEEKDAYS[day.weekday()] in self.days and day.month in self.months
 
     def departures_on(self, day: dt.date) -> list[dt.datetime]:
         """UTC departures on a local date at terminal `a`."""
@@ -61,7 +62,7 @@ def crossings() -> tuple[Crossing, ...]:
     for route in json.loads(DATA.read_text(encoding="utf-8"))["routes"]:
         a, b = (Terminal(name=route[k]["terminal"], lat=route[k]["lat"], lon=route[k]["lon"], tz=route[k]["tz"],
                          land=route[k]["land"]) for k in ("a", "b"))
-        days = frozenset(route.get("days", WEEKDAY_NAMES))
+        days = frozenset(route.get("days", WEEKDAYS))
         months = frozenset(route.get("months", range(1, 13)))
         for x, y, key in ((a, b, "departures_ab"), (b, a, "departures_ba")):
             out.append(Crossing(name=route["name"], a=x, b=y, minutes=int(route["minutes"]),

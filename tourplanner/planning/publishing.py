@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from .. import feeds, intake
 from ..extensions import db
 from ..models import Plan, Request, Season, Visit, now_utc
+from ..zones import zone
 from .season_input import PLANNABLE_STATUSES, PlanningError
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def publish(plan_row: Plan, *, now: dt.datetime | None = None) -> PublishResult:
 def _on_refused_day(visit: Visit) -> bool:
     """The visit falls on a day its venue refused ("ask for another date")."""
     refused = visit.request.refused_dates
-    return bool(refused) and visit.start_dt.astimezone(ZoneInfo(visit.request.venue.tz or "UTC")).date() in {
+    return bool(refused) and visit.start_dt.astimezone(zone(visit.request.venue.tz)).date() in {
         r.day for r in refused}
 
 
@@ -252,8 +252,8 @@ def venue_email(visit: Visit, kind: str, link: str | None = None) -> tuple[str, 
     """
     request = visit.request
     venue = request.venue
-    zone = ZoneInfo(venue.tz or "UTC")
-    start, end = visit.start_dt.astimezone(zone), visit.end_dt.astimezone(zone)
+    venue_zone = zone(venue.tz)
+    start, end = visit.start_dt.astimezone(venue_zone), visit.end_dt.astimezone(venue_zone)
     when = f"{start:%A %B} {start.day}, {start:%Y}, {start:%-I:%M %p} to {end:%-I:%M %p} ({start.tzname()})"
     greeting = f"Hello {request.contact_name}," if request.contact_name else "Hello,"
     if kind == "cancelled":

@@ -23,7 +23,8 @@ from ..planning.season_input import build_instance, instance_dict, season_instan
 from ..planning.storage import DROPPED_DETAIL, ferry_columns, save_plan
 from .exports import plan_dict, plan_dict_kpis
 from .itinerary import leg, town_of
-from .readmodel import NotFound, plan_visit_rows, plan_visits, team_by_slug, zone
+from ..zones import zone
+from .readmodel import NotFound, plan_visit_rows, plan_visits, team_by_slug
 
 class EditRefused(ValueError):
     """An edit that would break a rule of the plan; `reasons` says which, in plain words."""

@@ -27,7 +27,6 @@ from ..models import (
     Venue,
     Visit,
 )
-from ..zones import zone  # noqa: F401  (review.edits still imports it from here)
 
 
 class NotFound(LookupError):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import BuildError
 
 from .. import intake
 from ..extensions import limiter
@@ -24,31 +22,6 @@ bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)
 REQUEST_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region",
                   "city", "street", "postal_code", "audience", "duration_minutes", "notes", "list_on_tour_page")
-
-
-class RedactTokens(logging.Filter):
-    """Access logs name the path; a private link's token must not end up there."""
-
-    pattern = re.compile(r"(/r/)[^/\s?\"']+")
-
-    def _clean(self, value):
-        return self.pattern.sub(r"\1[token]", value) if isinstance(value, str) else value
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._clean(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(self._clean(a) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: self._clean(v) for k, v in record.args.items()}
-        return True
-
-
-@bp.record_once
-def _install_log_filter(state) -> None:
-    for name in ("werkzeug", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactTokens) for f in logger.filters):
-            logger.addFilter(RedactTokens())
 
 
 @bp.after_request
@@ -255,10 +228,7 @@ def _availability_data(req) -> dict:
 
 def _render_status(req, token, form, code=200, expired=False):
     visit = intake.proposed_visit(req) if req.status in intake.DATE_PROPOSED_STATUSES else None
-    try:
-        calendar_link = url_for("feeds.venue_event", token=token) if visit else None
-    except BuildError:  # the calendar feeds are not installed
-        calendar_link = None
+    calendar_link = url_for("feeds.venue_event", token=token) if visit else None
     state = intake.venue_status(req)
     refused = intake.refused_visit(req)
     return render_template(

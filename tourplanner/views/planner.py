@@ -13,6 +13,7 @@ from .. import jobs, planning
 from ..extensions import db
 from ..forms import PlanForm, SeasonForm, TeamForm
 from ..models import Job, Plan, Season, Team
+from ..zones import zone
 
 bp = Blueprint("planner", __name__, url_prefix="/admin")
 
@@ -319,10 +320,5 @@ def plan_compare(plan_id: int):
         return redirect(url_for("planner.plans", name=season.name))
     older, newer = (other, plan) if other.number < plan.number else (plan, other)
     comparison = planning.compare(older, newer)
-    return render_template("planner/compare.html", season=season, c=comparison, zone=_zone)
+    return render_template("planner/compare.html", season=season, c=comparison, zone=zone)
 
-
-def _zone(name):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name or "UTC")

@@ -7,7 +7,6 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from werkzeug.routing import BuildError
 
 from .. import jobs, review
 from ..extensions import db
@@ -27,14 +26,6 @@ def require_login():
 @bp.errorhandler(review.NotFound)
 def not_found(error):
     return render_template("review/message.html", title="Not found", message=str(error)), 404
-
-
-def link(endpoint: str, **values) -> str | None:
-    """A URL for an endpoint another area provides, or None while it does not exist yet."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def plan_number() -> int | None:
@@ -84,9 +75,9 @@ def plan(name: str):
         "review/plan.html", season=season, plan=plan, kpis=review.kpis(season, plan, visits, len(unserved)),
         unserved=review.unserved_rows(season, unserved, positions), comparison=comparison,
         held_out=review.held_out(season), repaired=(plan.solver or {}).get("repaired_requests") or [],
-        plans_page=link("planner.plans", name=season.name),
-        season_map=link("maps.season_map", name=season.name, plan=plan.number),
-        team_maps={t.id: link("maps.team_map", name=season.name, slug=t.slug, plan=plan.number) for t in season.teams},
+        plans_page=url_for("planner.plans", name=season.name),
+        season_map=url_for("maps.season_map", name=season.name, plan=plan.number),
+        team_maps={t.id: url_for("maps.team_map", name=season.name, slug=t.slug, plan=plan.number) for t in season.teams},
     )
 
 
@@ -98,7 +89,7 @@ def team(name: str, slug: str):
     days = review.team_itinerary(season, team, visits, review.plan_overnights(plan, team.id))
     return render_template(
         "review/team.html", season=season, plan=plan, team=team, days=days,
-        team_map=link("maps.team_map", name=season.name, slug=team.slug, plan=plan.number),
+        team_map=url_for("maps.team_map", name=season.name, slug=team.slug, plan=plan.number),
     )
 
 
@@ -121,7 +112,7 @@ def day_sheet(name: str, slug: str, date: str):
     if plan is None:
         raise NoPlan(season)
     sheet = review.day_sheet(season, plan, team, day)
-    day_map = link("maps.day_map", name=season.name, slug=team.slug, day=day.isoformat(), plan=plan.number)
+    day_map = url_for("maps.day_map", name=season.name, slug=team.slug, day=day.isoformat(), plan=plan.number)
     return render_template("review/day_sheet.html", season=season, plan=plan, team=team, day_map=day_map, **sheet)
 
 
@@ -250,4 +241,4 @@ def replan(name: str):
         return render_template("review/message.html", title="Not re-planned", message=str(error)), 422
     flash(f"Re-planning from {from_date:%b %-d}: visits before it are pinned; the new version appears when the "
           "job is done.", "info")
-    return redirect(link("planner.job", job_id=job.id) or url_for("review.plan", name=season.name), code=303)
+    return redirect(url_for("planner.job", job_id=job.id), code=303)
