@@ -77,3 +77,15 @@ def try_send_mail(to: str, subject: str, body: str) -> bool:
     except (OSError, smtplib.SMTPException) as exc:
         log.error("mail to %s failed: %s (%s)", one_line(to), one_line(subject), type(exc).__name__)
         return False
+
+
+def send_messages(messages: list[dict]) -> int:
+    """Send queued emails one by one; a failed one is logged and does not stop the others."""
+    sent = 0
+    for m in messages:
+        try:
+            send_mail(m["to"], m["subject"], m["body"])
+            sent += 1
+        except Exception:
+            log.exception("email about request %s could not be sent", m.get("ref", "?"))
+    return sent

@@ -20,18 +20,6 @@ def queue_mail(messages: list[dict]) -> None:
     start_embedded_worker(app)
 
 
-def send_messages(messages: list[dict]) -> int:
-    """Send queued emails one by one; a failed one is logged and does not stop the others."""
-    sent = 0
-    for m in messages:
-        try:
-            send_mail(m["to"], m["subject"], m["body"])
-            sent += 1
-        except Exception:
-            log.exception("email about request %s could not be sent", m.get("ref", "?"))
-    return sent
-
-
 def queue_publish_mail(result: planning.PublishResult) -> None:
     """Queue the venues' emails of a publish for a worker; if the queue is unreachable, send them here instead."""
     if not result.messages:

@@ -15,38 +15,18 @@ import time
 
 from flask import Flask, current_app
 
-DEFAULTS = {
-    "HUEY_NAME": "tourplanner",  # Redis key prefix / SQLite queue name; env TOURPLANNER_HUEY_NAME
-    "JOBS_EMBEDDED_WORKER": True,  # start a consumer thread in the web process when there is no Redis
-    "JOB_HEARTBEAT_SECONDS": 1.0,
-    "JOB_STALE_SECONDS": 30.0,  # no heartbeat for this long: the worker is gone
-    "JOB_OVERRUN_SECONDS": 300.0,  # a solve still running at twice its limit plus this has hung
-    "JOB_MAX_TIME_LIMIT_S": 3600,
-    "JOB_NICE": 10,  # solver threads run this much below the web workers, so pages stay fast during a solve
-}
-ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
+from ..mail import send_messages
+from .settings import DEFAULTS, setting
+from .worker import reap_stale_jobs, run_job
+
 _HUEY_KEY = "tourplanner.huey"
 _CONSUMER_KEY = "tourplanner.huey_consumer"
 _lock = threading.Lock()
 
 
-class JobError(ValueError):
-    """Parameters a job cannot run with; the message names the parameter."""
-
-
-def setting(app: Flask, key: str):
-    return app.config.get(key, DEFAULTS[key])
-
-
 def make_huey(app: Flask):
     """The app's huey: Redis when REDIS_URL is set, else a SQLite file in the instance folder."""
     from huey import RedisHuey, SqliteHuey, crontab
-
-    # The tasks' code queues work itself (submit, mail), so it is imported here, not at the top: a cycle.
-    from .mail import send_messages
-    from .submit import reap_stale_jobs
-    from .worker import run_job
 
     name = app.config.get("HUEY_NAME") or os.environ.get("TOURPLANNER_HUEY_NAME") or DEFAULTS["HUEY_NAME"]
     if app.config.get("REDIS_URL"):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import planning
-from ..models import Job, now_utc
-from .queue import FINISHED
+from ..models import Job, Plan, now_utc
+from .settings import FINISHED
 
 
 def progress_figures(info: dict) -> dict:
@@ -69,3 +69,10 @@ def job_status(job: Job, now=None) -> dict:
         "replan": planning.replan_words(job.plan) if job.plan is not None else "",
         "worker": job.worker,
     }
+
+
+def reused_progress(plan: Plan) -> dict:
+    """The figures of the plan an identical input made before."""
+    k = plan.kpis or {}
+    figures = {key: k[key] for key in ("served", "requests", "audience", "drive_km") if key in k}
+    return {**figures, "phase": "done", "note": f"same input as version {plan.number}: no new plan"}

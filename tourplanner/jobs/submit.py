@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
 
 from .. import review
 from ..extensions import db
 from ..models import Job, Plan, Season, now_utc
 from ..planning import build_instance, input_hash, instance_dict, plan_for_input
-from .queue import ACTIVE, JobError, get_huey, setting, start_embedded_worker
+from .queue import get_huey, start_embedded_worker
+from .settings import ACTIVE, JobError, setting
+from .status import reused_progress
+from .worker import reap_stale_jobs
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +89,6 @@ def submit_job(season: Season, params: dict, *, enqueue: bool = True) -> Job:
     return job
 
 
-def reused_progress(plan: Plan) -> dict:
-    """The figures of the plan an identical input made before."""
-    k = plan.kpis or {}
-    figures = {key: k[key] for key in ("served", "requests", "audience", "drive_km") if key in k}
-    return {**figures, "phase": "done", "note": f"same input as version {plan.number}: no new plan"}
-
-
 def cancel_job(job: Job) -> None:
     """A queued job is cancelled at once; a running one is asked to stop (its solver sees it)."""
     if job.status == "queued":
@@ -111,33 +107,6 @@ def rerun_job(job: Job) -> Job:
     if job.status not in ("failed", "cancelled"):
         raise JobError(f"job {job.id} is {job.status}; only a failed or cancelled job can be re-run")
     return submit_job(job.season, dict(job.params))
-
-
-def reap_stale_jobs(now=None, app: Flask | None = None) -> int:
-    """Mark running jobs as failed when their worker stopped sending heartbeats, or when a solve runs far
-    past its time limit (a hung solver); they can be re-run, and a late result is never stored."""
-    app = app or current_app._get_current_object()
-    now = now or now_utc()
-    cutoff_dt = now - dt.timedelta(seconds=float(setting(app, "JOB_STALE_SECONDS")))
-    reaped = 0
-    for job in db.session.scalars(select(Job).where(Job.status == "running")).all():
-        beat = job.heartbeat_dt or job.started_dt or job.created_dt
-        limit = float(job.params.get("time_limit_s") or 0)
-        overrun = job.started_dt is not None and (now - job.started_dt).total_seconds() > 2 * limit + float(
-            setting(app, "JOB_OVERRUN_SECONDS"))
-        if beat < cutoff_dt:
-            job.error = (f"the worker {job.worker or '?'} stopped responding (last heartbeat "
-                         f"{beat:%Y-%m-%d %H:%M:%S} UTC); nothing was stored. Re-run the job.")
-        elif overrun:
-            job.error = (f"the solve ran far past its time limit of {limit:.0f} s on {job.worker or '?'}; "
-                         "nothing was stored. Re-run the job.")
-        else:
-            continue
-        job.status, job.finished_dt = "failed", now
-        reaped += 1
-    if reaped:
-        db.session.commit()
-    return reaped
 
 
 def start_replan(season: Season, plan: Plan, from_date: dt.date, *, time_limit_s: int = 4, seed: int = 1,

@@ -9,6 +9,7 @@ feeds stay as they were.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ import threading
 import time
 import traceback
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from .. import optimize
@@ -25,9 +26,8 @@ from ..extensions import db
 from ..geo.routing import instance_road_matrix
 from ..models import Job, Plan, Season, now_utc
 from ..planning import PlanRejected, build_instance, input_hash, instance_dict, plan_for_input, save_plan
-from .queue import setting
-from .status import progress_figures, progress_line
-from .submit import reused_progress
+from .settings import setting
+from .status import progress_figures, progress_line, reused_progress
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +214,30 @@ def _cancel_requested(job_id: int) -> bool:
     value = db.session.scalar(select(Job.cancel_requested).where(Job.id == job_id))
     db.session.commit()
     return bool(value)
+
+
+def reap_stale_jobs(now=None, app: Flask | None = None) -> int:
+    """Mark running jobs as failed when their worker stopped sending heartbeats, or when a solve runs far
+    past its time limit (a hung solver); they can be re-run, and a late result is never stored."""
+    app = app or current_app._get_current_object()
+    now = now or now_utc()
+    cutoff_dt = now - dt.timedelta(seconds=float(setting(app, "JOB_STALE_SECONDS")))
+    reaped = 0
+    for job in db.session.scalars(select(Job).where(Job.status == "running")).all():
+        beat = job.heartbeat_dt or job.started_dt or job.created_dt
+        limit = float(job.params.get("time_limit_s") or 0)
+        overrun = job.started_dt is not None and (now - job.started_dt).total_seconds() > 2 * limit + float(
+            setting(app, "JOB_OVERRUN_SECONDS"))
+        if beat < cutoff_dt:
+            job.error = (f"the worker {job.worker or '?'} stopped responding (last heartbeat "
+                         f"{beat:%Y-%m-%d %H:%M:%S} UTC); nothing was stored. Re-run the job.")
+        elif overrun:
+            job.error = (f"the solve ran far past its time limit of {limit:.0f} s on {job.worker or '?'}; "
+                         "nothing was stored. Re-run the job.")
+        else:
+            continue
+        job.status, job.finished_dt = "failed", now
+        reaped += 1
+    if reaped:
+        db.session.commit()
+    return reaped
