@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from . import geo
 from .extensions import db
 from .models import COUNTRIES, VENUE_TYPES, AvailabilityWindow, Request, Season, Venue
 from .optimize.calendar import WEEKDAYS
@@ -219,15 +220,11 @@ def place_venue(venue: Venue, values: dict, locate=None) -> None:
     if venue.location_corrected:
         return
     if values["latitude"] is not None:
-        from .geo import timezone_at
-
         venue.lat, venue.lon = values["latitude"], values["longitude"]
-        venue.tz = timezone_at(venue.lat, venue.lon)
+        venue.tz = geo.timezone_at(venue.lat, venue.lon)
         venue.geocode_source, venue.geocode_precision = "given", "given"
         return
-    if locate is None:
-        from .geo import locate
-    place = locate(
+    place = (locate or geo.locate)(
         country=values["country"], region=values["region"], city=values["city"],
         postal_code=values["postal_code"], street=values["street"],
     )

@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import get_geocoder_for_service
 
+from ..extensions import db
+from ..models import GeocodeResult
 from .names import REGIONS
 from .place import COUNTRY_NAMES, GeocodeError, Place, timezone_at
 
@@ -62,9 +64,6 @@ def configured_service():
 
 def locate_online(service, *, country: str, region: str, city: str, postal_code: str, street: str) -> Place | None:
     """Ask the provider (or the cache); None when it has no answer or is unreachable."""
-    from ..extensions import db
-    from ..models import GeocodeResult
-
     name, geocode = service
     query = online_query(country=country, region=region, city=city, postal_code=postal_code, street=street)
     precision = "address" if street.strip() else "city"

@@ -12,7 +12,8 @@ from werkzeug.exceptions import NotFound
 
 from .. import intake
 from ..extensions import limiter
-from ..forms import MAX_WINDOWS, AvailabilityForm, MessageForm, RequestForm
+from ..forms import CA_PROVINCES, MAX_WINDOWS, US_STATES, AvailabilityForm, MessageForm, RequestForm
+from ..geo import GeocodeError, locate
 from ..mail import try_send_mail
 from ..models import now_utc
 from ..secret_links import PAGE_HEADERS
@@ -73,8 +74,6 @@ def request_form():
     if not fields_ok or availability is None:
         return _render_form(form, season), 422
     data = {name: getattr(form, name).data for name in REQUEST_FIELDS}
-    from ..geo import GeocodeError, locate
-
     try:
         outcome = intake.submit_request(season, data, *availability, locate=locate, now=now_utc())
     except GeocodeError as exc:
@@ -308,6 +307,4 @@ def _venue_action(token: str, act, done: str):
 
 @bp.app_context_processor
 def _region_choices() -> dict:
-    from ..forms import CA_PROVINCES, US_STATES
-
     return {"US_STATES": US_STATES, "CA_PROVINCES": CA_PROVINCES}

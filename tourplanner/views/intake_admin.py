@@ -10,7 +10,9 @@ from .. import intake, planning
 from ..conflicts import check_version
 from ..extensions import db
 from ..forms import VENUE_TYPE_CHOICES, LocationForm, MessageForm, RequestEditForm
+from ..geo import GeocodeError, locate
 from ..intake import mail_venue
+from ..maps import point_map
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
 from ..web import public_link, record_number
 
@@ -73,12 +75,8 @@ def _render_detail(req: Request, *, edit_form=None, location_form=None, code=200
 
 
 def _point_map(venue: Venue):
-    """A small map of the venue (maps.point_map escapes the label), if the maps module is installed."""
+    """A small map of the venue (maps.point_map escapes the label)."""
     if venue.lat is None or venue.lon is None:
-        return None
-    try:
-        from ..maps import point_map
-    except ImportError:
         return None
     return point_map(venue.lat, venue.lon, f"{venue.name} ({venue.city}, {venue.region})", venue.geocode_precision)
 
@@ -123,8 +121,6 @@ def location(request_id: int):
     form = LocationForm()
     if not form.validate():
         return _render_detail(req, location_form=form, code=422)
-    from ..geo import GeocodeError, locate
-
     address_fields = {k: getattr(form, k).data for k in ("street", "city", "region", "postal_code")}
     if form.latitude.data is None and not any(address_fields.values()):
         form.latitude.errors.append("Enter coordinates, or a different address.")

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import jobs, planning
 from ..extensions import db
 from ..forms import PlanForm, SeasonForm, TeamForm
+from ..geo import GeocodeError, locate
 from ..models import Job, Plan, Season, Team
 from ..zones import zone
 
@@ -46,8 +47,6 @@ def review_url(season: Season, plan: Plan) -> str | None:
 
 def locate_base(form: TeamForm):
     """Where the van starts: a geocoded town, ZIP or postal code, else the given coordinates."""
-    from ..geo import GeocodeError, locate
-
     country = form.base_country.data
     try:
         if form.base_city.data or form.base_postal_code.data:
