@@ -7,7 +7,7 @@ import json
 import logging
 import time
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -15,7 +15,6 @@ from werkzeug.routing import IntegerConverter
 
 from . import secret_links
 from .extensions import db
-from .feeds import public_url
 from .secret_links import redact_path
 
 # Map pages set their own documented policy (see maps.py); everything else gets this one.
@@ -57,11 +56,6 @@ def season_day(value: str, season) -> dt.date:
     if not season.start_date - DAYS_AROUND_SEASON <= day <= season.end_date + DAYS_AROUND_SEASON:
         abort(404)
     return day
-
-
-def public_link(endpoint: str, **values) -> str:
-    """An absolute link for pages and mail, always on PUBLIC_HOST: never the Host or X-Forwarded-Host a client sent."""
-    return public_url(current_app.config["PUBLIC_HOST"], url_for(endpoint, **values))
 
 
 def refuse_nul_bytes():

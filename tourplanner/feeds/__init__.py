@@ -11,8 +11,6 @@ from .build import (
     feed_for_token,
     nomad_links,
     plan_items,
-    public_link,
-    public_url,
     team_feed,
     venue_feed,
 )
@@ -38,6 +36,6 @@ __all__ = [
     "CACHE_SIZE", "EPOCH", "STATUS_WORDS", "DrivePart", "Feed", "FeedError", "address", "body_etag", "cached_feed",
     "clear_cache", "coordinators_feed", "day_note", "drive_events", "drive_parts", "event_status", "export",
     "feed_for_token", "feed_visits", "ferry_crossing", "ferry_event", "ferry_of", "ferry_words", "issue_token",
-    "live_tokens", "nomad_links", "plan_items", "plan_version", "public_link", "public_url", "revoke_token",
+    "live_tokens", "nomad_links", "plan_items", "plan_version", "revoke_token",
     "screening_event", "team_drives", "team_feed", "team_for_token", "token_row", "venue_event", "venue_feed",
 ]

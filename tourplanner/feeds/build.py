@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from .. import ical, review
 from ..extensions import db
+from ..links import public_url
 from ..models import FeedToken, Plan, Request, Season, Team
 from ..zones import zone
 from .cache import Feed, cached
@@ -182,17 +183,6 @@ def nomad_links(host: str, token: str | None, *, with_team: bool):
                 public_url(host, adapter.build("maps.nomad_day_map", values)))
 
     return links
-
-
-def public_link(host: str, endpoint: str, **values) -> str:
-    """The absolute URL of a page on the public host: what feeds and emails link to."""
-    return public_url(host, current_app.url_map.bind(host).build(endpoint, values))
-
-
-def public_url(host: str, path: str) -> str:
-    """https on the public host; plain http only for a development host (localhost, 127.0.0.1)."""
-    scheme = "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
-    return f"{scheme}://{host}{path}"
 
 
 def export(season: Season, *, host: str, now: dt.datetime, team: Team | None = None,

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -291,3 +292,24 @@ def default_index_path() -> Path:
         return Path(configured or Path(current_app.instance_path) / "geo-index.json")
     except RuntimeError:
         return user_cache_path()
+
+
+TOWN_MIN_PEOPLE = 5000  # a night is named after a real town, not a hamlet next to the motel
+
+
+@lru_cache(maxsize=1)
+def _night_towns():
+    """The geo index's towns of 5,000+ people (US and Canada) as numpy arrays: names, latitudes, longitudes, people."""
+    towns = [t for t in load_index(default_index_path()).towns if t.population >= TOWN_MIN_PEOPLE]
+    names = [f"{t.name}, {t.region}" if t.region else t.name for t in towns]
+    return (names, np.array([t.lat for t in towns]), np.array([t.lon for t in towns]),
+            np.array([t.population for t in towns]))
+
+
+def town_for_night(lat: float, lon: float, *, within_km: float = 15.0) -> str:
+    """Where a team sleeps: the biggest town within 15 km (a city, not its downtown), else the nearest."""
+    names, lats, lons, people = _night_towns()
+    km = great_circle_km(lat, lon, lats, lons)
+    near = np.flatnonzero(km <= within_km)
+    best = near[np.argmax(people[near])] if near.size else int(np.argmin(km))
+    return names[int(best)][:120]

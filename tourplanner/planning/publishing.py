@@ -12,11 +12,11 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 
-from .. import feeds, intake
+from .. import intake
 from ..extensions import db
+from ..links import public_link
 from ..models import Plan, Request, Season, Visit, now_utc
 from ..zones import zone
 from .season_input import PLANNABLE_STATUSES, PlanningError
@@ -241,7 +241,7 @@ def send_now(result: PublishResult, mailer) -> None:
 def venue_link(request: Request) -> str | None:
     """The venue's private page on the public host, rebuilt from its salt (intake.venue_token); else None."""
     token = intake.venue_token(request)
-    return feeds.public_link(current_app.config["PUBLIC_HOST"], "intake.status", token=token) if token else None
+    return public_link("intake.status", token=token) if token else None
 
 
 def venue_email(visit: Visit, kind: str, link: str | None = None) -> tuple[str, str]:

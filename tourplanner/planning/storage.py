@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
 
-import numpy as np
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..geo.index import default_index_path, load_index
+from ..geo.index import town_for_night
 from ..models import Overnight, Plan, Request, Season, UnservedRequest, Visit
 from .. import optimize
 from ..optimize import Instance
@@ -18,7 +16,6 @@ from ..optimize import Plan as OptPlan
 from .season_input import PLANNABLE_STATUSES, PlanningError, input_hash, instance_dict
 
 DROPPED_DETAIL = "dropped by a coordinator; every later plan leaves it out until a coordinator puts it back"
-TOWN_MIN_PEOPLE = 5000  # a night is named after a real town, not a hamlet next to the motel
 
 
 class PlanRejected(PlanningError):
@@ -131,7 +128,7 @@ def _plan_rows(season, data, *, params, previous, instance_data, digest, note) -
         for day, night in sorted(nights.items()):
             row.overnights.append(
                 Overnight(team=team, day=day, lat=night["lat"], lon=night["lon"],
-                          town=night.get("town") or nearest_town(night["lat"], night["lon"]))
+                          town=night.get("town") or town_for_night(night["lat"], night["lon"]))
             )
     for u in data.get("unserved", []):
         request = requests.get(u["request"]) or _unknown("request", u["request"], season)
@@ -172,21 +169,3 @@ def ferry_columns(ferry: dict | None) -> dict:
             "ferry_depart_dt": _utc(ferry["depart"])}
 
 
-@lru_cache(maxsize=1)
-def _towns():
-    """The geo index's towns of 5,000+ people (US and Canada) as numpy arrays: names, latitudes, longitudes, people."""
-    towns = [t for t in load_index(default_index_path()).towns if t.population >= TOWN_MIN_PEOPLE]
-    names = [f"{t.name}, {t.region}" if t.region else t.name for t in towns]
-    return (names, np.radians(np.array([t.lat for t in towns])), np.radians(np.array([t.lon for t in towns])),
-            np.array([t.population for t in towns]))
-
-
-def nearest_town(lat: float, lon: float, *, within_km: float = 15.0) -> str:
-    """Where a team sleeps: the biggest town within 15 km (a city, not its downtown), else the nearest."""
-    names, lats, lons, people = _towns()
-    p, q = np.radians(lat), np.radians(lon)
-    a = np.sin((lats - p) / 2) ** 2 + np.cos(p) * np.cos(lats) * np.sin((lons - q) / 2) ** 2
-    km = 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    near = np.flatnonzero(km <= within_km)
-    best = near[np.argmax(people[near])] if near.size else int(np.argmin(km))
-    return names[int(best)][:120]

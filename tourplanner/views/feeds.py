@@ -10,7 +10,6 @@ shows a freshly issued token, and a venue's one-off event.ics under /r/, get `no
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
@@ -21,7 +20,8 @@ from ..extensions import db
 from ..mail import address, try_send_mail
 from ..models import FeedToken, Season, Team, TeamMember, now_utc
 from ..secret_links import FEED_HEADERS, PAGE_HEADERS, install_log_filter
-from ..web import public_link, record_number
+from ..links import subscribe_links
+from ..web import record_number
 
 bp = Blueprint("feeds", __name__)
 log = logging.getLogger(__name__)
@@ -95,19 +95,6 @@ def _season(name: str) -> Season:
     return db.session.scalar(select(Season).where(Season.name == name)) or abort(404)
 
 
-def subscribe_links(token: str, name: str) -> dict:
-    """The four ways to subscribe: https URL, webcal://, Google's From URL, Outlook's add-from-web link."""
-    https = public_link("feeds.feed", token=token)
-    webcal = "webcal://" + https.split("://", 1)[1]
-    return {
-        "https": https,
-        "webcal": webcal,
-        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
-        "outlook": ("https://outlook.live.com/calendar/0/addfromweb?url=" + quote(https, safe="")
-                    + "&name=" + quote(name, safe="")),
-    }
-
-
 @bp.route("/admin/seasons/<name>/feeds")
 @login_required
 def manage(name: str):
@@ -159,18 +146,6 @@ def issue(name: str):
     return redirect(url_for("feeds.manage", name=season.name, _anchor="issued"), 303)
 
 
-def public_subscribe_links(token: str, name: str) -> dict:
-    """The same four ways to subscribe, always on PUBLIC_HOST: what an email may carry."""
-    https = feeds.public_link(_host(), "feeds.feed", token=token)
-    webcal = "webcal://" + https.split("://", 1)[1]
-    return {
-        "https": https, "webcal": webcal, "today": feeds.public_link(_host(), "nomads.today", token=token),
-        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
-        "outlook": ("https://outlook.live.com/calendar/0/addfromweb?url=" + quote(https, safe="")
-                    + "&name=" + quote(name, safe="")),
-    }
-
-
 @bp.route("/admin/seasons/<name>/feeds/email", methods=["POST"])
 @login_required
 def email_links(name: str):
@@ -203,7 +178,7 @@ def email_links(name: str):
         token = feeds.issue_token(season, "member", member=member, now=now_utc())
         label = f"{member.name} ({member.team.name})"
         body = render_template("feeds/mail_member_link.txt", member=member, season=season,
-                               links=public_subscribe_links(token, f"Tour {season.name}: {label}"),
+                               links=subscribe_links(token, f"Tour {season.name}: {label}"),
                                refresh_notes=REFRESH_NOTES)
         subject = f"Your tour calendar: team {member.team.name}, {season.name}"
         (sent if try_send_mail(address(member.name, member.email), subject, body) else failed).append(member.name)

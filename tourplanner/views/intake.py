@@ -17,7 +17,7 @@ from ..geo import GeocodeError, locate
 from ..mail import try_send_mail
 from ..models import now_utc
 from ..secret_links import PAGE_HEADERS
-from ..web import public_link
+from ..links import public_link
 
 bp = Blueprint("intake", __name__)
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from ..geo import GeocodeError, locate
 from ..intake import mail_venue
 from ..maps import point_map
 from ..models import REQUEST_STATUSES, Request, Season, Venue, now_utc
-from ..web import public_link, record_number
+from ..links import public_link
+from ..web import record_number
 
 bp = Blueprint("intake_admin", __name__, url_prefix="/admin/requests")
 EDIT_FIELDS = ("venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "audience",

@@ -16,7 +16,7 @@ from ..models import now_utc
 from ..secret_links import PAGE_HEADERS
 from ..web import season_day
 from ..zones import zone
-from .feeds import subscribe_links
+from ..links import subscribe_links
 
 bp = Blueprint("nomads", __name__)
 UPCOMING_DAYS = 7
