@@ -83,12 +83,18 @@ def road_matrix(engine: RoutingEngine, ids: list[str], lats, lons) -> RoadMatrix
     n = len(points)
     minutes, km = np.zeros((n, n)), np.zeros((n, n))
     client = engine.client()
-    for i0 in range(0, n, engine.batch):
-        for j0 in range(0, n, engine.batch):
-            src, dst = points[i0:i0 + engine.batch], points[j0:j0 + engine.batch]
-            seconds, metres = _cached_block(engine, client, src, dst)
-            minutes[i0:i0 + len(src), j0:j0 + len(dst)] = seconds / 60.0
-            km[i0:i0 + len(src), j0:j0 + len(dst)] = metres / 1000.0
+    try:
+        for i0 in range(0, n, engine.batch):
+            for j0 in range(0, n, engine.batch):
+                src, dst = points[i0:i0 + engine.batch], points[j0:j0 + engine.batch]
+                seconds, metres = _cached_block(engine, client, src, dst)
+                minutes[i0:i0 + len(src), j0:j0 + len(dst)] = seconds / 60.0
+                km[i0:i0 + len(src), j0:j0 + len(dst)] = metres / 1000.0
+    finally:
+        # routingpy keeps a requests.Session per router and offers no close(): close it, or its sockets leak
+        session = getattr(getattr(client, "client", None), "_session", None)
+        if session is not None:
+            session.close()
     missing = np.argwhere(np.isnan(minutes) | np.isnan(km))
     if len(missing):
         pairs = ", ".join(f"{ids[a]} -> {ids[b]}" for a, b in missing[:5])
