@@ -342,6 +342,7 @@ def proposed(app, make_request, season):
                        contact_name="Ana Ruiz")
     token = rotate_token(req)
     team = Team(season=season, slug="west", name="West Coast", base_lat=33.8, base_lon=-118.3, base_tz="America/Los_Angeles")
+    db.session.add(team)  # in the session before anything autoflushes the season it joined
     start = dt.datetime.combine(season.start_date + dt.timedelta(days=8), dt.time(17), dt.timezone.utc)
     plan = Plan(season=season, number=1, status="published", published_dt=now_utc())
     visit = Visit(plan=plan, request=req, team=team, start_dt=start, end_dt=start + dt.timedelta(minutes=90), order=0,

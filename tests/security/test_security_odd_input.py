@@ -30,6 +30,7 @@ def seeded(app, make_season):
     season = make_season(name="spring")
     team = Team(season=season, slug="central", name="Central", colour="#2ca02c", base_name="Chicago, IL",
                 base_lat=41.8781, base_lon=-87.6298, base_tz="America/Chicago")
+    db.session.add(team)  # in the session before anything autoflushes the season it joined
     venue = Venue(name="Lincoln High School", type="high_school", city="Springfield", region="IL", country="US",
                   lat=39.7817, lon=-89.6501, tz="America/Chicago", geocode_source="given", geocode_precision="given")
     request = Request(season=season, ref="W1", venue=venue, contact_email="ann@example.org", status="scheduled",
@@ -85,7 +86,8 @@ def test_no_route_answers_odd_input_with_a_500(app, client, seeded, as_coordinat
     failures = []
     for method, url, form in urls_with_odd_values(app, seeded):
         try:
-            status = client.open(url, method=method, data=form if method == "POST" else None).status_code
+            with client.open(url, method=method, data=form if method == "POST" else None) as response:
+                status = response.status_code  # the with closes a file the route streams (the map assets)
         except Exception as exc:  # in tests an unhandled error propagates instead of becoming the 500 page
             where = [f for f in traceback.extract_tb(exc.__traceback__) if "/tourplanner/" in f.filename][-1:]
             status = f"500 ({type(exc).__name__}: {str(exc)[:80]} at {where})"
