@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from tests.support.accounts import as_coordinator
+from tests.support.apps import ClosingClient
 from tests.support.databases import DATABASE, drop_postgres, postgres_url
 from tests.support.outside import need
 from tests.support.seasons import SPRINGFIELD
@@ -83,6 +84,7 @@ def app_config(tmp_path, database_url):
 def app(app_config, monkeypatch, tmp_path):
     monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
     app = create_app(app_config)
+    app.test_client_class = ClosingClient
     with app.app_context():
         db.create_all()
         yield app

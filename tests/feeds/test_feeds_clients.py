@@ -284,6 +284,7 @@ def radicale(tmp_path):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.stdout.close()
 
 
 def one_event_calendars(body: bytes) -> list[tuple[str, bytes]]:

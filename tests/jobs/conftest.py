@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 
+from tests.support.apps import ClosingClient
 from tourplanner.extensions import db
 
 
-class ReleasingClient(FlaskClient):
+class ReleasingClient(ClosingClient):
     """A test client that ends the shared session's transaction after each request.
 
     The test's app context is shared with the requests, so a read would otherwise keep SQLite's

@@ -250,10 +250,11 @@ def redis_app(app, tmp_path, database_url):
     (worker_instance / "config.py").write_text("JOB_HEARTBEAT_SECONDS = 0.5\n")
     env = {**os.environ, "TOURPLANNER_INSTANCE": str(worker_instance), "DATABASE_URL": database_url,
            "REDIS_URL": REDIS_URL, "TOURPLANNER_HUEY_NAME": name, "PYTHONUNBUFFERED": "1"}
-    workers = []
+    workers, logs = [], []
 
     def start_worker():
         log = open(tmp_path / f"worker-{len(workers)}.log", "wb")
+        logs.append(log)
         proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "tourplanner", "worker", "-w", "1"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         workers.append(proc)
@@ -265,6 +266,8 @@ def redis_app(app, tmp_path, database_url):
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
+    for log in logs:
+        log.close()
     jobs.get_huey(app).flush()
 
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from flask.testing import FlaskClient
+
 from tourplanner import create_app
+
+
+class ClosingClient(FlaskClient):
+    """A test client that reads each response whole and closes it, as a WSGI server does: a file a route
+    sends (map assets, styles) is closed at once, not left open until the garbage collector finds it."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 def production_app(app_config, tmp_path, monkeypatch):

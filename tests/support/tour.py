@@ -1,4 +1,4 @@
-"""A published tour across every North American zone kind, written straight into the tables (no tests here)."""
+"""A published tour across every North American zone kind, written straight into the tables."""
 
 from __future__ import annotations
 
