@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-test.txt
 	touch $(STAMP)
 
 # Valhalla's tile builder and HTTP service, as shipped in the pyvalhalla wheel (Python-independent
-# executables; only a cp312 wheel has them), for tests/test_geo_routing.py.
+# executables; only a cp312 wheel has them), for tests/geo/test_geo_routing.py.
 VALHALLA_WHEEL := pyvalhalla==3.9.1
 valhalla:
 	test -x $(VENV)/valhalla/valhalla/bin/valhalla_service || ( \

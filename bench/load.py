@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from production import BIN, ProductionServer  # noqa: E402
+from tests.support.production import BIN, ProductionServer  # noqa: E402
 
 SEED = """
 import datetime as dt, json
@@ -55,7 +55,7 @@ def percentile_table(stats_csv: Path) -> list[dict]:
 
 
 def run(duration: int = 60, venues: int = 50, phones: int = 20, requests: int = 60, out: Path | None = None) -> dict:
-    """Run the whole load test; returns the figures (used by tests/test_production.py too)."""
+    """Run the whole load test; returns the figures (used by tests/production/test_production.py too)."""
     tmp = Path(tempfile.mkdtemp(prefix="tp-load-"))
     server = ProductionServer(tmp, web_workers=4)
     server.start()

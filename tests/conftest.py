@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import socket
 import uuid
 
 import pytest
 
+from tests.support.accounts import as_coordinator
+from tests.support.apps import ClosingClient
+from tests.support.databases import DATABASE, drop_postgres, postgres_url
+from tests.support.outside import need
+from tests.support.seasons import SPRINGFIELD
 from tourplanner import create_app
 from tourplanner.extensions import db
+from tourplanner.models import Team
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/tourplanner_test")
 DB_FIXTURES = {"app", "client", "runner", "db_session"}
 
 
@@ -45,44 +46,6 @@ def solves_unrepaired(request, caplog):
     repaired = [r.getMessage() for r in caplog.get_records("call")
                 if r.name == "tourplanner.optimize.solve" and r.getMessage().startswith("plan repaired")]
     assert repaired == [], repaired
-
-
-def need(condition: bool, why: str) -> None:
-    """Skip a test whose outside part is missing here, but fail it in CI, where it must run."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required in CI: {why}")
-    pytest.skip(why)
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def postgres_url(dbname: str | None = None) -> str:
-    """A PostgreSQL URL for a fresh database, created on the fly (trust auth on this machine)."""
-    need(port_open("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432 is not running")
-    import psycopg
-
-    base, _, name = PG_URL.rpartition("/")
-    name = dbname or name
-    admin = base.replace("postgresql+psycopg", "postgresql") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
-
-
-def drop_postgres(dbname: str) -> None:
-    import psycopg
-
-    base = PG_URL.rpartition("/")[0].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -121,6 +84,7 @@ def app_config(tmp_path, database_url):
 def app(app_config, monkeypatch, tmp_path):
     monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
     app = create_app(app_config)
+    app.test_client_class = ClosingClient
     with app.app_context():
         db.create_all()
         yield app
@@ -207,6 +171,27 @@ def make_request(app, make_season):
         return request
 
     return make
+
+
+@pytest.fixture
+def coordinator(client):
+    """The test client, logged in as a new coordinator."""
+    return as_coordinator(client)
+
+
+@pytest.fixture
+def season(make_season, make_request):
+    """Two weeks of March 2027, one team based in Springfield, IL, three approved requests a few km away.
+
+    (In intake/, `season` is the season open for requests instead: intake/conftest.py.)"""
+    season = make_season(name="march", start_date=dt.date(2027, 3, 1), weeks=2)
+    db.session.add(Team(season=season, slug="east", name="East", base_name="Springfield, IL", base_lat=39.7817,
+                        base_lon=-89.6501, base_tz="America/Chicago"))
+    for ref, name, lat, lon in SPRINGFIELD:
+        make_request(season, ref=ref, status="approved", venue_name=name, lat=lat, lon=lon,
+                     contact_email=f"{ref}@example.org")
+    db.session.commit()
+    return season
 
 
 @pytest.fixture(scope="session")
