@@ -50,10 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from . import auth, commands, views, web
+    from . import commands, views, web
 
     web.init_app(app)
-    auth.init_app(app)
     views.register_blueprints(app)
     commands.init_app(app)
     return app

@@ -7,7 +7,7 @@ import random
 
 from sqlalchemy import select
 
-from .auth import create_user
+from .accounts import create_user
 from .extensions import db
 from .geo import timezone_at
 from .geo.names import GEONAMES_CA_ADMIN1

@@ -21,7 +21,7 @@ def init_db_command():
 @with_appcontext
 def create_user_command(email: str, name: str, password: str):
     """Create a coordinator account."""
-    from ..auth import create_user
+    from ..accounts import create_user
 
     try:
         user = create_user(email, password, name)
@@ -36,7 +36,7 @@ def create_user_command(email: str, name: str, password: str):
 @with_appcontext
 def set_password_command(email: str, password: str):
     """Set a coordinator's password; every session they had is logged out."""
-    from ..auth import find_user, set_password
+    from ..accounts import find_user, set_password
     from ..extensions import db
 
     user = find_user(email)

@@ -11,10 +11,10 @@ from werkzeug.routing import RoutingException
 
 from ..conflicts import EditConflict
 from ..extensions import db
-from . import admin, feeds, health, intake, intake_admin, maps, nomads, planner, public, review, tour, ui
+from . import admin, auth, feeds, health, intake, intake_admin, maps, nomads, planner, public, review, tour, ui
 
 # In this order (a URL two blueprints claim goes to the first).
-BLUEPRINTS = [admin.bp, feeds.bp, health.bp, intake.bp, intake_admin.bp, maps.bp, nomads.bp, planner.bp, public.bp,
+BLUEPRINTS = [auth.bp, admin.bp, feeds.bp, health.bp, intake.bp, intake_admin.bp, maps.bp, nomads.bp, planner.bp, public.bp,
               review.bp, tour.bp, ui.bp]
 
 
