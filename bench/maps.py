@@ -111,7 +111,7 @@ def seeded_app(teams, stops, sleeps, folder: Path):
 
     os.environ["TOURPLANNER_INSTANCE"] = str(folder / "instance")
     from tourplanner import create_app
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
     from tourplanner.extensions import db
     from tourplanner.models import Overnight, Plan, Request, Season, Team, Venue, Visit, now_utc
 

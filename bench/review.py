@@ -97,7 +97,7 @@ def insert_plan(season):
 
 
 def login(client):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     create_user("bench@example.org", PASSWORD)
     assert client.post("/login", data={"email": "bench@example.org", "password": PASSWORD}).status_code == 302

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.support.tour import CONTACT, STREET, expected_times, make_tour, republish
 from tests.support.accounts import as_coordinator
 from tourplanner import feeds
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import FeedToken, hash_token, new_token
 

@@ -150,7 +150,7 @@ def outbox(app) -> list:
 
 
 def test_every_url_in_a_venue_email_uses_the_public_host_and_opens(app, client, make_request):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     req = make_request()
     create_user("coord@example.org", "a long password", "Coordinator")
@@ -270,7 +270,7 @@ def test_a_bed_at_a_stop_is_said_on_the_stop_and_drawn_aside():
 
 def test_decision_and_another_date_emails_link_on_the_public_host(app, client, make_request):
     from tourplanner import intake
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     req = make_request(status="submitted")
     token = intake.rotate_token(req)

@@ -112,7 +112,7 @@ def test_arizona_school_gets_phoenix_time(client, season):
     ("Honolulu", "HI", "96813", "Hawaii"), ("Juneau", "AK", "99801", "Southeast Alaska")])
 def test_a_venue_no_road_reaches_is_told_at_once_and_flagged_for_coordinators(app, client, season, city, region,
                                                                               code, land):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     response = client.post("/request", data=form_data(season, city=city, region=region, postal_code=code))
     assert response.status_code == 200
@@ -306,7 +306,7 @@ def test_oversized_post_gets_a_413_page(client, season):
 
 
 def test_script_in_every_field_renders_as_text_everywhere(app, client, season, make_request):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     everything = form_data(season, **{k: PAYLOAD for k in (
         "venue_name", "venue_type", "contact_name", "contact_email", "contact_phone", "country", "region", "city",
@@ -381,7 +381,7 @@ def test_confirm_makes_the_visit_confirmed_for_calendars(client, proposed):
 
 
 def test_ask_for_another_date_goes_back_to_coordinators_with_the_note(app, client, proposed):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     create_user("coord@example.org", "correct horse battery")
     req, token, visit = proposed

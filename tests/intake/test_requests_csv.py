@@ -164,7 +164,7 @@ def test_demo_season_has_realistic_windows_per_venue_type(runner):
 
 
 def coordinator(client):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     create_user("coord@example.org", "correct horse battery")
     client.post("/login", data={"email": "coord@example.org", "password": "correct horse battery"})

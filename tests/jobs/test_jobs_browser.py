@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from tests.support.browser import chromium, wait_for_script
 from tests.support.seasons import SPRINGFIELD, add_busy_requests
 from tourplanner import jobs
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import Team
 

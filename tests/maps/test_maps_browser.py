@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def live(app, db_session, chromium_paths, tmp_path):
     """The app on a free port with a seeded tour, and a browser pointed at it."""
     data = seed_tour(db_session)
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     create_user(EMAIL, PASSWORD, "Coordinator")
     server = make_server("127.0.0.1", 0, app, threaded=True)

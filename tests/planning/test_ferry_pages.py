@@ -55,7 +55,7 @@ def planning_json(season, row):
 
 
 def test_day_sheet_names_the_ferry_and_when_to_leave(app, client, ferry_plan):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     season, row, visit, _ = ferry_plan
     create_user("coord@example.org", PASSWORD)
@@ -93,7 +93,7 @@ def spec_of(html: str) -> dict:
 
 
 def test_team_map_draws_the_crossing_dashed_between_the_terminals(app, client, ferry_plan):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     create_user("coord@example.org", PASSWORD)
     client.post("/login", data={"email": "coord@example.org", "password": PASSWORD})
@@ -145,7 +145,7 @@ def test_a_day_map_draws_the_crossing_on_the_day_it_sails_only():
 
 def test_the_day_sheet_before_an_evening_crossing_says_to_catch_the_ferry(app, client, make_season, make_request):
     """Puyallup in the morning, the Victoria event the next morning: the crossing is that evening."""
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
     from tourplanner.models import AvailabilityWindow
     from tourplanner.optimize import solve
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.support.mail import wait_for_emails
 from tourplanner import planning
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import Job, Plan, Season, Team, TeamMember
 

@@ -126,7 +126,7 @@ def test_after_asking_for_another_date_the_page_says_one_is_being_looked_for(cli
 
 
 def test_coordinators_see_who_asked_to_be_kept_for_next_season(app, client, make_request, season):
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     request = make_request(season, ref="far2", status="approved", city="Honolulu", region="HI")
     token = intake.rotate_token(request)

@@ -9,7 +9,7 @@ from flask import g
 
 from tests.support.intake import page_text
 from tests.support.mail import outbox
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import Request
 

@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from tourplanner import forms
-from tourplanner.auth import ChangePasswordForm
+from tourplanner.forms import ChangePasswordForm
 from tourplanner.extensions import db
 from tourplanner.models import Request, Season, Team, TeamMember, User, Venue
 from tourplanner.views.planner import SeasonForm, TeamForm

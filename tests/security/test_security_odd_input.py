@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.feeds import issue_token
 from tourplanner.intake import rotate_token

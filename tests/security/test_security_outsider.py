@@ -7,8 +7,8 @@ from flask import g
 
 from tests.support.intake import form_data, private_link, season_start
 from tests.support.mail import outbox
-from tourplanner import auth
-from tourplanner.auth import create_user
+from tourplanner import accounts
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -87,16 +87,16 @@ def test_an_unknown_email_costs_one_password_check_like_a_known_one(app, client,
     create_user("coord@example.org", PASSWORD)
     checks = []
 
-    class CountingHasher(type(auth.hasher)):
+    class CountingHasher(type(accounts.hasher)):
         def verify(self, hash, password):
             checks.append(hash)
             return super().verify(hash, password)
 
-    monkeypatch.setattr(auth, "hasher", CountingHasher())
+    monkeypatch.setattr(accounts, "hasher", CountingHasher())
     for email in ("coord@example.org", "nobody@example.org"):
         response = client.post("/login", data={"email": email, "password": "wrong password!"})
         assert response.status_code == 200 and "Email or password is wrong." in response.get_data(as_text=True)
-    assert len(checks) == 2 and checks[1] == auth.UNKNOWN_USER_HASH
+    assert len(checks) == 2 and checks[1] == accounts.UNKNOWN_USER_HASH
     assert client.post("/login", data={"email": "nobody@example.org", "password": PASSWORD}).status_code == 200
 
 

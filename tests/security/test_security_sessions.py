@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.support.accounts import EMAIL, PASSWORD, forget_cached_user, login
 from tests.support.apps import production_app
 from tourplanner import create_app
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import User
 

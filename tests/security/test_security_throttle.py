@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.intake import form_data, season_start
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import Request
 

@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 from tests.support.apps import production_app
 from tests.support.tour import make_tour
 from tourplanner import feeds
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import FeedToken, hash_token, new_token, now_utc
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.support.tour import make_tour
 from tourplanner import feeds
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import Job, Overnight, Plan, TeamMember, UnservedRequest, now_utc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 
 EMAIL, PASSWORD = "coord@example.org", "correct horse battery"
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from tourplanner import create_app
-from tourplanner.auth import create_user
+from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import User
 

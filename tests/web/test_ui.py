@@ -65,7 +65,7 @@ def test_pages_fit_a_phone_without_sideways_scrolling(app, db_session, chromium_
     from tests.support.browser import browser_login, chromium
 
     seed_tour(db_session)
-    from tourplanner.auth import create_user
+    from tourplanner.accounts import create_user
 
     create_user(EMAIL, PASSWORD, "Coordinator")
     db_session.commit()
