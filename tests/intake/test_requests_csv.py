@@ -6,6 +6,8 @@ import io
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.support.accounts import as_coordinator
 from tourplanner.extensions import db
@@ -231,8 +233,10 @@ def test_an_upload_above_the_stated_size_is_refused_before_any_work(client, seas
     while len(big.encode()) <= MAX_UPLOAD_BYTES:
         big += row.format(i)
         i += 1
-    response = client.post("/admin/seasons/spring-2027/import", data={"file": (io.BytesIO(big.encode()), "big.csv")},
-                           content_type="multipart/form-data")
+    # encoded here, in memory: the test client would spool a body this big to a temporary file it never closes
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(big.encode()), "big.csv")})
+    response = client.post("/admin/seasons/spring-2027/import", data=body,
+                           content_type=f"multipart/form-data; boundary={boundary}")
     page = response.get_data(as_text=True)
     assert response.status_code == 413 and "larger than 512 KB" in page and "flask import-requests" in page
     assert count_requests() == 0
