@@ -95,6 +95,18 @@ def app(app_config, monkeypatch, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def engines_closed():
+    """Apps a test builds besides the `app` fixture's (a production app, a second app on the same database)
+    keep pooled connections open until the garbage collector finds them, and psycopg's ResourceWarning then
+    fails whichever later test runs: every engine is closed when its test ends (dispose keeps it usable).
+    Flask-SQLAlchemy keeps them per app in `_app_engines` (no public list)."""
+    yield
+    for engines in list(db._app_engines.values()):
+        for engine in engines.values():
+            engine.dispose()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
