@@ -118,14 +118,16 @@ def tree_cpu(pid: int) -> float:
 
 def machine_busy() -> tuple[float, float]:
     """CPU seconds the whole machine spent busy and idle so far (/proc/stat), to see what else ran."""
-    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
     tick = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + fields[4]
     return (sum(fields[:8]) - idle) / tick, idle / tick
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
     return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
 
 

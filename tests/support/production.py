@@ -107,18 +107,18 @@ class ProductionServer:
         (self.tmp / "instance").mkdir(parents=True, exist_ok=True)
         self.flask("db", "upgrade")
         self.start_worker()
-        log = open(self.tmp / "gunicorn.log", "w")
-        self.processes["web"] = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=self.env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.tmp / "gunicorn.log", "w") as log:  # the child writes to its own copy of the file
+            self.processes["web"] = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_healthy()
         return self
 
     def start_worker(self) -> subprocess.Popen:
-        log = open(self.tmp / "worker.log", "a")
-        worker = subprocess.Popen(
-            [str(BIN / "flask"), "--app", "tourplanner", "worker", "--workers", str(self.job_workers)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.tmp / "worker.log", "a") as log:  # the child writes to its own copy of the file
+            worker = subprocess.Popen(
+                [str(BIN / "flask"), "--app", "tourplanner", "worker", "--workers", str(self.job_workers)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes["worker"] = worker
         return worker
 
