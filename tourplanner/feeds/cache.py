@@ -68,14 +68,17 @@ def _cache_get(full_key: tuple) -> Optional[Feed]:
 def cached_feed(token: str, *, host: str, now: dt.datetime) -> Optional[Feed]:
     """A live link's feed straight from the cache, or None (unknown link, or not cached: build it then).
 
-    Every calendar app polls its feed, so this is the hot path: a few Core queries that read columns, no
-    ORM objects, and the cache key that `team_feed`, `coordinators_feed` and `venue_feed` would compute.
+    Every calendar app polls its feed, so this is the hot path: three Core queries that read columns (the link
+    with its published plan, then the version), no ORM objects, and the cache key that `team_feed`, `coordinators_feed` and `venue_feed` would compute.
     """
     if not is_token(token):
         return None
+    latest = _published(FeedToken.season_id).correlate(FeedToken)  # in the same statement as the link
     link = db.session.execute(
         select(FeedToken.id, FeedToken.token_hash, FeedToken.kind, FeedToken.season_id, FeedToken.team_id,
-               FeedToken.request_id, FeedToken.revoked_dt, Season.name)
+               FeedToken.request_id, FeedToken.revoked_dt, Season.name,
+               latest.with_only_columns(Plan.id).scalar_subquery().label("plan_id"),
+               latest.with_only_columns(Plan.published_dt).scalar_subquery().label("published_dt"))
         .join(Season, Season.id == FeedToken.season_id)
         .where(FeedToken.token_hash == hash_token(token))).first()
     if link is None or link.revoked_dt is not None or not tokens_match(token, link.token_hash):
@@ -87,13 +90,13 @@ def cached_feed(token: str, *, host: str, now: dt.datetime) -> Optional[Feed]:
         key, request_id = ("venue", link.request_id, host), link.request_id
     else:  # every visit of a season's plan is one of its teams': no team filter
         key = ("coordinators", link.season_id, host, link.id)
-    plan = db.session.execute(_published(link.season_id)).first()
-    version = plan_version(link.season_id, link.name, tuple(plan) if plan else None, team_ids, request_id, now)
+    plan = (link.plan_id, link.published_dt) if link.plan_id is not None else None
+    version = plan_version(link.season_id, link.name, plan, team_ids, request_id, now)
     return _cache_get((current_app.config.get("SQLALCHEMY_DATABASE_URI"), *key, version))
 
 
-def _published(season_id: int):
-    """The published plan's id and time, as `Season.published_plan` picks it."""
+def _published(season_id):
+    """The published plan's id and time, as `Season.published_plan` picks it (a season id or a column)."""
     return (select(Plan.id, Plan.published_dt)
             .where(Plan.season_id == season_id, Plan.status == "published")
             .order_by(Plan.published_dt.desc(), Plan.number.desc()).limit(1))
