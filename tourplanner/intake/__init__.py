@@ -8,7 +8,6 @@ venue's emails. Callers use `intake.X`.
 
 from __future__ import annotations
 
-from ..conflicts import EditConflict
 from ..optimize.calendar import WEEKDAYS as WEEKDAY_CODES
 from .availability import (describe_window, holidays_by_region, parse_blackouts, read_availability, rest_days,
                            row_warnings, tour_holidays)
@@ -24,7 +23,7 @@ from .venue_page import (ANOTHER_DATE_NOTE, DATE_PROPOSED_STATUSES, NOT_SERVED_W
 
 __all__ = [
     "ANOTHER_DATE_NOTE", "DATE_PROPOSED_STATUSES", "EDITABLE_STATUSES", "NOT_SERVED_WORDS", "QUEUE_ORDER",
-    "REF_ALPHABET", "STATUS_WORDS", "WEEKDAY_CODES", "EditConflict", "IntakeError", "Outcome",
+    "REF_ALPHABET", "STATUS_WORDS", "WEEKDAY_CODES", "IntakeError", "Outcome",
     "VenueStatus", "ask_another_date", "cancel_request", "confirm_date", "coordinator_emails", "correct_location",
     "decide", "describe_window", "edit_request", "find_duplicate", "holidays_by_region", "keep_both",
     "keep_for_next_season", "local_time", "mail_venue", "merge_duplicate", "new_ref", "new_venue_token",

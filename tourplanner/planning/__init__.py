@@ -6,7 +6,6 @@ venues' emails; versions: comparing plans; setup: seasons and teams. Callers use
 
 from __future__ import annotations
 
-from ..conflicts import EditConflict
 from .publishing import (PublishError, PublishPreview, PublishResult, publish, publish_preview, send_now,
                          venue_email, venue_link, venue_messages)
 from .season_input import (PLANNABLE_STATUSES, RESULT_PARAMS, PlanningError, build_instance, confirmed_dates,
@@ -17,7 +16,7 @@ from .storage import DROPPED_DETAIL, PlanRejected, dropped_by_hand, ferry_column
 from .versions import Comparison, Move, compare, replan_words
 
 __all__ = [
-    "DROPPED_DETAIL", "PLANNABLE_STATUSES", "RESULT_PARAMS", "Comparison", "EditConflict", "Move", "PlanRejected",
+    "DROPPED_DETAIL", "PLANNABLE_STATUSES", "RESULT_PARAMS", "Comparison", "Move", "PlanRejected",
     "PlanningError", "PublishError", "PublishPreview", "PublishResult", "build_instance", "compare",
     "confirmed_dates", "delete_team", "dropped_by_hand", "expand_windows", "ferry_columns", "input_hash",
     "instance_dict", "objective_defaults", "parse_members", "plan_for_input", "publish",

@@ -5,12 +5,9 @@ readmodel (lookups and a plan's rows, shared with feeds and maps), itinerary (da
 KPIs, day sheets), unserved (suggestions), exports (CSV, plan JSON) and edits (pins, moves, drops).
 """
 
-from ..optimize.travel import great_circle_km
 from .edits import (
     RULE_WORDS,
     EditRefused,
-    check_version,
-    commit_or_conflict,
     copy_plan,
     drop_visit,
     held_out,
@@ -31,7 +28,6 @@ from .exports import ITINERARY_COLUMNS, itinerary_csv, plan_dict, plan_dict_kpis
 from .itinerary import (
     FERRY_CHECK_IN_MINUTES,
     NEAR_TOWN_KM,
-    WEEKDAYS,
     Day,
     Event,
     day_sheet,
@@ -72,10 +68,10 @@ from .unserved import REASONS, TeamPositions, available_mask, describe_days, sug
 
 __all__ = [
     "FERRY_CHECK_IN_MINUTES", "ITINERARY_COLUMNS", "NEAR_TOWN_KM", "REASONS", "REQUEST_COLUMNS", "RULE_WORDS",
-    "WEEKDAYS", "Day", "EditRefused", "Event", "Night", "NotFound", "RequestInfo", "Stop",
-    "TeamPositions", "Unserved", "VenueInfo", "available_mask", "check_version", "commit_or_conflict",
+    "Day", "EditRefused", "Event", "Night", "NotFound", "RequestInfo", "Stop",
+    "TeamPositions", "Unserved", "VenueInfo", "available_mask",
     "copy_plan", "day_sheet", "days_off", "describe_days", "drop_visit", "ferry_dict", "ferry_text",
-    "great_circle_km", "held_out", "itinerary_csv", "kpis", "leg", "leg_start", "local_event", "lock_visit",
+    "held_out", "itinerary_csv", "kpis", "leg", "leg_start", "local_event", "lock_visit",
     "move_visit", "night_town", "parse_local_start", "pin_before", "plain_reason", "plan_dict", "plan_dict_kpis",
     "plan_overnights", "plan_unserved", "plan_version", "plan_visit_rows", "plan_visits", "preload_requests",
     "put_back", "rederive_team", "request_info", "require_draft", "reschedule", "rest_of_leg", "season_days",
