@@ -28,6 +28,7 @@ from .search import Search, Stop
 
 SCALE = 100  # objective units (value, leg costs) to CP-SAT integers: 0.01 of a unit
 ROUNDS = 5  # solves per call: the first answer and up to four after lazy cuts
+NEIGHBOURS = 10  # successor arcs per candidate, nearest first (and the week's own legs)
 WALL_CAP_S = 10.0  # a safety net only: the deterministic limit ends a solve long before (and keeps it reproducible)
 
 
@@ -62,7 +63,7 @@ def week_candidates(search: Search, team: int, first_date: int, last_date: int, 
 
 
 def repair_week(search: Search, team: int, first_date: int, last_date: int, *, max_candidates: int = 30,
-                deterministic_limit: float = 2.0, seed: int = 0, rounds: int = ROUNDS,
+                deterministic_limit: float = 2.0, seed: int = 0, rounds: int = ROUNDS, neighbours: int = NEIGHBOURS,
                 stats: dict | None = None) -> bool:
     """Re-plan the team's visits dated first_date..last_date exactly; True when the search changed (for the better).
 
@@ -79,7 +80,8 @@ def repair_week(search: Search, team: int, first_date: int, last_date: int, *, m
         return False
     entry = stops[pos - 1] if pos > 0 else search.start_stop(team)
     nxt = order[end] if end < len(order) else None
-    week = _WeekModel(search, team, entry, nxt, cands, segment, first_date, last_date)
+    latest_next = _latest_next_start(search, team, end) if nxt is not None else None
+    week = _WeekModel(search, team, entry, nxt, latest_next, cands, segment, first_date, last_date, neighbours)
     changed = False
     for _ in range(rounds):
         info["rounds"] += 1
@@ -111,6 +113,47 @@ def _failing_prefix(search: Search, team: int, entry: Stop, seq: list[int], afte
     return len(seq)
 
 
+def _latest_next_start(search: Search, team: int, end: int) -> int:
+    """The latest start of the visit after the week that keeps the rest of the route, as an upper bound.
+
+    The rest is followed from that visit with nothing driven and one event on its day (the best case), so a
+    start that fails here fails in any schedule; a binary search over its slots from its current start on."""
+    model = search.model
+    order, old = search.order[team], search.stops[team]
+    r = order[end]
+    tail = model.duration[r] + model.teardown
+
+    def holds(date, t):
+        stop = Stop(r, t + tail, date, 0, 1, t)
+        for i in range(end + 1, len(order)):
+            stop = search.visit(stop, order[i])
+            if stop is None:
+                return False
+            if stop == old[i]:
+                return True
+        return search.reaches_end(team, stop)
+
+    current = old[end].start
+    spans = [(d, max(lo, current), hi) for d, lo, hi in search.slots[r] if hi >= current]
+    best = current
+    for d, lo, hi in spans:
+        if not holds(d, lo):
+            break
+        if holds(d, hi):
+            best = hi
+            continue
+        hi -= 1
+        while lo < hi:  # holds at lo, fails after hi
+            mid = (lo + hi + 1) // 2
+            if holds(d, mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        best = lo
+        break
+    return best
+
+
 def _apply_if_better(search, team, pos, segment, seq, new_order, rescheduled, shift, info) -> bool:
     """Put the new week in; undo it unless must-keep visits stay served and the objective strictly improves."""
     before, kept = search.objective(), search.kept()
@@ -136,18 +179,19 @@ def _apply_if_better(search, team, pos, segment, seq, new_order, rescheduled, sh
 class _WeekModel:
     """The CP-SAT model of one team-week: node 0 is the depot (entry and exit), node i + 1 candidate i."""
 
-    def __init__(self, search: Search, team: int, entry: Stop, nxt: int | None, cands: list[int],
-                 segment: list[int], first_date: int, last_date: int):
+    def __init__(self, search: Search, team: int, entry: Stop, nxt: int | None, latest_next: int | None,
+                 cands: list[int], segment: list[int], first_date: int, last_date: int, neighbours: int):
         self.cands = cands
         model = search.model
         mins, costs = model.min_list, search.cost_list
-        setup, teardown, dur = model.setup, model.teardown, model.duration
+        setup, teardown, dur, cap = model.setup, model.teardown, model.duration, model.cap
         self.m = m = cp_model.CpModel()
         in_segment = set(segment)
         must = {r for r in segment if r in search.locked or r in search.held or search.keep[r]}
         moved = {r for r in search.previous_at if r not in search.held}  # serving one of these costs a move
 
-        # per candidate: its week's slots by date, presence, date booleans, start minute
+        # per candidate: its week's slots by date, presence, date booleans, start minute, road minutes driven
+        # on its date for the leg into it
         slots = [[s for s in search.slots[r] if first_date <= s[0] <= last_date] for r in cands]
         by_date = []
         for sl in slots:
@@ -155,48 +199,93 @@ class _WeekModel:
             for d, lo, hi in sl:
                 dates.setdefault(d, []).append((lo, hi))
             by_date.append(dates)
-        self.present, self.x, self.start = [], [], []
+        self.present, self.x, self.start, drive_in = [], [], [], []
         for i, r in enumerate(cands):
             present = m.new_bool_var(f"p{r}")
             if r in must:
                 m.add(present == 1)
             start = m.new_int_var_from_domain(
                 cp_model.Domain.from_intervals([[lo, hi] for _d, lo, hi in slots[i]]), f"s{r}")
+            driven = m.new_int_var(0, cap, f"in{r}")
             x = {}
+            zone_lo = model.day_lo[model.zone_of[r]]
             for d, ivs in by_date[i].items():
                 x[d] = m.new_bool_var(f"x{r}_{d}")
                 m.add_linear_expression_in_domain(start, cp_model.Domain.from_intervals(
                     [[lo, hi] for lo, hi in ivs])).only_enforce_if(x[d])
+                m.add(start >= zone_lo[d] + driven + setup).only_enforce_if(x[d])  # that drive is in day hours
             m.add(sum(x.values()) == present)
             self.present.append(present)
             self.x.append(x)
             self.start.append(start)
+            drive_in.append(driven)
         date = [sum(d * b for d, b in x.items()) for x in self.x]
+        used = {}  # date -> road minutes driven that day before the events (a lower bound)
         for d in range(first_date, last_date + 1):
-            on = [x[d] for x in self.x if d in x]
+            on = [(j, x[d]) for j, x in enumerate(self.x) if d in x]
             if len(on) > model.max_events:
-                m.add(sum(on) <= model.max_events)
+                m.add(sum(b for _j, b in on) <= model.max_events)
+            legs = []
+            for j, b in on:
+                w = m.new_int_var(0, cap, f"w{cands[j]}_{d}")
+                m.add(w >= drive_in[j]).only_enforce_if(b)
+                legs.append(w)
+            if legs:
+                used[d] = sum(legs)
+                m.add(used[d] <= cap)
+
+        def free_at(i, d):
+            """(a's earliest end on date d, its latest, the expression) of candidate i's event on that date."""
+            r = cands[i]
+            return (min(lo for lo, _ in by_date[i][d]) + dur[r] + teardown,
+                    max(hi for _, hi in by_date[i][d]) + dur[r] + teardown, self.start[i] + dur[r] + teardown)
+
+        def left_today(i, d, b):
+            """Road minutes the leg from candidate i to point b may still drive on date d, as an upper bound that
+            is linear in i's start where the day hours allow."""
+            early, late, expr = free_at(i, d)
+            hi = model.pair(cands[i], b)[1][d]
+            return hi - expr if late <= hi else max(0, hi - early)
 
         # arcs: depot -> first (the exact drive from the entry stop), between candidates, last -> the next visit
         self.arcs = {}
         terms = []
-        nxt_latest = search.slot_hi[nxt][-1] if nxt is not None else None
         for i, r in enumerate(cands):
-            got = search.visit(entry, r)
-            if got is not None and got.date <= last_date:
+            got = model.drive(entry.point, r, entry.free_at, entry.date, entry.driven)
+            first = search.visit(entry, r)
+            if first is not None and first.date <= last_date:
                 lit = self._arc(0, i + 1)
-                m.add(self.start[i] >= got.start).only_enforce_if(lit)
+                m.add(self.start[i] >= first.start).only_enforce_if(lit)
+                if got[1] in self.x[i]:  # the entry leg's last day, if the event is held that day
+                    m.add(drive_in[i] >= got[2]).only_enforce_if([lit, self.x[i][got[1]]])
                 terms.append((lit, costs[entry.point][r]))
             if nxt is None:
                 terms.append((self._arc(i + 1, 0), 0.0))
                 continue
-            out = [d for d, ivs in by_date[i].items() if self._leave(model, r, nxt, d, min(lo for lo, _ in ivs))
-                   + setup <= nxt_latest]
-            if out:
-                lit = self._arc(i + 1, 0)
-                m.add(self.start[i] + dur[r] + teardown + mins[r][nxt] + setup <= nxt_latest).only_enforce_if(lit)
-                m.add_bool_or([self.x[i][d] for d in out]).only_enforce_if(lit)
-                terms.append((lit, costs[r][nxt]))
+            road = model.road_minutes(r, nxt)
+            out = [d for d, ivs in by_date[i].items()
+                   if self._leave(model, r, nxt, d, min(lo for lo, _ in ivs)) + setup <= latest_next]
+            if not out:
+                continue
+            lit = self._arc(i + 1, 0)
+            terms.append((lit, costs[r][nxt]))
+            m.add(self.start[i] + dur[r] + teardown + mins[r][nxt] + setup <= latest_next).only_enforce_if(lit)
+            for d in by_date[i]:
+                if d not in out:
+                    m.add_implication(lit, self.x[i][d].Not())
+                    continue
+                if road == 0 or d + 1 >= model.days:
+                    continue
+                # either the drive to the next visit fits in the day's hours and cap, or the rest of it is
+                # driven from the next morning on
+                night = m.new_bool_var(f"night{r}_{d}")
+                m.add(free_at(i, d)[2] + road <= model.pair(r, nxt)[1][d]).only_enforce_if(
+                    [lit, self.x[i][d], night.Not()])
+                m.add(used[d] + road <= cap).only_enforce_if([lit, self.x[i][d], night.Not()])
+                morning = model.pair(r, nxt)[0][d + 1] + setup
+                m.add(morning + road - cap + used[d] <= latest_next).only_enforce_if([lit, self.x[i][d], night])
+                m.add(morning + road - left_today(i, d, nxt) <= latest_next).only_enforce_if(
+                    [lit, self.x[i][d], night])
         empty = None
         if not must:
             empty = self._arc(0, 0)
@@ -204,49 +293,56 @@ class _WeekModel:
         for i in range(len(cands)):
             self.arcs[i + 1, i + 1] = self.present[i].Not()  # a skipped candidate loops on itself
 
-        drive_in = [None] * len(cands)  # road minutes of the leg into a candidate when it is on its predecessor's date
+        on_path = set(zip(segment, segment[1:]))
         for i, a in enumerate(cands):
             lo_i = min(lo for _d, lo, _hi in slots[i])
+            options = []
             for j, b in enumerate(cands):
                 if i == j:
                     continue
                 gap = dur[a] + teardown + mins[a][b] + setup
-                if lo_i + gap > max(hi for _d, _lo, hi in slots[j]) or min(by_date[i]) > max(by_date[j]):
+                latest_j = max(hi for _d, _lo, hi in slots[j])
+                if lo_i + gap > latest_j or min(by_date[i]) > max(by_date[j]):
                     continue  # no date and time of a lets b follow it
                 # the exact drive from a's earliest start on each date: nights and day hours from there on
                 arrive = {d: self._leave(model, a, b, d, min(lo for lo, _ in ivs)) for d, ivs in by_date[i].items()}
-                dates = [d for d, t in arrive.items() if t + setup <= max(hi for _d, _lo, hi in slots[j])]
-                if not dates:
+                if all(t + setup > latest_j for t in arrive.values()):
                     continue
+                options.append((costs[a][b], j, arrive))
+            options.sort(key=lambda o: (o[0], o[1]))
+            # the nearest successors only (and the current week's own legs): a far one rarely pays
+            keep = [o for k, o in enumerate(options) if k < neighbours or (a, cands[o[1]]) in on_path]
+            for cost, j, arrive in keep:
+                b = cands[j]
+                latest_j = max(hi for _d, _lo, hi in slots[j])
+                gap = dur[a] + teardown + mins[a][b] + setup
                 lit = self._arc(i + 1, j + 1)
-                terms.append((lit, costs[a][b]))
+                terms.append((lit, cost))
                 m.add(self.start[j] >= self.start[i] + gap).only_enforce_if(lit)
                 m.add(date[j] >= date[i]).only_enforce_if(lit)
-                for d in by_date[i]:
-                    if d in dates:
-                        m.add(self.start[j] >= arrive[d] + setup).only_enforce_if([lit, self.x[i][d]])
-                    else:
-                        m.add_implication(lit, self.x[i][d].Not())
                 road = model.road_minutes(a, b)
-                if not set(by_date[i]) & set(by_date[j]) or road == 0:
-                    continue
-                if road > model.cap:
+                common = set(by_date[i]) & set(by_date[j])
+                same = None
+                if common and road <= cap:
+                    same = m.new_bool_var(f"same{a}_{b}")  # true when the arc joins two events of one date
+                    m.add(date[j] >= date[i] + 1).only_enforce_if([lit, same.Not()])
+                    m.add(date[j] == date[i]).only_enforce_if([lit, same])
+                    m.add(drive_in[j] >= road).only_enforce_if([lit, same])
+                else:
                     m.add(date[j] >= date[i] + 1).only_enforce_if(lit)
-                    continue
-                same = m.new_bool_var(f"same{a}_{b}")  # forced true when the arc joins two events of one date
-                m.add(date[j] >= date[i] + 1).only_enforce_if([lit, same.Not()])
-                if drive_in[j] is None:
-                    drive_in[j] = m.new_int_var(0, model.cap, f"in{b}")
-                m.add(drive_in[j] >= road).only_enforce_if([lit, same])
-        for d in range(first_date, last_date + 1):
-            legs = []
-            for j, x in enumerate(self.x):
-                if d in x and drive_in[j] is not None:
-                    w = m.new_int_var(0, model.cap, f"w{cands[j]}_{d}")
-                    m.add(w >= drive_in[j]).only_enforce_if(x[d])
-                    legs.append(w)
-            if len(legs) > 1:
-                m.add(sum(legs) <= model.cap)
+                for d in by_date[i]:
+                    if arrive[d] + setup > latest_j:
+                        m.add_implication(lit, self.x[i][d].Not())
+                        continue
+                    m.add(self.start[j] >= arrive[d] + setup).only_enforce_if([lit, self.x[i][d]])
+                    if road == 0:
+                        continue
+                    if same is not None and d in common:
+                        m.add(free_at(i, d)[2] + road <= model.pair(a, b)[1][d]).only_enforce_if(
+                            [lit, same, self.x[i][d]])
+                    # on a later date: what the evening and the days between cannot drive is driven that morning
+                    later = [lit, self.x[i][d]] + ([same.Not()] if same is not None else [])
+                    m.add(drive_in[j] >= road - left_today(i, d, b) - cap * (date[j] - d - 1)).only_enforce_if(later)
 
         m.add_circuit([(t, h, lit) for (t, h), lit in self.arcs.items()])
         values = [search.value[r] - (search.move_cost if r in moved else 0.0) for r in cands]
