@@ -191,3 +191,17 @@ def test_the_same_seed_gives_the_same_week():
         assert check(instance, build_plan(search, {})) == []
     assert runs[0] == runs[1]
     assert runs[0][0] is True and runs[0][2] > before  # the construction left something to gain
+
+
+def test_an_answer_the_exact_schedule_rejects_leaves_the_search_as_it_was(monkeypatch):
+    # The greedy's week of the blocking instance, and an exact schedule that (here, by decree) holds nothing new:
+    # the answer a, b is cut (b, a cannot be held: a's only start is 08:30), so the model's best is then the
+    # current week, and the search stays exactly as it was.
+    instance, search = search_for(blocking_week())
+    search.repair([0, 1, 2])
+    before, objective = state(search), search.objective()
+    monkeypatch.setattr(Search, "reschedule", lambda self, *args: None)
+    stats = {}
+    assert repair_week(search, 0, 0, 6, rounds=3, stats=stats) is False
+    assert stats["rounds"] == 2 and stats["status"] == "OPTIMAL"
+    assert state(search) == before and search.objective() == objective

@@ -10,7 +10,14 @@ count events per day or the daily driving cap (experiments.md). This model state
 - a start minute per candidate inside its slots of the chosen date;
 - per arc: the start of the next event no earlier than the end of this one plus the drive (elapsed time, and
   the exact drive from the earliest start on each date, so nights and day hours count from there);
-- per date: the road minutes of the legs between two events of that date at most the daily cap.
+- per date: the road minutes driven that day before its events (the legs between two events of the date, and
+  what a leg from an earlier date must still drive that morning) at most the daily cap; the drive to the visit
+  after the week either fits in the last event's day or goes on the next morning, and that visit starts no
+  later than what the rest of the route allows.
+
+Candidates are the week's visits and the nearest unserved requests with a slot in the week; each keeps arcs to
+its nearest successors only (bench/tour.py, 1,000 requests, 30 weeks after the construction: 10 successors
+found 80 % of the gain of all of them in half the time, 1.1 s against 2.4 s a call).
 
 It is still a relaxation of the exact schedule (a drive from a later start, or after other driving that day,
 ends later than it says), so every answer is followed with `Search.visit` as the search does; a path the
@@ -92,7 +99,7 @@ def repair_week(search: Search, team: int, first_date: int, last_date: int, *, m
         shift = len(seq) - len(segment)
         rescheduled = search.reschedule(team, new_order, pos, pos + len(seq), shift)
         if rescheduled is None:
-            week.cut(seq, _failing_prefix(search, team, entry, seq, order[end:]))
+            week.cut(seq, _failing_prefix(search, entry, seq))
             info["status"] = "cut"
             continue
         changed = _apply_if_better(search, team, pos, segment, seq, new_order, rescheduled, shift, info)
@@ -102,7 +109,7 @@ def repair_week(search: Search, team: int, first_date: int, last_date: int, *, m
     return changed
 
 
-def _failing_prefix(search: Search, team: int, entry: Stop, seq: list[int], after: list[int]) -> int:
+def _failing_prefix(search: Search, entry: Stop, seq: list[int]) -> int:
     """How many of the week's new visits the exact schedule holds before it fails; len(seq) when the week
     itself holds and what follows it (the later visits, the drive to the team's end) fails."""
     stop = entry
@@ -117,7 +124,8 @@ def _latest_next_start(search: Search, team: int, end: int) -> int:
     """The latest start of the visit after the week that keeps the rest of the route, as an upper bound.
 
     The rest is followed from that visit with nothing driven and one event on its day (the best case), so a
-    start that fails here fails in any schedule; a binary search over its slots from its current start on."""
+    start that fails here fails in any schedule; a binary search over its slots from its current start on (it
+    takes a later start never to help what follows, as the forward schedule goes)."""
     model = search.model
     order, old = search.order[team], search.stops[team]
     r = order[end]
@@ -286,10 +294,8 @@ class _WeekModel:
                 m.add(morning + road - cap + used[d] <= latest_next).only_enforce_if([lit, self.x[i][d], night])
                 m.add(morning + road - left_today(i, d, nxt) <= latest_next).only_enforce_if(
                     [lit, self.x[i][d], night])
-        empty = None
-        if not must:
-            empty = self._arc(0, 0)
-            terms.append((empty, costs[entry.point][nxt] if nxt is not None else 0.0))
+        if not must:  # an empty week
+            terms.append((self._arc(0, 0), costs[entry.point][nxt] if nxt is not None else 0.0))
         for i in range(len(cands)):
             self.arcs[i + 1, i + 1] = self.present[i].Not()  # a skipped candidate loops on itself
 
@@ -363,7 +369,6 @@ class _WeekModel:
                 m.add_hint(b, r in held_at and held_at[r].date == d)
             if r in held_at:
                 m.add_hint(self.start[i], held_at[r].start)
-        self.empty = empty
 
     def _arc(self, tail: int, head: int):
         lit = self.arcs.get((tail, head))
