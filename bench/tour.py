@@ -100,20 +100,26 @@ def make_instance(size: int, seed: int, all_towns=None) -> dict:
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM; Linux keeps ru_maxrss across exec, VmHWM it does not)."""
+    """This process's peak resident memory (VmHWM; Linux keeps ru_maxrss across exec, VmHWM it does not), plus
+    the largest peak of the processes it forked (our search's extra walks): an upper bound, as the pages a
+    forked walk shares with its parent are counted twice."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
+                    own = int(line.split()[1]) / 1024.0
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+WALKS = None  # --walks: our LNS walks (None: the solver's default, one per core up to two)
 
 
 def run_ours(instance: Instance, time_limit: float, seed: int):
     started = time.perf_counter()
-    plan = solve(instance, time_limit_s=time_limit, seed=seed)
+    plan = solve(instance, time_limit_s=time_limit, seed=seed, walks=WALKS)
     return plan, plan.solver.get("first_feasible_s"), time.perf_counter() - started
 
 
@@ -143,7 +149,9 @@ def print_table(rows):
             print(f"- {r['engine']} at {r['requests']}: " + ", ".join(f"{k} {v}" for k, v in r["violated"].items()))
 
 
-def _child(engine, data, time_limit, seed, conn):
+def _child(engine, data, time_limit, seed, conn, walks=None):
+    global WALKS
+    WALKS = walks
     instance = Instance.from_dict(data)
     plan, first, wall = ENGINES[engine](instance, time_limit, seed)
     conn.send((plan.to_dict(), first, wall, peak_mb()))
@@ -156,7 +164,7 @@ def run_isolated(engine, data, time_limit, seed):
 
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(engine, data, time_limit, seed, child))
+    proc = ctx.Process(target=_child, args=(engine, data, time_limit, seed, child, WALKS))
     proc.start()
     child.close()
     try:
@@ -177,7 +185,10 @@ def main(argv=None):
     ap.add_argument("--save", help="folder to write instances and plans into")
     ap.add_argument("--movement-limit", type=int, default=MAX_MOVEMENT_VARIABLES,
                     help="largest LP (variables) for the ceiling with the drives between days; 0: leave them out")
+    ap.add_argument("--walks", type=int, help="our LNS walks (processes); default: the solver's, one per core up to 2")
     args = ap.parse_args(argv)
+    global WALKS
+    WALKS = args.walks
     all_towns = towns()
     rows, bounds = [], []
     for size in [int(s) for s in args.sizes.split(",")]:

@@ -1,11 +1,13 @@
 """Hand-checkable tour instances (1-2 teams, 1-6 venues) with the exact plan the optimizer must return."""
 import ast
+import os
 import pathlib
 
 import pytest
 
 from tests.support.instances import CHICAGO, chicago, great_lakes_season, instance_dict, req
 from tourplanner.optimize import Instance, InstanceError, Plan, check, solve
+from tourplanner.optimize import improve as walks
 
 
 
@@ -381,3 +383,27 @@ def test_the_search_starts_from_the_best_construction_style():
     assert plan.solver["constructions"] == len(CONSTRUCTION_STYLES)
     assert plan.solver["objective"] == max(built) > built[0]
     assert check(instance, plan) == []
+
+
+def test_two_walks_with_a_step_budget_give_the_same_plan_every_time(monkeypatch):
+    # Meetings every 25 steps, so the walks meet and pass plans on several times within the budget.
+    monkeypatch.setattr(walks, "SYNC_STEPS", 25)
+    _reqs, instance = great_lakes_season(40)
+    one = solve(instance, time_limit_s=30, seed=5, steps=150, walks=2).to_dict()
+    two = solve(instance, time_limit_s=30, seed=5, steps=150, walks=2).to_dict()
+    assert one["solver"]["walks"] == 2 and one["solver"]["steps"] == 300  # both walks' steps
+    assert one["solver"]["meetings"] == 6 and one["solver"]["adopted"] > 0  # plans were passed on
+    for d in (one, two):
+        d["solver"].pop("wall_s"), d["solver"].pop("first_feasible_s")
+    assert one == two
+    assert check(instance, Plan.from_dict(one)) == []
+
+
+def test_a_walk_that_dies_leaves_the_others_to_finish(monkeypatch, caplog):
+    monkeypatch.setattr(walks, "SYNC_STEPS", 25)
+    monkeypatch.setattr(walks, "_walk_process", lambda *args: os._exit(3))
+    _reqs, instance = great_lakes_season(40)
+    plan = solve(instance, time_limit_s=30, seed=5, steps=100, walks=2)
+    alone = solve(instance, time_limit_s=30, seed=5, steps=100, walks=1)
+    assert "a search walk stopped answering" in caplog.text
+    assert plan.solver["steps"] == 100 and [r.visits for r in plan.routes] == [r.visits for r in alone.routes]

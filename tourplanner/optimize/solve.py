@@ -12,7 +12,8 @@ exact forward schedule (model.py); the search only proposes orders:
    driving), the best by the objective goes on;
 3. LNS until the time limit (or --steps; early only once everything is served): remove a stretch of a route,
    re-insert the best of the removed and nearby unserved requests, keep the change when value - km cost (- a
-   price per moved earlier visit) does not get worse;
+   price per moved earlier visit) does not get worse; one walk per core, meeting every few seconds to go on
+   from the best plan of all (improve.py);
 4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
    when model and checker agree, which every test asserts; solver["repaired_requests"] names them).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import random
 import time
 
@@ -31,17 +33,17 @@ import numpy as np
 from .check import check
 from .construct import CONSTRUCTION_STYLES, construct, place_must_keep, start_from_previous
 from .instance import Instance
-from .model import BIG_PRIORITY_BONUS, Model
+from .model import Model
 from .plan import Plan, Route
+from .improve import improve
 from .result import build_plan, replan_counts
 from .search import Search
 
 ENGINE = "tourplanner day-aware greedy + LNS"
 log = logging.getLogger(__name__)
 
-THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's value at first, 0 at the end
+WALKS = 2  # most LNS walks by default: measured on a 2-core machine (docs/benchmarks.md)
 CONSTRUCTION_SHARE = 0.2  # of the time limit: no new construction starts after this (all of them with --steps)
-STALL_STEPS = 1000  # + 20 per request: steps without a better plan after which a search that serves all stops
 
 
 class Progress:
@@ -69,8 +71,11 @@ class Progress:
 
 
 def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, previous: Plan | None = None,
-          matrix=None, steps: int | None = None) -> Plan:
-    """Plan the season: which requests, which team, which day and time, where each team sleeps."""
+          matrix=None, steps: int | None = None, walks: int | None = None) -> Plan:
+    """Plan the season: which requests, which team, which day and time, where each team sleeps.
+
+    `walks`: LNS walks on as many cores (improve.py); by default one per core, at most WALKS."""
+    walks = default_walks() if walks is None else walks
     clock = time.perf_counter()
     # leave room for building and checking the plan at the end (about 1 s per 1,000 requests here)
     reserve = min(0.25 * float(time_limit_s), 0.2 + 0.001 * len(instance.requests) + 0.05 * float(time_limit_s))
@@ -80,10 +85,11 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     search, first_feasible, styles = _best_start(model, seed, previous, steps, time_limit_s, clock, reporter)
     reporter.search = search
     reporter.report("constructed", force=True)
-    done, improved = _improve(search, steps, time_limit_s, deadline, reporter)
+    walked = improve(search, steps=steps, deadline=deadline, time_limit_s=time_limit_s, walks=walks, seed=seed,
+                     stop=lambda: reporter.stop_asked, tick=lambda: reporter.report("improve"))
 
     solver = {"time_limit_s": time_limit_s, "seed": seed, "wall_s": 0.0, "engine": ENGINE,
-              "steps": done, "improvements": improved, "constructions": styles,
+              **walked, "constructions": styles,
               "first_feasible_s": round(first_feasible, 3),
               "objective": round(search.objective(), 1)}
     plan = build_plan(search, solver)
@@ -112,6 +118,15 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     return plan
 
 
+def default_walks() -> int:
+    """One walk per core this process may use, at most WALKS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(WALKS, cores))
+
+
 def _best_start(model: Model, seed: int, previous: Plan | None, steps: int | None, time_limit_s: float,
                 clock: float, reporter: Progress) -> tuple[Search, float, int]:
     """Build the construction styles (all with a step budget, else while CONSTRUCTION_SHARE of the time lasts).
@@ -138,36 +153,6 @@ def _best_start(model: Model, seed: int, previous: Plan | None, steps: int | Non
         if search is None or (trial.kept(), trial.objective()) > (search.kept(), search.objective() + 1e-9):
             search = trial
     return search, first_feasible, styles
-
-
-def _improve(search: Search, steps: int | None, time_limit_s: float, deadline: float,
-             reporter: Progress) -> tuple[int, int]:
-    """LNS until the step budget or the deadline; leaves the search at the best plan seen. (steps, improvements)"""
-    done = 0
-    improved = 0
-    base = search.value[search.has_slots] % BIG_PRIORITY_BONUS
-    start_threshold = THRESHOLD_SHARE * float(base.mean()) if base.size else 0.0
-    best_value, best, best_step = search.objective(), search.snapshot(), 0
-    stall_steps = STALL_STEPS + 20 * search.model.n
-    lns_start = time.perf_counter()
-    while not reporter.stop_asked and (steps is None or done < steps) and (
-            steps is not None or time.perf_counter() < deadline):
-        if steps is not None and time.perf_counter() >= deadline + 10 * max(1.0, time_limit_s):
-            break  # a step budget far beyond the time limit: stop anyway
-        if steps is not None:
-            left = 1.0 - done / max(1, steps)
-        else:
-            left = max(0.0, 1.0 - (time.perf_counter() - lns_start) / max(1e-9, deadline - lns_start))
-        improved += bool(search.lns_step(threshold=start_threshold * left))
-        done += 1
-        value = search.objective()
-        if value > best_value + 1e-9:
-            best_value, best, best_step = value, search.snapshot(), done
-        reporter.report("improve")
-        if done - best_step > stall_steps and not search.unserved_pool().size:
-            break  # everything is served and the driving stopped improving: done before the time limit
-    search.restore(best)
-    return done, improved
 
 
 def _drop_rejected(search: Search, bad: set[str]):
