@@ -42,7 +42,7 @@ import numpy as np
 
 from .ferries import crossings
 from .instance import Instance
-from .model import Model
+from .model import Model, day_entries
 from .travel import road_leg
 
 MAX_PAIRS = 800_000
@@ -94,32 +94,10 @@ def _floor(x: float) -> int:
     return int(math.floor(x + 1e-6))
 
 
-def _day_entries(m: Model):
-    """Per date: its slot entries (request, earliest and latest start) and which ordered pairs fit one team."""
-    by_date: dict[int, list[tuple[int, int, int]]] = {}
-    for i, slots in enumerate(m.slots):
-        for d, lo, hi in slots:
-            by_date.setdefault(d, []).append((i, lo, hi))
-    minutes = m.minutes
-    duration = np.array(m.duration, dtype=np.int64)
-    for d in sorted(by_date):
-        items = by_date[d]
-        idx = np.array([x[0] for x in items])
-        lo = np.array([x[1] for x in items], dtype=np.int64)
-        hi = np.array([x[2] for x in items], dtype=np.int64)
-        fits = np.zeros((len(idx), len(idx)), dtype=bool)
-        if m.max_events == 2 and len(idx) > 1:
-            drive = minutes[np.ix_(idx, idx)]
-            first_then = (lo[:, None] + duration[idx][:, None] + m.teardown + drive + m.setup <= hi[None, :])
-            driving = m.travel.driving[np.ix_(idx, idx)]  # the daily cap counts road minutes, not a crossing
-            fits = first_then & (driving <= m.cap) & (idx[:, None] != idx[None, :])  # two windows on one date
-        yield d, idx, lo, hi, fits
-
-
 def _team_day_columns(m: Model):
     """Per date: the requests with a slot then, and the pairs that fit one team on that date (either order)."""
     columns = []
-    for d, idx, _lo, _hi, fits in _day_entries(m):
+    for d, idx, _lo, _hi, fits in day_entries(m):
         a, b = np.nonzero(np.triu(fits | fits.T, 1))
         columns.append((d, np.unique(idx), np.stack([idx[a], idx[b]], axis=1).reshape(-1, 2)))
     return columns
@@ -253,7 +231,7 @@ class _MovementLP:
         duration = np.array(m.duration, dtype=np.int64)
         zone = np.array(m.zone_of[:n], dtype=np.int64)
         day_lo, day_hi = np.array(m.day_lo), np.array(m.day_hi)
-        for d, idx, lo, hi, fits in _day_entries(m):
+        for d, idx, lo, hi, fits in day_entries(m):
             t = t_of[d]
             morning = bucket(hi - m.setup - day_lo[zone[idx], d])  # drive before the latest setup that day
             evening = bucket(day_hi[zone[idx], d] - (lo + duration[idx] + m.teardown))  # after the earliest end

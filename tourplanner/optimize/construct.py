@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -23,9 +25,12 @@ from .search import SEARCH_STYLE, Search, Stop
 CONSTRUCTION_STYLES = (SEARCH_STYLE, (1.0, 0.5), (0.5, 0.5), (2.0, 0.25), (2.0, 0.1), (1.0, 0.1))
 MOVE_SHARE = 0.9  # a re-plan's move of an earlier visit costs 90 % of the least valuable request: one move to
 # serve one more request pays, km alone (0.1 per km) would need a 700+ km saving
+PAIR_REACH = 900  # driving minutes, at most, from where a team is before a thin date to a pair on it
+PAIR_PRICE = 0.3  # value units per minute of that drive, when choosing among the pairs
 CANDIDATES = 200  # requests pre-ranked for a team's next event
 PICK = 100  # of those, checked exactly after the first feasible one (8: -10% served)
 INF = np.iinfo(np.int64).max // 4
+_by_date = attrgetter("date")
 
 
 def start_from_previous(search: Search, previous: Plan):
@@ -86,6 +91,71 @@ def place_must_keep(search: Search):
         search.insert(k, pos, r, got)
         if reqs[r].fixed_start is not None:
             search.locked.add(r)
+
+
+def anchor_thin_days(search: Search) -> list[int]:
+    """Give each team, on each thin date, a pair of unserved requests that fit one team that day, near where the
+    team is before it; they stay at that date while the construction fills the days around them.
+
+    Why: the day-by-day construction takes the best next event near the team, so it reaches a weekend pair only
+    by chance and its weekends stay half empty; the ceiling's team-days showed where the plans fell short
+    (bench/tour.py, 2,000 requests: Saturdays 60 events against 100 in the ceiling's solution, weekdays 433
+    against 440). Pairs are placed date by date, the best (value - PAIR_PRICE x drive) first, one per team.
+    Returns the anchored requests; `release_anchors` frees them to any slot once the construction is done."""
+    model = search.model
+    pairs = model.day_pairs()
+    anchored = []
+    for d in np.flatnonzero(model.thin_dates()).tolist():
+        if d not in pairs:
+            continue
+        first, second = pairs[d]
+        free = (search.team_of[first] < 0) & (search.team_of[second] < 0)
+        if search.excluded:
+            out = np.array(sorted(search.excluded))
+            free &= ~np.isin(first, out) & ~np.isin(second, out)
+        options = []
+        for k in range(model.nt):
+            stops = search.stops[k]
+            pos = bisect_left(stops, d, key=_by_date)
+            if pos < len(stops) and stops[pos].date == d:
+                continue  # the team holds an event that day already (a pin or a must-keep request)
+            before = search.order[k][pos - 1] if pos else model.n + k
+            drive = model.minutes[before, first]
+            ok = free & search.allowed[k, first] & search.allowed[k, second] & (drive <= PAIR_REACH)
+            score = search.value[first] + search.value[second] - PAIR_PRICE * drive
+            options += [(-float(score[j]), k, int(first[j]), int(second[j])) for j in np.flatnonzero(ok)]
+        options.sort()
+        done = set()
+        for _score, k, a, b in options:
+            if k in done or search.team_of[a] >= 0 or search.team_of[b] >= 0:
+                continue
+            if _place_pair(search, k, d, a, b):
+                done.add(k)
+                anchored += [a, b]
+                if len(done) == model.nt:
+                    break
+    return anchored
+
+
+def _place_pair(search: Search, team: int, date: int, a: int, b: int) -> bool:
+    """Put a then b on `date` in the team's route (held to that date), or change nothing."""
+    snap = search.snapshot()
+    pos = bisect_left(search.stops[team], date, key=_by_date)
+    for j, r in enumerate((a, b)):
+        search.slots[r] = [s for s in search.model.slots[r] if s[0] == date]
+        search.slot_hi[r] = [s[2] for s in search.slots[r]]
+        got = search.try_insert(team, pos + j, r)
+        if got is None:
+            search.restore(snap)
+            return False
+        search.insert(team, pos + j, r, got)
+    return True
+
+
+def release_anchors(search: Search, anchored: list[int]):
+    """Let anchored requests move to any of their slots again (their stops stay valid: a wider domain)."""
+    for r in anchored:
+        search.slots[r], search.slot_hi[r] = search.model.slots[r], search.model.slot_hi[r]
 
 
 class SlotTable(NamedTuple):

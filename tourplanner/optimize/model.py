@@ -24,6 +24,7 @@ from .instance import Instance
 from .travel import UNREACHABLE, travel_matrix
 
 UTC = dt.timezone.utc
+THIN_SHARE = 0.5  # a date is thin when fewer requests can be held on it than this share of the median date
 BIG_PRIORITY_BONUS = 1_000_000.0  # priority 5 is served whenever feasible: no amount of km outweighs it
 
 
@@ -93,6 +94,8 @@ class Model:
             self.day_lo.append(lo)
             self.day_hi.append(hi)
         self._pair_cache = {}
+        self._day_pairs = None
+        self._thin = None
 
         w_aud, w_pri = rules.weight("audience_weight"), rules.weight("priority_weight")
         self.km_weight = rules.weight("km_weight")
@@ -277,6 +280,31 @@ class Model:
         leg = self.ferry_legs.get((a, b))
         return self.min_list[a][b] if leg is None else leg.road_minutes
 
+    def thin_dates(self) -> np.ndarray:
+        """Per date, whether it is thin: fewer requests can be held on it than THIN_SHARE of the median working
+        date (bench/tour.py's weekends: only community centres on Saturdays, churches on Sundays; 6-51 and
+        56-247 requests against about 1,000 on a weekday at 2,000 requests)."""
+        if self._thin is not None:
+            return self._thin
+        counts = np.zeros(self.days, dtype=np.int64)
+        for slots in self.slots:
+            for d in {s[0] for s in slots}:
+                counts[d] += 1
+        working = counts > 0
+        self._thin = working & (counts < THIN_SHARE * float(np.median(counts[working]))) if working.any() else working
+        return self._thin
+
+    def day_pairs(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per date, the ordered pairs of requests (first, second) that fit one team on it (see day_entries);
+        built once, when the search first looks for a pair to fill a thin day."""
+        if self._day_pairs is None:
+            self._day_pairs = {}
+            for d, idx, _lo, _hi, fits in day_entries(self):
+                a, b = np.nonzero(fits)
+                if a.size:
+                    self._day_pairs[d] = (idx[a].astype(np.int32), idx[b].astype(np.int32))
+        return self._day_pairs
+
     def earliest_start(self, r: int, t: int, date: int, events: int, slots=None, slot_hi=None):
         """Earliest start >= t of request r given `events` already on `date`; (start, date) or None.
 
@@ -290,3 +318,29 @@ class Model:
                 return (lo if lo > t else t), d
             i += 1
         return None
+
+
+def day_entries(m: "Model"):
+    """Per date: its slot entries (request, earliest and latest start) and which ordered pairs fit one team.
+
+    A pair fits when the first event's earliest start leaves room for the event, the drive and the second's
+    setup before the second's latest start, within the daily cap: necessary for one team-day to hold both
+    (the ceiling counts team-days with it; the search looks for such pairs to fill a thin day)."""
+    by_date: dict[int, list[tuple[int, int, int]]] = {}
+    for i, slots in enumerate(m.slots):
+        for d, lo, hi in slots:
+            by_date.setdefault(d, []).append((i, lo, hi))
+    minutes = m.minutes
+    duration = np.array(m.duration, dtype=np.int64)
+    for d in sorted(by_date):
+        items = by_date[d]
+        idx = np.array([x[0] for x in items])
+        lo = np.array([x[1] for x in items], dtype=np.int64)
+        hi = np.array([x[2] for x in items], dtype=np.int64)
+        fits = np.zeros((len(idx), len(idx)), dtype=bool)
+        if m.max_events == 2 and len(idx) > 1:
+            drive = minutes[np.ix_(idx, idx)]
+            first_then = (lo[:, None] + duration[idx][:, None] + m.teardown + drive + m.setup <= hi[None, :])
+            driving = m.travel.driving[np.ix_(idx, idx)]  # the daily cap counts road minutes, not a crossing
+            fits = first_then & (driving <= m.cap) & (idx[:, None] != idx[None, :])  # two windows on one date
+        yield d, idx, lo, hi, fits

@@ -18,6 +18,8 @@ from .model import BIG_PRIORITY_BONUS, Model
 # (a team-minute price of 1.0 with 0.5 for driving drove too little)
 SEARCH_STYLE = (1.0, 0.25)
 NO_TIME = -10 ** 7  # "free since ever": a team before its first visit
+THIN_FLOOR = 1 / 3  # the least share of the driving price a thin date's venue pays (0: 2,000 requests 239 km/event)
+THIN_DAY_SHARE = 0.15  # of the LNS steps: fill a team's thin day with a pair of unserved requests
 
 
 class Stop(NamedTuple):
@@ -74,7 +76,33 @@ class Search:
         scarcity = min(1.0, base.size / capacity)
         self.base_time_w = mean_top * model.max_events / 1440.0 * scarcity
         self.crowding = base.size / capacity  # requests per event slot: how easily a nearer request replaces a far one
+        self.thin = self._thinness()
         self.weigh(*(style or SEARCH_STYLE))
+
+    def _thinness(self) -> np.ndarray:
+        """Per point, the share of the season's driving price that a drive to it pays: below 1 for a venue open on
+        a thin date (Model.thin_dates: a Saturday community centre, a Sunday church), as little as that date's
+        crowding is below the season's, never below THIN_FLOOR.
+
+        A date's crowding is the requests that can be held on it (each counting 1 / its number of dates) per
+        event slot that day. On a thin date few venues compete, so a far drive to one is not the waste the
+        season-wide crowding price assumes: no nearer venue would fill that day."""
+        model = self.model
+        thin = np.ones(model.n + 2 * model.nt)
+        thin_date = model.thin_dates()
+        if not thin_date.any() or self.crowding <= 0:
+            return thin
+        dates = [sorted({s[0] for s in slots}) for slots in model.slots]
+        demand = np.zeros(model.days)
+        for ds in dates:
+            if ds:
+                demand[ds] += 1.0 / len(ds)
+        per_slot = demand / max(1, model.nt * model.max_events)
+        for i, ds in enumerate(dates):
+            few = [d for d in ds if thin_date[d]]
+            if few:
+                thin[i] = min(1.0, max(THIN_FLOOR, float(per_slot[few].min()) / self.crowding))
+        return thin
 
     def weigh(self, time_factor: float, drive_factor: float):
         """Price a team-minute and a driving minute; the construction styles differ only in these.
@@ -87,7 +115,7 @@ class Search:
         """
         self.time_w = self.base_time_w * time_factor
         self.drive_w = drive_factor * self.time_w * self.crowding
-        self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes
+        self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes * self.thin[None, :]
         self.cost_list = self.cost.tolist()
 
     def price_like(self, other: "Search"):
@@ -344,6 +372,58 @@ class Search:
         nearby = pool[np.lexsort((pool, near[pool]))][:8].tolist()
         self.repair(removed + nearby)
 
+    def fill_thin_day(self, before=1, after=1, choices=3, nearby=10):
+        """Clear a team's thin day (fewer events than allowed) and the days beside it, bring in two unserved
+        requests that fit one team on that date, and re-place what was removed and what is near.
+
+        Why: the other moves insert one request at a time near the route, so a team does not go out of its way
+        for a weekend pair (a Sunday church and an afternoon community centre) that needs its Friday and Sunday
+        elsewhere; bench/tour.py's plans had most of their one-event days on weekends."""
+        model, rng = self.model, self.rng
+        k = rng.randrange(model.nt)
+        stops, order = self.stops[k], self.order[k]
+        pairs = model.day_pairs()
+        if not stops or not pairs:
+            return
+        events = {}
+        for s in stops:
+            events[s.date] = events.get(s.date, 0) + 1
+        thin = [d for d in range(stops[0].date, stops[-1].date + 1)
+                if d in pairs and events.get(d, 0) < model.max_events]
+        if not thin:
+            return
+        d = rng.choice(thin)
+        first, second = pairs[d]
+        free = (self.team_of[first] < 0) & (self.team_of[second] < 0) & self.allowed[k, first] & self.allowed[k, second]
+        if self.excluded:
+            out = np.array(sorted(self.excluded))
+            free &= ~np.isin(first, out) & ~np.isin(second, out)
+        if not free.any():
+            return
+        lo = bisect_left(stops, d - before, key=_by_date)
+        hi = bisect_right(stops, d + after, key=_by_date)
+        anchors = order[max(0, lo - 1):min(len(order), hi + 1)]
+        a_all, b_all = first[free], second[free]
+        far = model.minutes[np.ix_(anchors, a_all)].min(axis=0) + model.minutes[np.ix_(anchors, b_all)].min(axis=0)
+        near = np.argsort(far, kind="stable")[:choices]
+        pick = int(near[rng.randrange(near.size)])
+        a, b = int(a_all[pick]), int(b_all[pick])
+        idxs = list(range(lo, hi))
+        if any(order[i] in self.locked or order[i] in self.held for i in idxs):
+            return
+        removed = [order[i] for i in idxs]
+        if idxs and not self.remove(k, idxs):
+            return
+        for r in (a, b):
+            got = self.targeted_insert(r, teams=[k], tries=32)
+            if got is None:
+                break
+            self.insert(got[1], got[2], r, got[3])
+        pool = self.unserved_pool()
+        gap = np.minimum(model.minutes[a, pool], model.minutes[b, pool])
+        nearby = pool[np.lexsort((pool, gap))][:nearby].tolist()
+        self.repair(removed + nearby)
+
     def lns_step(self, threshold=0.0):
         """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed).
 
@@ -352,7 +432,10 @@ class Search:
         before, kept = self.objective(), self.kept()
         snap = self.snapshot()
         pool = self.unserved_pool()
-        if pool.size and rng.random() < 0.5:
+        move = rng.random()
+        if move < THIN_DAY_SHARE:
+            self.fill_thin_day()
+        elif pool.size and move < THIN_DAY_SHARE + 0.5 * (1 - THIN_DAY_SHARE):
             picks = [int(pool[rng.randrange(pool.size)]) for _ in range(4)]
             r = max(picks, key=lambda i: (self.value[i], -i))
             got = self.targeted_insert(r)

@@ -31,7 +31,8 @@ import time
 import numpy as np
 
 from .check import check
-from .construct import CONSTRUCTION_STYLES, construct, place_must_keep, start_from_previous
+from .construct import (CONSTRUCTION_STYLES, anchor_thin_days, construct, place_must_keep, release_anchors,
+                        start_from_previous)
 from .instance import Instance
 from .model import Model
 from .plan import Plan, Route
@@ -129,13 +130,16 @@ def default_walks() -> int:
 
 def _best_start(model: Model, seed: int, previous: Plan | None, steps: int | None, time_limit_s: float,
                 clock: float, reporter: Progress) -> tuple[Search, float, int]:
-    """Build the construction styles (all with a step budget, else while CONSTRUCTION_SHARE of the time lasts).
+    """Build the construction styles (all with a step budget, else while CONSTRUCTION_SHARE of the time lasts),
+    each plain and, when the season has thin dates, with a pair anchored on each (construct.anchor_thin_days).
 
     Returns the best start by (must-keep served, objective in the first style's prices), the seconds to the
     first one, and how many were built."""
     search = first = None
     first_feasible, styles = None, 0
-    for style in CONSTRUCTION_STYLES:
+    thin = bool(model.thin_dates().any())
+    for style, anchored in [(style, anchored) for style in CONSTRUCTION_STYLES for anchored in (False, True)
+                            if thin or not anchored]:
         if search is not None and steps is None and (
                 time.perf_counter() - clock > CONSTRUCTION_SHARE * time_limit_s or reporter.stop_asked):
             break
@@ -144,7 +148,9 @@ def _best_start(model: Model, seed: int, previous: Plan | None, steps: int | Non
         if previous is not None:
             start_from_previous(trial, previous)
         place_must_keep(trial)
+        anchors = anchor_thin_days(trial) if anchored else []
         construct(trial, lambda phase: reporter.report(phase))
+        release_anchors(trial, anchors)
         if first is None:
             first, first_feasible = trial, time.perf_counter() - clock
         else:
