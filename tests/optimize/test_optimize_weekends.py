@@ -1,0 +1,87 @@
+"""Thin dates (a weekend with few venues open): found, anchored with a pair, cheaper to drive to, filled by the LNS.
+
+The season: 2-7 Feb 2027, Mondays off. Six Chicago schools are open Tuesday to Friday 08:00-15:00; two Milwaukee
+community centres (1 h 30 by road) are open Tuesday and Saturday, one 10:00-14:00, one 16:00-20:00. So a weekday
+has 8 requests that can be held, Saturday 2 (thin: fewer than half the median date), Sunday none.
+"""
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+from tests.support.instances import chicago, instance_dict, req
+from tourplanner.optimize import Instance, check
+from tourplanner.optimize.construct import anchor_thin_days, construct, place_must_keep, release_anchors
+from tourplanner.optimize.model import Model
+from tourplanner.optimize.result import build_plan
+from tourplanner.optimize.search import THIN_FLOOR, Search
+
+CHICAGO_TZ = ZoneInfo("America/Chicago")
+SATURDAY = 5  # date index of 2027-02-06
+
+
+def milwaukee(ref, hours, **kw):
+    a, b = hours
+    return req(ref, 43.0389, -87.9065, "America/Chicago", "US", "WI",
+               [(f"2027-02-02T{a}", f"2027-02-02T{b}"), (f"2027-02-06T{a}", f"2027-02-06T{b}")], **kw)
+
+
+def season():
+    schools = [chicago(f"school{i}", *[(f"2027-02-0{d}T08:00", f"2027-02-0{d}T15:00") for d in range(2, 6)],
+                       audience=300) for i in range(6)]
+    centres = [milwaukee("early", ("10:00", "14:00"), audience=80), milwaukee("late", ("16:00", "20:00"), audience=80)]
+    return Instance.from_dict(instance_dict(schools + centres, days=7, days_off=["mon"]))
+
+
+def local(model, minute):
+    return model.to_utc(minute).astimezone(CHICAGO_TZ).strftime("%a %H:%M")
+
+
+def test_saturday_is_thin_and_the_weekdays_are_not():
+    model = Model(season())
+    assert [model.dates[d].strftime("%a") for d in range(model.days) if model.thin_dates()[d]] == ["Sat"]
+
+
+def test_a_pair_is_anchored_on_the_thin_saturday_and_the_weekdays_are_built_around_it():
+    instance = season()
+    model = Model(instance)
+    search = Search(model, random.Random(1))
+    place_must_keep(search)
+    anchored = anchor_thin_days(search)
+    # Without the anchor both centres would start as early as they can: on Tuesday, competing with the schools.
+    assert [instance.requests[r].id for r in anchored] == ["early", "late"]
+    assert [local(model, s.start) for s in search.stops[0]] == ["Sat 10:30", "Sat 16:30"]
+    construct(search, lambda phase: None)
+    release_anchors(search, anchored)
+    assert search.slots[anchored[0]] == model.slots[anchored[0]]  # free again for the LNS
+    plan = build_plan(search, {})
+    visits = [(v.request, dt.datetime.fromisoformat(v.start).strftime("%a %H:%M")) for v in plan.routes[0].visits]
+    assert visits[-2:] == [("early", "Sat 10:30"), ("late", "Sat 16:30")]
+    assert len(visits) == 8  # and the six schools on the weekdays, two a day at most
+    assert check(instance, plan) == []
+
+
+def test_a_drive_to_a_venue_open_on_a_thin_date_pays_less_of_the_driving_price():
+    model = Model(season())
+    search = Search(model, random.Random(1))
+    ids = [r.id for r in model.instance.requests]
+    early, school = ids.index("early"), ids.index("school0")
+    assert search.thin[school] == 1.0
+    assert THIN_FLOOR <= search.thin[early] < 1.0
+    base = model.n  # the team's start, in Chicago like the school
+    assert search.cost[base, early] == model.km_weight * model.km[base, early] + (
+        search.drive_w * model.minutes[base, early] * search.thin[early])
+
+
+def test_the_lns_fills_a_short_day_with_a_pair():
+    instance = season()
+    model = Model(instance)
+    search = Search(model, random.Random(1))
+    ids = [r.id for r in instance.requests]
+    for pos in range(6):  # the six schools, two a day from Tuesday: Friday and Saturday are short days
+        got = search.try_insert(0, pos, ids.index(f"school{pos}"))
+        search.insert(0, pos, ids.index(f"school{pos}"), got)
+    assert [local(model, s.start)[:3] for s in search.stops[0]] == ["Tue", "Tue", "Wed", "Wed", "Thu", "Thu"]
+    search.fill_short_day()  # Friday has no pair left unserved, so the move takes Saturday's
+    served = {instance.requests[r].id: local(model, s.start) for r, s in zip(search.order[0], search.stops[0])}
+    assert served["early"] == "Sat 10:30" and served["late"] == "Sat 16:30" and len(served) == 8
+    assert check(instance, build_plan(search, {})) == []
