@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import random
 import time
+import traceback
 
 from .model import BIG_PRIORITY_BONUS
 from .search import Search
@@ -167,7 +169,10 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
 
 
 def _walk_process(link, walk: Walk, number: int, seed: int):
-    """A forked walk: its own random stream; runs to each meeting, reports, adopts the best if told."""
+    """A forked walk: its own random stream; runs to each meeting, reports, adopts the best if told.
+
+    It ends with os._exit: a walk forked from a threaded process (a job worker's thread, the development
+    server) must not flush streams or run exit handlers whose locks another thread may have held at the fork."""
     walk.search.rng = random.Random(f"walk {seed} {number}")
     walk.stop, walk.tick = (lambda: False), (lambda: None)
     meeting = 0
@@ -180,11 +185,15 @@ def _walk_process(link, walk: Walk, number: int, seed: int):
             link.send((key, plan, walk.done, walk.improved, walk.over()))
             answer = link.recv()
             if answer[0] == "stop":
-                return
+                break
             if answer[1] is not None:
                 walk.adopt(*answer[1])
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
-        return
+        os._exit(0)
+    except BaseException:  # a bug: say so (the parent goes on without this walk and logs that)
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
 
 
 def _receive(link):
