@@ -18,6 +18,8 @@ import sys
 import time
 from collections import Counter
 
+import numpy as np
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from tourplanner.optimize import Instance, Plan, check, solve, upper_bound  # noqa: E402
@@ -320,7 +322,8 @@ def run_vroom(instance: Instance, time_limit: float, seed: int):
     model = Model(instance)
     n, nt = model.n, model.nt
     size = n + nt
-    secs = (model.minutes[:size, :size] * 60).astype("int64")
+    # a point no road reaches has no job, but its row would overflow VROOM's costs: cap at the season's length
+    secs = (np.minimum(model.minutes[:size, :size], model.days * 1440) * 60).astype("int64")
     base = -min(0, min(lo for sl in model.slots for _d, lo, _h in sl) - model.setup) * 60 + 1440 * 60
     inp = vroom.Input()
     inp.set_durations_matrix("car", secs)

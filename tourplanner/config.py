@@ -66,6 +66,7 @@ ENV_SETTINGS = {
     "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",  # apps sharing one Redis keep their limits apart
     "PROXY_FIX": "PROXY_FIX",
     "JOB_NICE": "JOB_NICE",
+    "JOB_SOLVE_WALKS": "JOB_SOLVE_WALKS",
 }
 
 

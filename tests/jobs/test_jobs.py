@@ -104,6 +104,7 @@ def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded,
     assert (plan.status, plan.kpis["served"], len(plan.visits)) == ("draft", 3, 3)
     audience = sum(r.audience for r in season.requests)
     assert plan.solver["ceiling"] == {"served": 3, "audience": audience}  # all three fit: the ceiling is 3
+    assert plan.solver["walks"] == 2  # a second search walk forked from the consumer thread, and came back
     review = coordinator.get("/admin/seasons/march/review").get_data(as_text=True)
     assert f"any plan that keeps the rules serves at most 3 requests and {audience:,} people (this plan: 100 % of it)" in review
     job = db.session.get(Job, job_id)
@@ -124,6 +125,15 @@ def test_plan_season_answers_202_and_the_embedded_worker_makes_a_draft(embedded,
     second = db.session.get(Plan, info["plan_id"])
     assert (second.note, second.solver["previous_plan"], second.solver["params"]["previous_plan_id"]) == (
         "re-planned from version 1", 1, plan.id)
+    db.session.rollback()
+
+
+def test_the_solve_walks_setting_reaches_the_solver(embedded, season, coordinator):
+    embedded.config["JOB_SOLVE_WALKS"] = "1"  # as the environment gives it
+    job_id, _response = submit(coordinator, season)
+    info = wait_for_job(coordinator, job_id, lambda i: i["finished"])
+    assert info["status"] == "succeeded", info
+    assert db.session.get(Plan, info["plan_id"]).solver["walks"] == 1
     db.session.rollback()
 
 

@@ -25,9 +25,9 @@ def milwaukee(ref, hours, **kw):
                [(f"2027-02-02T{a}", f"2027-02-02T{b}"), (f"2027-02-06T{a}", f"2027-02-06T{b}")], **kw)
 
 
-def season():
+def season(schools=6):
     schools = [chicago(f"school{i}", *[(f"2027-02-0{d}T08:00", f"2027-02-0{d}T15:00") for d in range(2, 6)],
-                       audience=300) for i in range(6)]
+                       audience=300) for i in range(schools)]
     centres = [milwaukee("early", ("10:00", "14:00"), audience=80), milwaukee("late", ("16:00", "20:00"), audience=80)]
     return Instance.from_dict(instance_dict(schools + centres, days=7, days_off=["mon"]))
 
@@ -61,8 +61,10 @@ def test_a_pair_is_anchored_on_the_thin_saturday_and_the_weekdays_are_built_arou
 
 
 def test_a_drive_to_a_venue_open_on_a_thin_date_pays_less_of_the_driving_price():
-    model = Model(season())
+    # 14 schools and 2 centres for 12 event slots (6 working dates, 2 a day): the season is crowded.
+    model = Model(season(schools=14))
     search = Search(model, random.Random(1))
+    assert search.crowding > 1
     ids = [r.id for r in model.instance.requests]
     early, school = ids.index("early"), ids.index("school0")
     assert search.thin[school] == 1.0
@@ -70,6 +72,11 @@ def test_a_drive_to_a_venue_open_on_a_thin_date_pays_less_of_the_driving_price()
     base = model.n  # the team's start, in Chicago like the school
     assert search.cost[base, early] == model.km_weight * model.km[base, early] + (
         search.drive_w * model.minutes[base, early] * search.thin[early])
+
+
+def test_a_season_with_room_for_everyone_has_no_driving_discount():
+    search = Search(Model(season()), random.Random(1))  # 8 requests, 12 event slots
+    assert search.crowding < 1 and set(search.thin.tolist()) == {1.0}
 
 
 def test_the_lns_fills_a_short_day_with_a_pair():

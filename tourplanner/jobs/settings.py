@@ -12,6 +12,7 @@ DEFAULTS = {
     "JOB_OVERRUN_SECONDS": 300.0,  # a solve still running at twice its limit plus this has hung
     "JOB_MAX_TIME_LIMIT_S": 3600,
     "JOB_NICE": 10,  # solver threads run this much below the web workers, so pages stay fast during a solve
+    "JOB_SOLVE_WALKS": 0,  # search walks (processes) per solve; 0: one per core, at most two (optimize.solve)
 }
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")

@@ -183,9 +183,10 @@ def _solve_job(job_id: int, heartbeat: _Heartbeat):
     heartbeat.deadline = time.monotonic() + params["time_limit_s"]
     heartbeat.start()
     niceness = int(setting(current_app, "JOB_NICE"))
+    walks = int(setting(current_app, "JOB_SOLVE_WALKS")) or None
     plan = below_web_priority(niceness, lambda: optimize.solve(
         instance, time_limit_s=params["time_limit_s"], seed=params["seed"], progress=heartbeat.progress,
-        previous=previous, steps=params.get("steps"), matrix=matrix))
+        previous=previous, steps=params.get("steps"), matrix=matrix, walks=walks))
     if heartbeat.cancel.is_set() or _cancel_requested(job_id):
         return "cancelled", {"error": "cancelled by a coordinator; nothing was stored"}
     status = getattr(plan, "status", None) or plan.to_dict().get("status")

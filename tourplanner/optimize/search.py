@@ -90,8 +90,8 @@ class Search:
         model = self.model
         thin = np.ones(model.n + 2 * model.nt)
         thin_date = model.thin_dates()
-        if not thin_date.any() or self.crowding <= 0:
-            return thin
+        if not thin_date.any() or self.crowding <= 1.0:
+            return thin  # fewer requests than event slots: room for all, and no crowding price to take off
         dates = [sorted({s[0] for s in slots}) for slots in model.slots]
         demand = np.zeros(model.days)
         for ds in dates:
