@@ -407,3 +407,20 @@ def test_a_walk_that_dies_leaves_the_others_to_finish(monkeypatch, caplog):
     alone = solve(instance, time_limit_s=30, seed=5, steps=100, walks=1)
     assert "a search walk stopped answering" in caplog.text
     assert plan.solver["steps"] == 100 and [r.visits for r in plan.routes] == [r.visits for r in alone.routes]
+
+
+def test_a_stuck_walk_is_kicked_and_the_plan_stays_reproducible(monkeypatch):
+    # 120 requests for 2 teams x 18 working days x 2 events (crowded): a walk that stops improving is kicked.
+    monkeypatch.setattr(walks, "KICK_STEPS", 5)
+    monkeypatch.setattr(walks, "KICK_PER_REQUEST", 0)
+    monkeypatch.setattr(walks, "SYNC_STEPS", 40)
+    reqs, instance = great_lakes_season(120)
+    one = solve(instance, time_limit_s=30, seed=2, steps=200, walks=2)
+    two = solve(instance, time_limit_s=30, seed=2, steps=200, walks=2)
+    assert one.solver["kicks"] > 0
+    assert [r.visits for r in one.routes] == [r.visits for r in two.routes]
+    assert check(instance, one) == []
+    fives = {r["id"] for r in reqs if r["priority"] == 5}
+    alone = solve(instance, time_limit_s=30, seed=2, steps=0)  # the start: every priority 5 it can hold
+    served = {v.request for r in one.routes for v in r.visits}
+    assert {v.request for r in alone.routes for v in r.visits} & fives <= served  # kicks never drop one

@@ -27,6 +27,8 @@ THRESHOLD_SHARE = 0.05  # LNS accepts a loss of up to 5% of a mean request's val
 STALL_STEPS = 1000  # + 20 per request: steps without a better plan after which a search that serves all stops
 SYNC_SECONDS = 3.0  # walks meet this often (time limit)
 SYNC_STEPS = 400  # or after this many steps each (step budget)
+KICK_STEPS = 500  # + KICK_PER_REQUEST per request: steps without a better plan of its own before a walk is kicked
+KICK_PER_REQUEST = 2
 MEETING_TIMEOUT_S = 120.0  # a walk that says nothing for this long is left behind (it crashed or hangs)
 
 
@@ -40,7 +42,10 @@ class Walk:
         base = search.value[search.has_slots] % BIG_PRIORITY_BONUS
         self.start_threshold = THRESHOLD_SHARE * float(base.mean()) if base.size else 0.0
         self.stall_steps = STALL_STEPS + 20 * search.model.n
-        self.done = self.improved = self.best_step = 0
+        self.done = self.improved = self.best_step = self.kicks = self.kicked_at = 0
+        self.kick_steps = KICK_STEPS + KICK_PER_REQUEST * search.model.n
+        # only in a crowded season: with room for everyone a kick only undoes work (300 requests: 295 vs 300)
+        self.kicking = search.crowding > 1.0
         self.best_key, self.best = (search.kept(), search.objective()), search.snapshot()
         self.start = time.perf_counter()
 
@@ -78,6 +83,11 @@ class Walk:
             key = (search.kept(), search.objective())
             if key > (self.best_key[0], self.best_key[1] + 1e-9):
                 self.best_key, self.best, self.best_step = key, search.snapshot(), self.done
+            elif self.kicking and self.done - max(self.best_step, self.kicked_at) > self.kick_steps \
+                    and search.unserved_pool().size:
+                search.kick()  # stuck below its best with requests left: shake a week of one team and go on
+                self.kicks += 1
+                self.kicked_at = self.done
             self.tick()
 
     def best_plan(self):
@@ -86,7 +96,7 @@ class Walk:
         return self.best_key, (orders, stops, sorted(held))
 
     def adopt(self, key, plan):
-        """Continue from another walk's best plan (it becomes this walk's current and best)."""
+        """Continue from another walk's better plan (it becomes this walk's current and best)."""
         orders, stops, held = plan
         search = self.search
         for r in list(search.held):
@@ -116,7 +126,7 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
     if walks == 1:
         main.run()
         main.finish()
-        return {"steps": main.done, "improvements": main.improved, "walks": 1}
+        return {"steps": main.done, "improvements": main.improved, "walks": 1, "kicks": main.kicks}
 
     ctx = multiprocessing.get_context("fork")
     links, procs = {}, []
@@ -142,17 +152,19 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
                 if got is None:
                     del links[w]  # it crashed or hangs: the others go on without it
                     continue
-                key, plan, done, improved, over = got
-                figures[w] = (done, improved)
+                key, plan, done, improved, kicks, over = got
+                figures[w] = (done, improved, kicks)
                 reports.append((key, plan, w))
                 last = last and over
             last = last or main.stop()
             key, plan, winner = max(reports, key=lambda x: (x[0][0], x[0][1], -x[2]))
-            if winner != 0:
+            # a walk whose best is as good as the best of all goes its own way (a kicked walk keeps its kick)
+            behind = {w for (k, _p, w) in reports if (k[0], k[1] + 1e-9) < (key[0], key[1])}
+            if 0 in behind:
                 main.adopt(key, plan)
-            adopted += sum(1 for w in [0, *links] if w != winner and not last)
+            adopted += 0 if last else len(behind)
             for w, link in links.items():
-                _send(link, ("stop",) if last else ("go", None if w == winner else (key, plan)))
+                _send(link, ("stop",) if last else ("go", (key, plan) if w in behind else None))
             if last:
                 break
     finally:
@@ -163,9 +175,9 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
             if proc.is_alive():
                 proc.kill()
     main.finish()
-    return {"steps": main.done + sum(d for d, _ in figures.values()),
-            "improvements": main.improved + sum(i for _, i in figures.values()), "walks": walks,
-            "meetings": meeting, "adopted": adopted}
+    return {"steps": main.done + sum(f[0] for f in figures.values()),
+            "improvements": main.improved + sum(f[1] for f in figures.values()), "walks": walks,
+            "meetings": meeting, "adopted": adopted, "kicks": main.kicks + sum(f[2] for f in figures.values())}
 
 
 def _walk_process(link, walk: Walk, number: int, seed: int):
@@ -182,7 +194,7 @@ def _walk_process(link, walk: Walk, number: int, seed: int):
             walk.run(meeting * SYNC_STEPS if walk.steps is not None else None,
                      walk.start + meeting * SYNC_SECONDS if walk.steps is None else None)
             key, plan = walk.best_plan()
-            link.send((key, plan, walk.done, walk.improved, walk.over()))
+            link.send((key, plan, walk.done, walk.improved, walk.kicks, walk.over()))
             answer = link.recv()
             if answer[0] == "stop":
                 break

@@ -280,6 +280,14 @@ class Model:
         leg = self.ferry_legs.get((a, b))
         return self.min_list[a][b] if leg is None else leg.road_minutes
 
+    def event_slots(self) -> int:
+        """Events the season can hold at most: teams x working dates x events a day."""
+        return max(1, self.nt * sum(1 for off in self.off if not off) * self.max_events)
+
+    def crowding(self) -> float:
+        """Requests that have a slot per event slot: above 1, not every request can be served."""
+        return sum(1 for s in self.slots if s) / self.event_slots()
+
     def thin_dates(self) -> np.ndarray:
         """Per date, whether it is thin: fewer requests can be held on it than THIN_SHARE of the median working
         date (bench/tour.py's weekends: only community centres on Saturdays, churches on Sundays; 6-51 and
