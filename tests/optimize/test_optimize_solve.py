@@ -424,3 +424,45 @@ def test_a_stuck_walk_is_kicked_and_the_plan_stays_reproducible(monkeypatch):
     alone = solve(instance, time_limit_s=30, seed=2, steps=0)  # the start: every priority 5 it can hold
     served = {v.request for r in one.routes for v in r.visits}
     assert {v.request for r in alone.routes for v in r.visits} & fives <= served  # kicks never drop one
+
+
+def _constructed(instance, seed):
+    import random
+
+    from tourplanner.optimize.construct import construct, place_must_keep
+    from tourplanner.optimize.model import Model
+    from tourplanner.optimize.search import Search
+
+    search = Search(Model(instance), random.Random(seed))
+    place_must_keep(search)
+    construct(search, lambda phase: None)
+    return search
+
+
+def test_a_walk_that_adopts_a_better_plan_goes_on_from_exactly_that_plan():
+    _reqs, instance = great_lakes_season(120)
+    ahead, behind = _constructed(instance, 1), _constructed(instance, 1)
+    for _ in range(200):
+        ahead.lns_step()
+    leader = walks.Walk(ahead, 200, 0.0, 30)
+    follower = walks.Walk(behind, 200, 0.0, 30)
+    assert leader.best_key > follower.best_key
+    follower.adopt(*leader.best_plan())
+    assert (behind.order, behind.stops, behind.team_of.tolist()) == (ahead.order, ahead.stops, ahead.team_of.tolist())
+    assert (behind.kept(), behind.objective()) == follower.best_key == leader.best_key
+
+
+def test_a_kick_empties_days_of_one_team_and_never_drops_a_must_keep_request():
+    from tourplanner.optimize.result import build_plan
+
+    _reqs, instance = great_lakes_season(120)
+    search = _constructed(instance, 1)
+    before = [o[:] for o in search.order]
+    kept = search.kept()
+    search.kick()
+    changed = [k for k in range(len(before)) if search.order[k] != before[k]]
+    assert len(changed) == 1  # one team's days, refilled from the pool
+    gone = set(before[changed[0]]) - set(search.order[changed[0]])
+    assert gone and all(search.team_of[r] < 0 for r in gone)  # the removed wait in the pool
+    assert search.kept() >= kept
+    assert check(instance, build_plan(search, {})) == []

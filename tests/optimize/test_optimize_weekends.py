@@ -92,3 +92,18 @@ def test_the_lns_fills_a_short_day_with_a_pair():
     served = {instance.requests[r].id: local(model, s.start) for r, s in zip(search.order[0], search.stops[0])}
     assert served["early"] == "Sat 10:30" and served["late"] == "Sat 16:30" and len(served) == 8
     assert check(instance, build_plan(search, {})) == []
+
+
+def test_a_pair_pinned_to_one_team_is_anchored_on_that_team_only():
+    schools = [chicago(f"school{i}", *[(f"2027-02-0{d}T08:00", f"2027-02-0{d}T15:00") for d in range(2, 6)],
+                       audience=300) for i in range(6)]
+    centres = [milwaukee("early", ("10:00", "14:00"), audience=80, team="b"),
+               milwaukee("late", ("16:00", "20:00"), audience=80, team="b")]
+    chicago_base = {"lat": 41.8781, "lon": -87.6298, "tz": "America/Chicago"}
+    teams = [{"id": "a", "name": "A", "start": chicago_base, "end": None},
+             {"id": "b", "name": "B", "start": chicago_base, "end": None}]
+    instance = Instance.from_dict(instance_dict(schools + centres, teams=teams, days=7, days_off=["mon"]))
+    search = Search(Model(instance), random.Random(1))
+    anchored = anchor_thin_days(search)
+    assert [instance.requests[r].id for r in anchored] == ["early", "late"]
+    assert search.order[0] == [] and [instance.requests[r].id for r in search.order[1]] == ["early", "late"]

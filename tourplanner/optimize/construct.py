@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
-from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
 
 from .model import BIG_PRIORITY_BONUS, Model
 from .plan import Plan
-from .search import SEARCH_STYLE, Search, Stop
+from .search import SEARCH_STYLE, Search, Stop, by_date
 
 # Construction styles (team-minute price x, driving-minute price x): which one builds the best start depends on
 # the instance (bench/tour.py, 1,000 requests: 437 to 472 served after construction alone), so solve() builds
@@ -30,7 +29,6 @@ PAIR_PRICE = 0.3  # value units per minute of that drive, when choosing among th
 CANDIDATES = 200  # requests pre-ranked for a team's next event
 PICK = 100  # of those, checked exactly after the first feasible one (8: -10% served)
 INF = np.iinfo(np.int64).max // 4
-_by_date = attrgetter("date")
 
 
 def start_from_previous(search: Search, previous: Plan):
@@ -109,19 +107,15 @@ def anchor_thin_days(search: Search) -> list[int]:
         if d not in pairs:
             continue
         first, second = pairs[d]
-        free = (search.team_of[first] < 0) & (search.team_of[second] < 0)
-        if search.excluded:
-            out = np.array(sorted(search.excluded))
-            free &= ~np.isin(first, out) & ~np.isin(second, out)
         options = []
         for k in range(model.nt):
             stops = search.stops[k]
-            pos = bisect_left(stops, d, key=_by_date)
+            pos = bisect_left(stops, d, key=by_date)
             if pos < len(stops) and stops[pos].date == d:
                 continue  # the team holds an event that day already (a pin or a must-keep request)
             before = search.order[k][pos - 1] if pos else model.n + k
             drive = model.minutes[before, first]
-            ok = free & search.allowed[k, first] & search.allowed[k, second] & (drive <= PAIR_REACH)
+            ok = search.free_pairs(k, first, second) & (drive <= PAIR_REACH)
             score = search.value[first] + search.value[second] - PAIR_PRICE * drive
             options += [(-float(score[j]), k, int(first[j]), int(second[j])) for j in np.flatnonzero(ok)]
         options.sort()
@@ -140,7 +134,7 @@ def anchor_thin_days(search: Search) -> list[int]:
 def _place_pair(search: Search, team: int, date: int, a: int, b: int) -> bool:
     """Put a then b on `date` in the team's route (held to that date), or change nothing."""
     snap = search.snapshot()
-    pos = bisect_left(search.stops[team], date, key=_by_date)
+    pos = bisect_left(search.stops[team], date, key=by_date)
     for j, r in enumerate((a, b)):
         search.slots[r] = [s for s in search.model.slots[r] if s[0] == date]
         search.slot_hi[r] = [s[2] for s in search.slots[r]]

@@ -1,6 +1,6 @@
 """The improvement phase: LNS walks on one or more cores that share the best plan every few seconds.
 
-Why several walks: one walk of threshold-accepting LNS is step-bound on the big seasons (about 80 steps a
+Why several walks: one walk of threshold-accepting LNS is step-bound on the big seasons (about 250 steps a
 second at 2,000 requests) and a machine has two cores or more. Each extra walk is a forked process that
 starts from the same constructed plan with its own random stream; at every meeting (every SYNC_SECONDS, or
 every SYNC_STEPS with a step budget) each walk reports its best plan, and a walk whose best is not the best

@@ -33,7 +33,7 @@ class Stop(NamedTuple):
     start: int | None  # start minute of the event (None before the first visit)
 
 
-_by_date = attrgetter("date")
+by_date = attrgetter("date")  # a Stop's date: the key for bisecting a route by date
 
 
 class Search:
@@ -259,6 +259,14 @@ class Search:
         self.order, self.stops, self.team_of, slots, slot_hi, held = snap
         self.slots, self.slot_hi, self.held = slots[:], slot_hi[:], set(held)
 
+    def free_pairs(self, team: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Which of the pairs (first[j], second[j]) the team may still bring in: both unserved, allowed to it
+        and not excluded."""
+        free = (self.team_of < 0) & self.allowed[team]
+        if self.excluded:
+            free[list(self.excluded)] = False
+        return free[first] & free[second]
+
     def unserved_pool(self):
         """Unserved requests that have a slot and are not excluded: what a step may bring in."""
         mask = (self.team_of < 0) & self.has_slots
@@ -294,8 +302,8 @@ class Search:
         if not slots:
             return range(0)
         stops = self.stops[team]
-        lo = bisect_left(stops, slots[0][0] - 1, key=_by_date)
-        hi = bisect_right(stops, slots[-1][0] + 1, key=_by_date)
+        lo = bisect_left(stops, slots[0][0] - 1, key=by_date)
+        hi = bisect_right(stops, slots[-1][0] + 1, key=by_date)
         return range(lo, min(len(stops), hi) + 1)
 
     def insertion_options(self, r, teams=None):
@@ -389,19 +397,15 @@ class Search:
             events[s.date] = events.get(s.date, 0) + 1
         short = [d for d in pairs if events.get(d, 0) < model.max_events]
         rng.shuffle(short)
-        out = np.array(sorted(self.excluded)) if self.excluded else None
         for d in short[:4]:  # a few dates at most: most have no free pair for this team
             first, second = pairs[d]
-            free = (self.team_of[first] < 0) & (self.team_of[second] < 0) & self.allowed[k, first] & \
-                self.allowed[k, second]
-            if out is not None:
-                free &= ~np.isin(first, out) & ~np.isin(second, out)
+            free = self.free_pairs(k, first, second)
             if free.any():
                 break
         else:
             return
-        lo = bisect_left(stops, d - before, key=_by_date)
-        hi = bisect_right(stops, d + after, key=_by_date)
+        lo = bisect_left(stops, d - before, key=by_date)
+        hi = bisect_right(stops, d + after, key=by_date)
         anchors = order[max(0, lo - 1):min(len(order), hi + 1)] or [model.n + k]
         a_all, b_all = first[free], second[free]
         far = model.minutes[np.ix_(anchors, a_all)].min(axis=0) + model.minutes[np.ix_(anchors, b_all)].min(axis=0)
@@ -435,8 +439,8 @@ class Search:
         k = rng.choice(teams)
         stops, order = self.stops[k], self.order[k]
         first = stops[rng.randrange(len(stops))].date
-        lo = bisect_left(stops, first, key=_by_date)
-        hi = bisect_right(stops, first + rng.randint(3, 7), key=_by_date)
+        lo = bisect_left(stops, first, key=by_date)
+        hi = bisect_right(stops, first + rng.randint(3, 7), key=by_date)
         idxs = [i for i in range(lo, hi) if order[i] not in self.locked and order[i] not in self.held]
         removed = [order[i] for i in idxs]
         kept = self.kept()

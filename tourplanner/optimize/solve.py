@@ -33,10 +33,10 @@ import numpy as np
 from .check import check
 from .construct import (CONSTRUCTION_STYLES, anchor_thin_days, construct, place_must_keep, release_anchors,
                         start_from_previous)
+from .improve import improve
 from .instance import Instance
 from .model import Model
 from .plan import Plan, Route
-from .improve import improve
 from .result import build_plan, replan_counts
 from .search import Search
 
