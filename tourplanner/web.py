@@ -8,7 +8,7 @@ import logging
 import time
 
 from flask import Flask, abort, g, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -111,6 +111,21 @@ def handle_database_unavailable(error: Exception):
     return render_template("unavailable.html"), 503, {"Retry-After": "30"}
 
 
+def close_session(_error=None) -> None:
+    """End the request's session even when the database went away after the page was made.
+
+    Why: a restart ends every connection; the ROLLBACK that closing the session sends then fails, and a
+    failure in teardown turns the finished page (a 200, or the 503 above) into a bare 500. Nothing is lost
+    by dropping the dead connection: whatever was committed is stored, the rest was never written.
+    Runs before Flask-SQLAlchemy's own teardown, which then finds the session gone."""
+    try:
+        db.session.remove()
+    except DBAPIError as exc:
+        log.warning("database connection lost while closing the session: %s", type(exc.orig).__name__)
+        db.session.registry().invalidate()  # drop the connection without another ROLLBACK
+        db.session.registry.clear()
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error on %s %s", request.method, redact_path(request.path))
     return render_template("error.html", error=None), 500
@@ -141,5 +156,6 @@ def init_app(app: Flask) -> None:
     app.after_request(log_request)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.teardown_appcontext(close_session)  # registered after db.init_app, so it runs before its teardown
     if not app.config.get("TESTING") or app.config.get("SHOW_ERROR_PAGE"):
         app.register_error_handler(Exception, handle_unexpected)

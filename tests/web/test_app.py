@@ -254,3 +254,45 @@ def test_a_nul_character_in_a_form_is_refused_plainly_not_a_500(client):
     assert response.status_code == 400
     assert "NUL character" in response.get_data(as_text=True)
     assert client.get("/?q=a\x00b").status_code == 400
+
+
+def test_a_connection_ended_after_the_page_is_made_still_sends_the_page(app_config, tmp_path, monkeypatch):
+    """A PostgreSQL restart ends every connection; when it lands between the page and the session's
+    closing ROLLBACK, the venue still gets the page (it was a bare 500 in a restart under load), the dead
+    connection is dropped, and the next request works."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from tests.support.databases import drop_postgres, postgres_url
+
+    monkeypatch.setenv("TOURPLANNER_INSTANCE", str(tmp_path / "instance"))
+    name = f"tp_test_lost_{uuid.uuid4().hex[:8]}"
+    url = postgres_url(name)
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": url})
+    killer = create_engine(url, poolclass=NullPool)
+    ended = []
+
+    @app.after_request
+    def end_the_connection(response):
+        if not ended:  # the first request only
+            pid = db.session.connection().connection.dbapi_connection.info.backend_pid
+            with killer.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            ended.append(pid)
+        return response
+
+    try:
+        with app.app_context():
+            db.create_all()
+        client = app.test_client()
+        first = client.get("/request")
+        assert ended and first.status_code == 200 and "Requests are closed for now" in first.get_data(as_text=True)
+        second = client.get("/request")
+        assert second.status_code == 200 and "Requests are closed for now" in second.get_data(as_text=True)
+    finally:
+        killer.dispose()
+        with app.app_context():
+            db.engine.dispose()
+        drop_postgres(name)
