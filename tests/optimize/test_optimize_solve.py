@@ -388,10 +388,12 @@ def test_the_search_starts_from_the_best_construction_style():
 def test_two_walks_with_a_step_budget_give_the_same_plan_every_time(monkeypatch):
     # Meetings every 25 steps, so the walks meet and pass plans on several times within the budget.
     monkeypatch.setattr(walks, "SYNC_STEPS", 25)
+    monkeypatch.setattr(walks, "POLISH_SHARE", 0.2)  # from the meeting at step 125 on
     _reqs, instance = great_lakes_season(40)
     one = solve(instance, time_limit_s=30, seed=5, steps=150, walks=2).to_dict()
     two = solve(instance, time_limit_s=30, seed=5, steps=150, walks=2).to_dict()
     assert one["solver"]["walks"] == 2 and one["solver"]["steps"] == 300  # both walks' steps
+    assert one["solver"]["polish_steps"] == 50
     assert one["solver"]["meetings"] == 6 and one["solver"]["adopted"] > 0  # plans were passed on
     for d in (one, two):
         d["solver"].pop("wall_s"), d["solver"].pop("first_feasible_s")
@@ -449,7 +451,7 @@ def test_a_walk_that_adopts_a_better_plan_goes_on_from_exactly_that_plan():
     assert leader.best_key > follower.best_key
     follower.adopt(*leader.best_plan())
     assert (behind.order, behind.stops, behind.team_of.tolist()) == (ahead.order, ahead.stops, ahead.team_of.tolist())
-    assert (behind.kept(), behind.objective()) == follower.best_key == leader.best_key
+    assert (behind.kept(), 0, behind.objective()) == follower.best_key == leader.best_key
 
 
 def test_a_kick_empties_days_of_one_team_and_never_drops_a_must_keep_request():
@@ -466,3 +468,45 @@ def test_a_kick_empties_days_of_one_team_and_never_drops_a_must_keep_request():
     assert gone and all(search.team_of[r] < 0 for r in gone)  # the removed wait in the pool
     assert search.kept() >= kept
     assert check(instance, build_plan(search, {})) == []
+
+
+def test_a_walk_whose_parent_is_killed_exits():
+    """A job worker killed mid-solve (SIGKILL, as the stale-job test does): its forked walk sees the pipe
+    close and exits. It used to hold the parent's end of the pipe itself and wait for a meeting forever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = (
+        "from tests.support.instances import great_lakes_season\n"
+        "from tourplanner.optimize import solve\n"
+        "_r, instance = great_lakes_season(120)\n"
+        "def progress(info):\n"
+        "    if info['phase'] == 'improve':\n"
+        "        print('improving', flush=True)\n"
+        "solve(instance, time_limit_s=120, seed=1, walks=2, progress=progress)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "improving"
+        children = [int(c) for c in pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(children) == 1  # the second walk
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc.stdout.close()
+
+    def alive(pid):
+        try:
+            return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+        except FileNotFoundError:
+            return False
+
+    waited = time.monotonic()
+    while alive(children[0]) and time.monotonic() - waited < 20:
+        time.sleep(0.2)
+    still = alive(children[0])
+    if still:
+        os.kill(children[0], signal.SIGKILL)
+    assert not still, "the walk outlived its killed parent"

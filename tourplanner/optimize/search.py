@@ -75,6 +75,7 @@ class Search:
         scarcity = min(1.0, base.size / capacity)
         self.base_time_w = mean_top * model.max_events / 1440.0 * scarcity
         self.crowding = model.crowding()  # requests per event slot: how easily a nearer request replaces a far one
+        self.keep_served = False  # the polish (improve.py): no accepted step serves fewer requests
         self.thin = self._thinness()
         self.weigh(*(style or SEARCH_STYLE))
 
@@ -115,6 +116,15 @@ class Search:
         self.time_w = self.base_time_w * time_factor
         self.drive_w = drive_factor * self.time_w * self.crowding
         self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes * self.thin[None, :]
+        self.cost_list = self.cost.tolist()
+
+    def true_prices(self):
+        """Price every drive at the season's full driving price, the thin-date discount dropped: the polish at
+        the end of the search judges the plan by what it drives, not by the guidance that led it there."""
+        if (self.thin == 1.0).all():
+            return
+        self.thin = np.ones_like(self.thin)
+        self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes
         self.cost_list = self.cost.tolist()
 
     def price_like(self, other: "Search"):
@@ -211,6 +221,9 @@ class Search:
         served = self.team_of >= 0
         return float(self.value[served].sum()) - sum(self.route_cost(k) for k in range(self.model.nt)) \
             - self.move_cost * self.moves()
+
+    def served(self) -> int:
+        return int((self.team_of >= 0).sum())
 
     def kept(self) -> int:
         """Must-keep requests served: a step that lowers this is never accepted."""
@@ -462,6 +475,7 @@ class Search:
         Kept when the objective drops by no more than `threshold` (threshold accepting, cooling to 0)."""
         model, rng = self.model, self.rng
         before, kept = self.objective(), self.kept()
+        served = self.served() if self.keep_served else 0
         snap = self.snapshot()
         pool = self.unserved_pool()
         # the short-day move only in a crowded season: with room for all it only stirs (300 requests: 298 vs 300)
@@ -497,7 +511,8 @@ class Search:
             nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
             self.repair(list(dict.fromkeys(removed + nearby)))
         after = self.objective()
-        if after + 1e-9 >= before - threshold and self.kept() >= kept:
+        if after + 1e-9 >= before - threshold and self.kept() >= kept and (
+                not self.keep_served or self.served() >= served):
             return after > before + 1e-9
         self.restore(snap)
         return False

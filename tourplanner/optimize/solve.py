@@ -62,7 +62,7 @@ class Progress:
             return
         self.last = now
         search = self.search
-        served = int((search.team_of >= 0).sum())
+        served = search.served()
         info = {"phase": phase, "served": served,
                 "audience": int(sum(self.instance.requests[i].audience for i in np.flatnonzero(search.team_of >= 0))),
                 "drive_km": round(sum(search.route_km(k) for k in range(search.model.nt)), 1),
