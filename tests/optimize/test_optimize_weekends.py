@@ -129,6 +129,7 @@ def test_the_polish_prices_every_drive_in_full_and_never_serves_fewer():
     walk.polish()
     assert set(search.thin.tolist()) == {1.0}
     assert (search.cost == model.km_weight * model.km + search.drive_w * model.minutes).all()
+    assert search.cost_list == search.cost.tolist()  # the table the steps read, changed in place
     served = search.served()
     search.value[centres] = 0.0
     walk.run()
