@@ -182,9 +182,9 @@ def test_the_time_limit_wins_over_a_huge_steps(embedded, season, coordinator):
     info = wait_for_job(coordinator, job_id, lambda i: i["finished"], timeout=60)
     assert info["status"] == "succeeded", info
     plan = db.session.get(Plan, info["plan_id"])
-    # The search itself (was 21 s). Building the instance, the check and the ceiling come on top; at a low
-    # CPU priority on a shared machine they vary too much to bound here.
-    assert plan.solver["wall_s"] < 2 + 1.5, plan.solver
+    # The solve (was 21 s): its model, construction and check come on top of the 2 s, and at a low CPU
+    # priority beside a parallel test run they took 1.5 s and more; the ceiling comes after it.
+    assert plan.solver["wall_s"] < 2 + 8, plan.solver
 
 
 def test_the_web_form_obeys_the_configured_maximum_time_limit(embedded, season, coordinator):
