@@ -108,33 +108,3 @@ def test_a_pair_pinned_to_one_team_is_anchored_on_that_team_only():
     assert [instance.requests[r].id for r in anchored] == ["early", "late"]
     assert search.order[0] == [] and [instance.requests[r].id for r in search.order[1]] == ["early", "late"]
 
-
-def test_the_polish_prices_every_drive_in_full_and_never_serves_fewer():
-    """The last tenth of the search (improve.Walk.polish): the thin-date discount is dropped, and no step may
-    serve fewer requests, even one the objective would take: here the two centres are made worth nothing, so
-    leaving them out would save their drive."""
-    import time
-
-    from tourplanner.optimize import improve
-
-    model = Model(season(schools=14))
-    search = Search(model, random.Random(1))
-    place_must_keep(search)
-    construct(search, lambda phase: None)
-    ids = [r.id for r in model.instance.requests]
-    centres = [ids.index("early"), ids.index("late")]
-    assert search.thin[centres].max() < 1.0 and all(search.team_of[c] >= 0 for c in centres)
-    seen = []  # requests served after each step
-    walk = improve.Walk(search, 400, time.perf_counter() + 30, 30, tick=lambda: seen.append(search.served()))
-    walk.polish()
-    assert set(search.thin.tolist()) == {1.0}
-    assert (search.cost == model.km_weight * model.km + search.drive_w * model.minutes).all()
-    assert search.cost_list == search.cost.tolist()  # the table the steps read, changed in place
-    served = search.served()
-    search.value[centres] = 0.0
-    walk.run()
-    walk.finish()
-    assert walk.figures()[3] == 400 == len(seen)  # every step of this walk was a polish step
-    assert min(seen) == served  # not even on the way
-    assert search.served() == served and all(search.team_of[c] >= 0 for c in centres)
-    assert check(model.instance, build_plan(search, {})) == []

@@ -6,9 +6,6 @@ starts from the same constructed plan with its own random stream; at every meeti
 every SYNC_STEPS with a step budget) each walk reports its best plan, and a walk whose best is not the best
 of all continues from the best of all. The parent is walk 0, so one walk is exactly the single-core search.
 
-The polish: the last POLISH_SHARE of the time (or steps) goes on from the best plan of all at the season's full
-driving price (no thin-date discount), accepting no loss and never a step that serves fewer requests.
-
 Determinism: with a step budget the meetings fall on step counts, every walk's stream is fixed by the seed
 and its number, and ties go to the lower number: same instance, seed, steps and walks give the same plan.
 """
@@ -32,7 +29,6 @@ SYNC_SECONDS = 3.0  # walks meet this often (time limit)
 SYNC_STEPS = 400  # or after this many steps each (step budget)
 KICK_STEPS = 500  # + KICK_PER_REQUEST per request: steps without a better plan of its own before a walk is kicked
 KICK_PER_REQUEST = 2
-POLISH_SHARE = 0.1  # the last tenth of the walks' time or steps
 MEETING_TIMEOUT_S = 120.0  # a walk that says nothing for this long is left behind (it crashed or hangs)
 
 
@@ -50,36 +46,8 @@ class Walk:
         self.kick_steps = KICK_STEPS + KICK_PER_REQUEST * search.model.n
         # only in a crowded season: with room for everyone a kick only undoes work (300 requests: 295 vs 300)
         self.kicking = search.crowding > 1.0
-        self.alone = True  # one walk: it starts its own polish; with several, the meeting starts everyone's
-        self.polishing, self.polish_from = False, 0
-        self.best_key, self.best = self.key(), search.snapshot()
+        self.best_key, self.best = (search.kept(), search.objective()), search.snapshot()
         self.start = time.perf_counter()
-
-    def key(self) -> tuple:
-        """What makes one plan better than another: must-keep requests served, then (in the polish) requests
-        served, then the objective."""
-        search = self.search
-        return search.kept(), search.served() if self.polishing else 0, search.objective()
-
-    def polish_due(self) -> bool:
-        if self.polishing:
-            return False
-        if self.steps is not None:
-            return self.done >= (1.0 - POLISH_SHARE) * self.steps
-        return time.perf_counter() >= self.start + (1.0 - POLISH_SHARE) * self._limit()
-
-    def polish(self):
-        """Go on from the best plan at the full driving price, with no threshold, no kicks, and no step that
-        serves fewer. Why: the thin-date discount and the threshold lead the search to plans it would not reach
-        otherwise, but the plan handed over should be the best by what it really drives (bench/tour.py, 2,000
-        requests, seed 2: 219.5 -> 216.8 km per event, 575 served either way; 1,000 requests: 520 -> 522 served)."""
-        search = self.search
-        search.restore(self.best)
-        search.true_prices()
-        search.keep_served = True
-        self.polishing, self.kicking, self.start_threshold = True, False, 0.0
-        self.polish_from = self.done
-        self.best_key, self.best, self.best_step = self.key(), search.snapshot(), self.done
 
     def over(self) -> bool:
         """The budget is spent, the caller asked to stop, or everything is served and nothing improves."""
@@ -102,8 +70,6 @@ class Walk:
         """LNS steps until the meeting (a step count or a clock time) or the end of the walk."""
         search = self.search
         while not self.over():
-            if self.alone and self.polish_due():
-                self.polish()
             if until_step is not None and self.done >= until_step:
                 return
             if until_time is not None and time.perf_counter() >= until_time:
@@ -114,8 +80,8 @@ class Walk:
                 left = max(0.0, 1.0 - (time.perf_counter() - self.start) / max(1e-9, self._limit()))
             self.improved += bool(search.lns_step(threshold=self.start_threshold * left))
             self.done += 1
-            key = self.key()
-            if better(key, self.best_key):
+            key = (search.kept(), search.objective())
+            if key > (self.best_key[0], self.best_key[1] + 1e-9):
                 self.best_key, self.best, self.best_step = key, search.snapshot(), self.done
             elif self.kicking and self.done - max(self.best_step, self.kicked_at) > self.kick_steps \
                     and search.unserved_pool().size:
@@ -146,15 +112,6 @@ class Walk:
     def finish(self):
         self.search.restore(self.best)
 
-    def figures(self) -> tuple:
-        """Steps, improvements, kicks and steps in the polish."""
-        return self.done, self.improved, self.kicks, self.done - self.polish_from if self.polishing else 0
-
-
-def better(a: tuple, b: tuple) -> bool:
-    """Key a is better than key b (keys as Walk.key; objectives equal within rounding count as equal)."""
-    return a[:2] > b[:2] or (a[:2] == b[:2] and a[2] > b[2] + 1e-9)
-
 
 def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s: float, walks: int, seed: int,
             stop=lambda: False, tick=lambda: None) -> dict:
@@ -169,10 +126,8 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
     if walks == 1:
         main.run()
         main.finish()
-        done, improved, kicks, polish = main.figures()
-        return {"steps": done, "improvements": improved, "walks": 1, "kicks": kicks, "polish_steps": polish}
+        return {"steps": main.done, "improvements": main.improved, "walks": 1, "kicks": main.kicks}
 
-    main.alone = False
     ctx = multiprocessing.get_context("fork")
     links, procs = {}, []
     for w in range(1, walks):
@@ -198,23 +153,19 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
                 if got is None:
                     del links[w]  # it crashed or hangs: the others go on without it
                     continue
-                key, plan, walk_figures, over = got
-                figures[w] = walk_figures
+                key, plan, done, improved, kicks, over = got
+                figures[w] = (done, improved, kicks)
                 reports.append((key, plan, w))
                 last = last and over
             last = last or main.stop()
-            main.alone = not links  # the others died: it polishes on its own, as a single walk does
-            key, plan, winner = max(reports, key=lambda x: (*x[0], -x[2]))
+            key, plan, winner = max(reports, key=lambda x: (x[0][0], x[0][1], -x[2]))
             # a walk whose best is as good as the best of all goes its own way (a kicked walk keeps its kick)
-            behind = {w for (k, _p, w) in reports if better(key, k)}
+            behind = {w for (k, _p, w) in reports if (k[0], k[1] + 1e-9) < (key[0], key[1])}
             if 0 in behind:
                 main.adopt(key, plan)
             adopted += 0 if last else len(behind)
-            polish = not last and main.polish_due()  # every walk at once, each from the best plan of all
-            if polish:
-                main.polish()
             for w, link in links.items():
-                _send(link, ("stop",) if last else ("go", (key, plan) if w in behind else None, polish))
+                _send(link, ("stop",) if last else ("go", (key, plan) if w in behind else None))
             if last:
                 break
     finally:
@@ -225,9 +176,9 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
             if proc.is_alive():
                 proc.kill()
     main.finish()
-    totals = [sum(f[i] for f in [main.figures(), *figures.values()]) for i in range(4)]
-    return {"steps": totals[0], "improvements": totals[1], "walks": walks, "meetings": meeting,
-            "adopted": adopted, "kicks": totals[2], "polish_steps": totals[3]}
+    return {"steps": main.done + sum(f[0] for f in figures.values()),
+            "improvements": main.improved + sum(f[1] for f in figures.values()), "walks": walks,
+            "meetings": meeting, "adopted": adopted, "kicks": main.kicks + sum(f[2] for f in figures.values())}
 
 
 def _walk_process(link, inherited, walk: Walk, number: int, seed: int):
@@ -240,7 +191,7 @@ def _walk_process(link, inherited, walk: Walk, number: int, seed: int):
     for end in inherited:
         end.close()
     walk.search.rng = random.Random(f"walk {seed} {number}")
-    walk.stop, walk.tick, walk.alone = (lambda: False), (lambda: None), False
+    walk.stop, walk.tick = (lambda: False), (lambda: None)
     meeting = 0
     try:
         while True:
@@ -248,14 +199,12 @@ def _walk_process(link, inherited, walk: Walk, number: int, seed: int):
             walk.run(meeting * SYNC_STEPS if walk.steps is not None else None,
                      walk.start + meeting * SYNC_SECONDS if walk.steps is None else None)
             key, plan = walk.best_plan()
-            link.send((key, plan, walk.figures(), walk.over()))
+            link.send((key, plan, walk.done, walk.improved, walk.kicks, walk.over()))
             answer = link.recv()
             if answer[0] == "stop":
                 break
             if answer[1] is not None:
                 walk.adopt(*answer[1])
-            if answer[2]:
-                walk.polish()
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         os._exit(0)
     except BaseException:  # a bug: say so (the parent goes on without this walk and logs that)

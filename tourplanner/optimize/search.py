@@ -75,7 +75,6 @@ class Search:
         scarcity = min(1.0, base.size / capacity)
         self.base_time_w = mean_top * model.max_events / 1440.0 * scarcity
         self.crowding = model.crowding()  # requests per event slot: how easily a nearer request replaces a far one
-        self.keep_served = False  # the polish (improve.py): no accepted step serves fewer requests
         self.thin = self._thinness()
         self.weigh(*(style or SEARCH_STYLE))
 
@@ -117,23 +116,6 @@ class Search:
         self.drive_w = drive_factor * self.time_w * self.crowding
         self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes * self.thin[None, :]
         self.cost_list = self.cost.tolist()
-
-    def true_prices(self):
-        """Price every drive at the season's full driving price, the thin-date discount dropped: the polish at
-        the end of the search judges the plan by what it drives, not by the guidance that led it there.
-
-        Only the discounted columns change, in place: a new table would cost about 160 MB more per walk at
-        2,000 requests (its rows are Python lists). A search sharing these tables (`price_like`) sees the change."""
-        cols = np.flatnonzero(self.thin < 1.0)
-        if not cols.size:
-            return
-        self.thin = np.ones_like(self.thin)
-        full = self.model.km_weight * self.model.km[:, cols] + self.drive_w * self.model.minutes[:, cols]
-        self.cost[:, cols] = full
-        at = cols.tolist()
-        for row, values in zip(self.cost_list, full.tolist()):
-            for c, v in zip(at, values):
-                row[c] = v
 
     def price_like(self, other: "Search"):
         """Take another search's prices, sharing its cost tables (4 million entries at 2,000 requests)."""
@@ -483,7 +465,6 @@ class Search:
         Kept when the objective drops by no more than `threshold` (threshold accepting, cooling to 0)."""
         model, rng = self.model, self.rng
         before, kept = self.objective(), self.kept()
-        served = self.served() if self.keep_served else 0
         snap = self.snapshot()
         pool = self.unserved_pool()
         # the short-day move only in a crowded season: with room for all it only stirs (300 requests: 298 vs 300)
@@ -519,8 +500,7 @@ class Search:
             nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
             self.repair(list(dict.fromkeys(removed + nearby)))
         after = self.objective()
-        if after + 1e-9 >= before - threshold and self.kept() >= kept and (
-                not self.keep_served or self.served() >= served):
+        if after + 1e-9 >= before - threshold and self.kept() >= kept:
             return after > before + 1e-9
         self.restore(snap)
         return False
