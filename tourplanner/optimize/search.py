@@ -278,6 +278,13 @@ class Search:
         return np.flatnonzero(mask)
 
     # ---- improvement ---------------------------------------------------------------------------------
+    def nearest_unserved(self, points, count: int) -> list[int]:
+        """The `count` unserved requests nearest (road minutes) to any of `points`, ties to the lower index: what a
+        repair considers besides the requests it removed."""
+        pool = self.unserved_pool()
+        near = self.model.minutes[np.ix_(np.atleast_1d(points), pool)].min(axis=0)
+        return pool[np.lexsort((pool, near))][:count].tolist()
+
     def remove(self, team, idxs):
         """Remove the visits at the given indexes of a team's route; False if the rest cannot be kept."""
         order = self.order[team]
@@ -356,7 +363,7 @@ class Search:
 
     def make_room(self, r):
         """Eject a short stretch of a team passing r at the right time, put r in, re-place the rest."""
-        model, rng = self.model, self.rng
+        rng = self.rng
         options = self.insertion_options(r)
         if not options:
             return
@@ -377,10 +384,7 @@ class Search:
         if got is None:
             return
         self.insert(got[1], got[2], r, got[3])
-        near = model.minutes[r, :model.n]
-        pool = self.unserved_pool()
-        nearby = pool[np.lexsort((pool, near[pool]))][:8].tolist()
-        self.repair(removed + nearby)
+        self.repair(removed + self.nearest_unserved(r, 8))
 
     def fill_short_day(self, before=1, after=1, choices=3, nearby=10):
         """Clear a team's short day (fewer events than allowed) and the days beside it, bring in two unserved
@@ -426,10 +430,7 @@ class Search:
             if got is None:
                 break
             self.insert(got[1], got[2], r, got[3])
-        pool = self.unserved_pool()
-        gap = np.minimum(model.minutes[a, pool], model.minutes[b, pool])
-        nearby = pool[np.lexsort((pool, gap))][:nearby].tolist()
-        self.repair(removed + nearby)
+        self.repair(removed + self.nearest_unserved([a, b], nearby))
 
     def kick(self):
         """A perturbation for a walk stuck below its best: empty 4-8 days of one team's route and fill them with
@@ -450,12 +451,8 @@ class Search:
         snap = self.snapshot()
         if not idxs or not self.remove(k, idxs):
             return
-        pts = np.array(removed)
-        near = model.minutes[np.ix_(pts, np.arange(model.n))].min(axis=0)
-        pool = self.unserved_pool()
-        nearby = pool[np.lexsort((pool, near[pool]))][:15].tolist()
         gone = set(removed)
-        self.repair([r for r in nearby if r not in gone])  # the removed wait in the pool: a different week
+        self.repair([r for r in self.nearest_unserved(removed, 15) if r not in gone])  # the removed wait in the pool: a different week
         if self.kept() < kept:
             self.restore(snap)  # never at the price of a must-keep request
 
@@ -494,11 +491,7 @@ class Search:
             if not self.remove(k, idxs):
                 self.restore(snap)
                 return False
-            pts = np.array(removed)
-            near = model.minutes[np.ix_(pts, np.arange(model.n))].min(axis=0)
-            pool = self.unserved_pool()
-            nearby = pool[np.lexsort((pool, near[pool]))][:10].tolist()
-            self.repair(list(dict.fromkeys(removed + nearby)))
+            self.repair(list(dict.fromkeys(removed + self.nearest_unserved(removed, 10))))
         after = self.objective()
         if after + 1e-9 >= before - threshold and self.kept() >= kept:
             return after > before + 1e-9
