@@ -133,12 +133,12 @@ def row(engine, size, plan: Plan | None, violations, first, wall, note=""):
     return {"engine": engine, "requests": size, "served": k["served"], "audience": k["audience"],
             "km": round(k["drive_km"]), "km_per_event": round(k["drive_km"] / max(1, k["served"]), 1),
             "violations": len(violations), "first_s": None if first is None else round(first, 1),
-            "wall_s": round(wall, 1), "note": note}
+            "wall_s": round(wall, 1), "steps": plan.solver.get("steps") if engine == "ours" else None, "note": note}
 
 
 def print_table(rows):
     cols = ["requests", "engine", "served", "audience", "km", "km_per_event", "violations", "served_ok",
-            "audience_ok", "km_per_event_ok", "first_s", "wall_s", "peak_mb"]
+            "audience_ok", "km_per_event_ok", "first_s", "wall_s", "steps", "peak_mb"]
     head = "| " + " | ".join(cols) + " |"
     print(head)
     print("|" + "---|" * len(cols))
