@@ -107,4 +107,3 @@ def test_a_pair_pinned_to_one_team_is_anchored_on_that_team_only():
     anchored = anchor_thin_days(search)
     assert [instance.requests[r].id for r in anchored] == ["early", "late"]
     assert search.order[0] == [] and [instance.requests[r].id for r in search.order[1]] == ["early", "late"]
-

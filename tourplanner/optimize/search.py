@@ -213,6 +213,7 @@ class Search:
             - self.move_cost * self.moves()
 
     def served(self) -> int:
+        """Requests served: what progress reports show."""
         return int((self.team_of >= 0).sum())
 
     def kept(self) -> int:
@@ -451,8 +452,8 @@ class Search:
         snap = self.snapshot()
         if not idxs or not self.remove(k, idxs):
             return
-        gone = set(removed)
-        self.repair([r for r in self.nearest_unserved(removed, 15) if r not in gone])  # the removed wait in the pool: a different week
+        gone = set(removed)  # they wait in the pool: the kick brings in a different week
+        self.repair([r for r in self.nearest_unserved(removed, 15) if r not in gone])
         if self.kept() < kept:
             self.restore(snap)  # never at the price of a must-keep request
 
