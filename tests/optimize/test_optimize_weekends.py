@@ -8,6 +8,8 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.support.instances import chicago, instance_dict, req
 from tourplanner.optimize import Instance, check
 from tourplanner.optimize.construct import anchor_thin_days, construct, place_must_keep, release_anchors
@@ -25,11 +27,11 @@ def milwaukee(ref, hours, **kw):
                [(f"2027-02-02T{a}", f"2027-02-02T{b}"), (f"2027-02-06T{a}", f"2027-02-06T{b}")], **kw)
 
 
-def season(schools=6):
+def season(schools=6, **rules):
     schools = [chicago(f"school{i}", *[(f"2027-02-0{d}T08:00", f"2027-02-0{d}T15:00") for d in range(2, 6)],
                        audience=300) for i in range(schools)]
     centres = [milwaukee("early", ("10:00", "14:00"), audience=80), milwaukee("late", ("16:00", "20:00"), audience=80)]
-    return Instance.from_dict(instance_dict(schools + centres, days=7, days_off=["mon"]))
+    return Instance.from_dict(instance_dict(schools + centres, days=7, days_off=["mon"], **rules))
 
 
 def local(model, minute):
@@ -72,6 +74,20 @@ def test_a_drive_to_a_venue_open_on_a_thin_date_pays_less_of_the_driving_price()
     base = model.n  # the team's start, in Chicago like the school
     assert search.cost[base, early] == model.km_weight * model.km[base, early] + (
         search.drive_w * model.minutes[base, early] * search.thin[early])
+
+
+def test_only_the_first_days_driving_to_a_thin_date_venue_is_discounted():
+    # The daily cap lowered to an hour: of the 90-minute drive to Milwaukee the first hour pays the thin share and
+    # the rest the full price, as a drive beyond a day's driving takes an ordinary date from the team as well.
+    model = Model(season(schools=14, max_drive_minutes_per_day=60))
+    search = Search(model, random.Random(1))
+    early = [r.id for r in model.instance.requests].index("early")
+    base, share = model.n, search.thin[early]
+    minutes = model.minutes[base, early]
+    assert minutes > 60 and THIN_FLOOR <= share < 1.0
+    driving = search.cost[base, early] - model.km_weight * model.km[base, early]
+    assert driving == pytest.approx(search.drive_w * (60 * share + (minutes - 60)))
+    assert driving > search.drive_w * minutes * share * 1.1  # not the whole drive at the thin share
 
 
 def test_a_season_with_room_for_everyone_has_no_driving_discount():

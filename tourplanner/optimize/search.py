@@ -114,8 +114,20 @@ class Search:
         """
         self.time_w = self.base_time_w * time_factor
         self.drive_w = drive_factor * self.time_w * self.crowding
-        self.cost = self.model.km_weight * self.model.km + self.drive_w * self.model.minutes * self.thin[None, :]
+        self.cost = self.model.km_weight * self.model.km + self.drive_w * self._thin_priced(self.model.minutes)
         self.cost_list = self.cost.tolist()
+
+    def _thin_priced(self, minutes: np.ndarray) -> np.ndarray:
+        """Driving minutes as the price sees them: a drive's first day of driving at the destination's thin share,
+        the rest at the full price.
+
+        Why: a drive longer than a day's driving takes an ordinary (crowded) date from the team as well, which a
+        nearer venue would have filled; discounted whole, such drives made far weekend trips look cheap.
+        bench tour seasons, 3 solver seeds each, 7,000 steps a walk, served / km per event before and after:
+        1,000 requests 503.7 / 310.8 -> 510.3 / 301.9 and 519.0 / 289.4 -> 520.7 / 277.5; 2,000 requests
+        567.0 / 203.7 -> 572.7 / 222.0 and 573.0 / 218.0 -> 572.7 / 215.0 (docs/experiments.md)."""
+        first_day = np.minimum(minutes, self.model.cap)
+        return first_day * self.thin[None, :] + (minutes - first_day)
 
     def price_like(self, other: "Search"):
         """Take another search's prices, sharing its cost tables (4 million entries at 2,000 requests)."""
