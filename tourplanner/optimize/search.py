@@ -118,8 +118,9 @@ class Search:
         self.cost_list = self.cost.tolist()
 
     def _thin_priced(self, minutes: np.ndarray) -> np.ndarray:
-        """Driving minutes as the price sees them: a drive's first day of driving at the destination's thin share,
-        the rest at the full price.
+        """Driving minutes as the price sees them: a leg's first `max_drive_minutes_per_day` minutes at the
+        destination's thin share, the rest at the full price (a ferry crossing counts as time on the leg here, as it
+        takes the team's day; the rules themselves are the exact schedule's, model.py).
 
         Why: a drive longer than a day's driving takes an ordinary (crowded) date from the team as well, which a
         nearer venue would have filled; discounted whole, such drives made far weekend trips look cheap.
