@@ -136,8 +136,7 @@ def _place_pair(search: Search, team: int, date: int, a: int, b: int) -> bool:
     snap = search.snapshot()
     pos = bisect_left(search.stops[team], date, key=by_date)
     for j, r in enumerate((a, b)):
-        search.slots[r] = [s for s in search.model.slots[r] if s[0] == date]
-        search.slot_hi[r] = [s[2] for s in search.slots[r]]
+        search.set_slots(r, [s for s in search.model.slots[r] if s[0] == date])
         got = search.try_insert(team, pos + j, r)
         if got is None:
             search.restore(snap)
@@ -149,7 +148,7 @@ def _place_pair(search: Search, team: int, date: int, a: int, b: int) -> bool:
 def release_anchors(search: Search, anchored: list[int]):
     """Let anchored requests move to any of their slots again (their stops stay valid: a wider domain)."""
     for r in anchored:
-        search.slots[r], search.slot_hi[r] = search.model.slots[r], search.model.slot_hi[r]
+        search.set_slots(r, search.model.slots[r])
 
 
 class SlotTable(NamedTuple):

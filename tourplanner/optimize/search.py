@@ -18,6 +18,7 @@ from .model import BIG_PRIORITY_BONUS, Model
 # (a team-minute price of 1.0 with 0.5 for driving drove too little)
 SEARCH_STYLE = (1.0, 0.25)
 NO_TIME = -10 ** 7  # "free since ever": a team before its first visit
+NO_START = -10 ** 9  # no start at all: below every minute
 THIN_FLOOR = 1 / 3  # the least share of the driving price a thin date's venue pays (0: 2,000 requests 239 km/event)
 SHORT_DAY_SHARE = 0.15  # of the LNS steps: fill a team's short day with a pair (2,000 requests: +5 served)
 
@@ -59,6 +60,7 @@ class Search:
         # A re-plan holds each earlier visit at its time (its slots narrowed to that minute) until a step moves it.
         self.slots, self.slot_hi = list(model.slots), list(model.slot_hi)
         self.held = set()
+        self._latest = {}  # team -> (its order list, latest_starts of it): see latest_starts
         self.previous_at = {}  # request index -> (team, minute) in the plan re-planned from
         self.move_cost = 0.0
         self.has_slots = np.array([bool(s) for s in model.slots], dtype=bool)
@@ -161,9 +163,52 @@ class Search:
             return True
         return model.drive(stop.point, model.n + model.nt + team, stop.free_at, stop.date, stop.driven) is not None
 
+    def latest_starts(self, team) -> list[int]:
+        """Per visit of the team's route, a start no schedule of that route can exceed: each visit ends in time
+        for the next one's latest start after the shortest drive, and starts inside its slots (nights, the daily
+        driving cap and events a day only make it earlier). NO_START where nothing fits.
+
+        Why: about 95 % of the exact insertion tries fail at 2,000 requests, most of them after following the
+        route five or more visits on; a try now stops at the first visit that starts later than this, which
+        changes no answer (tests/optimize/test_search_latest.py) and makes the search's steps about
+        half as dear (docs/benchmarks.md). Cached per route (the list object: every change makes a new one);
+        a change of slots clears the cache (set_slots)."""
+        order = self.order[team]
+        got = self._latest.get(team)
+        if got is not None and got[0] is order:
+            return got[1]
+        model = self.model
+        minutes, duration, gap = model.min_list, model.duration, model.setup + model.teardown
+        latest = [NO_START] * len(order)
+        bound = 10 ** 9
+        for i in range(len(order) - 1, -1, -1):
+            r = order[i]
+            if i + 1 < len(order):
+                bound = latest[i + 1] - minutes[r][order[i + 1]] - gap - duration[r]
+            latest[i] = self.latest_start_by(r, bound)
+        self._latest[team] = (order, latest)
+        return latest
+
+    def latest_start_by(self, r: int, bound: int) -> int:
+        """The latest start of request r inside its slots and not after `bound`; NO_START when there is none."""
+        slot_hi = self.slot_hi[r]
+        i = bisect_right(slot_hi, bound)
+        if i < len(slot_hi) and self.slots[r][i][1] <= bound:
+            return bound
+        return slot_hi[i - 1] if i > 0 else NO_START
+
+    def set_slots(self, r: int, slots: list):
+        """Give request r these start intervals (date, lo, hi) in this search (a re-plan's hold, an anchor)."""
+        self.slots[r], self.slot_hi[r] = slots, [s[2] for s in slots]
+        self._latest.clear()
+
     def reschedule(self, team, order, pos, first_compared, shift):
-        """New stops for `order` from pos on; stops where the old schedule resumes. (stops, resume index)."""
+        """New stops for `order` from pos on; stops where the old schedule resumes. (stops, resume index).
+
+        From `first_compared` on, order[i] is the old route's visit i - shift: the walk stops where the old
+        schedule resumes, or gives up where a visit starts after the old route's latest_starts allow."""
         old = self.stops[team]
+        latest = self.latest_starts(team) if first_compared < len(order) else None
         stop = old[pos - 1] if pos > 0 else self.start_stop(team)
         new = []
         for i in range(pos, len(order)):
@@ -171,8 +216,11 @@ class Search:
             if stop is None:
                 return None
             j = i - shift
-            if i >= first_compared and 0 <= j < len(old) and old[j] == stop:
-                return new, i
+            if i >= first_compared and 0 <= j < len(old):
+                if old[j] == stop:
+                    return new, i
+                if stop.start > latest[j]:
+                    return None  # the rest of the route, unchanged from here on, cannot follow so late
             new.append(stop)
         if not self.reaches_end(team, stop):
             return None
@@ -211,6 +259,14 @@ class Search:
     def try_insert(self, team, pos, r):
         """(new order, rescheduled stops) with r at pos of the team's route, or None when it cannot be held."""
         order = self.order[team]
+        model = self.model
+        prev = self.stops[team][pos - 1] if pos > 0 else self.start_stop(team)
+        bound = 10 ** 9
+        if pos < len(order):
+            bound = self.latest_starts(team)[pos] - model.min_list[r][order[pos]] - model.setup - model.teardown \
+                - model.duration[r]
+        if prev.free_at + model.min_list[prev.point][r] + model.setup > self.latest_start_by(r, bound):
+            return None  # r cannot start in time for the rest of the route, even after the shortest drive
         new_order = order[:pos] + [r] + order[pos:]
         rescheduled = self.reschedule(team, new_order, pos, pos + 1, 1)
         return None if rescheduled is None else (new_order, rescheduled)
@@ -242,13 +298,13 @@ class Search:
         pinned = [(d, max(lo, minute), min(hi, minute)) for d, lo, hi in self.model.slots[r] if lo <= minute <= hi]
         if not pinned:
             return False
-        self.slots[r], self.slot_hi[r] = pinned, [p[2] for p in pinned]
+        self.set_slots(r, pinned)
         self.held.add(r)
         return True
 
     def release(self, r: int):
         """Let a held earlier visit go to any of its slots again (a move)."""
-        self.slots[r], self.slot_hi[r] = self.model.slots[r], self.model.slot_hi[r]
+        self.set_slots(r, self.model.slots[r])
         self.held.discard(r)
 
     def best_insertion(self, r, teams=None, positions=None):
@@ -275,6 +331,7 @@ class Search:
     def restore(self, snap):
         self.order, self.stops, self.team_of, slots, slot_hi, held = snap
         self.slots, self.slot_hi, self.held = slots[:], slot_hi[:], set(held)
+        self._latest.clear()
 
     def free_pairs(self, team: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Which of the pairs (first[j], second[j]) the team may still bring in: both unserved, allowed to it
