@@ -92,7 +92,7 @@ class Walk:
 
     def best_plan(self):
         """What a meeting compares and passes on: (kept, objective) and the routes of the best plan."""
-        orders, stops, _team_of, _slots, _hi, held = self.best
+        orders, stops, held = self.best[0], self.best[1], self.best[5]
         return self.best_key, (orders, stops, sorted(held))
 
     def adopt(self, key, plan):

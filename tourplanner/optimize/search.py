@@ -60,7 +60,11 @@ class Search:
         # A re-plan holds each earlier visit at its time (its slots narrowed to that minute) until a step moves it.
         self.slots, self.slot_hi = list(model.slots), list(model.slot_hi)
         self.held = set()
-        self._latest = {}  # team -> (its order list, latest_starts of it): see latest_starts
+        # Per team, figures of its route kept while the route's list is the same object (every change makes a new
+        # list; none is changed in place): latest_starts (also tied to the slots, by _slots_token), the route's
+        # points as an array (insertion_options) and its leg cost (objective).
+        self._latest, self._points, self._leg_cost = {}, {}, {}
+        self._slots_token = object()  # a new one whenever a request's slots change (set_slots)
         self.previous_at = {}  # request index -> (team, minute) in the plan re-planned from
         self.move_cost = 0.0
         self.has_slots = np.array([bool(s) for s in model.slots], dtype=bool)
@@ -175,19 +179,25 @@ class Search:
         a change of slots clears the cache (set_slots)."""
         order = self.order[team]
         got = self._latest.get(team)
-        if got is not None and got[0] is order:
-            return got[1]
+        if got is not None and got[0] is order and got[1] is self._slots_token:
+            return got[2]
+        latest = [NO_START] * len(order)
+        self._latest_before(order, latest, len(order))
+        self._latest[team] = (order, self._slots_token, latest)
+        return latest
+
+    def _latest_before(self, order, latest, end, old=None, same=0):
+        """Fill latest[:end] from latest[end] back (see latest_starts). With `old`, the figures of a route whose
+        first `same` visits are this one's: the walk stops where it meets them there (all before follows alike)."""
         model = self.model
         minutes, duration, gap = model.min_list, model.duration, model.setup + model.teardown
-        latest = [NO_START] * len(order)
-        bound = 10 ** 9
-        for i in range(len(order) - 1, -1, -1):
+        for i in range(end - 1, -1, -1):
             r = order[i]
-            if i + 1 < len(order):
-                bound = latest[i + 1] - minutes[r][order[i + 1]] - gap - duration[r]
+            bound = latest[i + 1] - minutes[r][order[i + 1]] - gap - duration[r] if i + 1 < len(order) else 10 ** 9
             latest[i] = self.latest_start_by(r, bound)
-        self._latest[team] = (order, latest)
-        return latest
+            if i < same and latest[i] == old[i]:
+                latest[:i] = old[:i]
+                return
 
     def latest_start_by(self, r: int, bound: int) -> int:
         """The latest start of request r inside its slots and not after `bound`; NO_START when there is none."""
@@ -200,7 +210,7 @@ class Search:
     def set_slots(self, r: int, slots: list):
         """Give request r these start intervals (date, lo, hi) in this search (a re-plan's hold, an anchor)."""
         self.slots[r], self.slot_hi[r] = slots, [s[2] for s in slots]
-        self._latest.clear()
+        self._slots_token = object()
 
     def reschedule(self, team, order, pos, first_compared, shift):
         """New stops for `order` from pos on; stops where the old schedule resumes. (stops, resume index).
@@ -229,6 +239,13 @@ class Search:
     def apply(self, team, order, pos, rescheduled, shift):
         new, resume = rescheduled
         old = self.stops[team]
+        got = self._latest.get(team)
+        if got is not None and got[0] is self.order[team] and got[1] is self._slots_token:
+            # the latest starts from `resume` on are the old ones (the rest of the route is the same)
+            before = got[2]
+            latest = [NO_START] * resume + before[resume - shift:]
+            self._latest_before(order, latest, resume, before, pos)
+            self._latest[team] = (order, self._slots_token, latest)
         self.stops[team] = old[:pos] + new + old[resume - shift:]
         self.order[team] = order
 
@@ -241,11 +258,26 @@ class Search:
         return km
 
     def route_cost(self, team):
-        cost, p, costs = 0.0, self.model.n + team, self.cost_list
-        for r in self.order[team]:
+        order, costs = self.order[team], self.cost_list
+        got = self._leg_cost.get(team)
+        if got is not None and got[0] is order and got[1] is costs:
+            return got[2]
+        cost, p = 0.0, self.model.n + team
+        for r in order:
             cost += costs[p][r]
             p = r
+        self._leg_cost[team] = (order, costs, cost)
         return cost
+
+    def route_points(self, team) -> np.ndarray:
+        """The team's start point, its route's requests and -1 (no next point after the last): for numpy."""
+        order = self.order[team]
+        got = self._points.get(team)
+        if got is not None and got[0] is order:
+            return got[1]
+        points = np.array([self.model.n + team] + order + [-1])
+        self._points[team] = (order, points)
+        return points
 
     def insert_delta(self, team, order, pos, r):
         """Extra leg cost (value units) of putting r at pos of a team's route."""
@@ -325,13 +357,15 @@ class Search:
         return best
 
     def snapshot(self):
-        return ([s[:] for s in self.order], [s[:] for s in self.stops], self.team_of.copy(), self.slots[:],
-                self.slot_hi[:], set(self.held))
+        """The plan as it stands: what restore() goes back to. A route's lists are shared, not copied: no step
+        changes one in place (each change makes new lists), and so the per-route figures stay valid."""
+        return (list(self.order), list(self.stops), self.team_of.copy(), self.slots[:], self.slot_hi[:],
+                set(self.held), self._slots_token)
 
     def restore(self, snap):
-        self.order, self.stops, self.team_of, slots, slot_hi, held = snap
+        order, stops, team_of, slots, slot_hi, held, self._slots_token = snap
+        self.order, self.stops, self.team_of = list(order), list(stops), team_of.copy()
         self.slots, self.slot_hi, self.held = slots[:], slot_hi[:], set(held)
-        self._latest.clear()
 
     def free_pairs(self, team: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Which of the pairs (first[j], second[j]) the team may still bring in: both unserved, allowed to it
@@ -389,25 +423,28 @@ class Search:
 
     def insertion_options(self, r, teams=None):
         """(extra cost, team, position) of every date-compatible place for r, cheapest first."""
-        costs, ks, ps = [], [], []
-        cost = self.cost
+        prevs, nxts, ks, firsts, sizes = [], [], [], [], []
         for k in (teams if teams is not None else range(self.model.nt)):
             if not self.allowed[k, r]:
                 continue
             span = self.positions(k, r)
             if not span:
                 continue
-            ext = np.array([self.model.n + k] + self.order[k] + [-1])
-            pos = np.arange(span.start, span.stop)
-            prev, nxt = ext[pos], ext[pos + 1]
-            has = nxt >= 0
-            nx = np.where(has, nxt, 0)
-            costs.append(cost[prev, r] + np.where(has, cost[r, nx] - cost[prev, nx], 0.0))
-            ks.append(np.full(pos.size, k))
-            ps.append(pos)
-        if not costs:
+            points = self.route_points(k)
+            prevs.append(points[span.start:span.stop])
+            nxts.append(points[span.start + 1:span.stop + 1])
+            ks.append(k)
+            firsts.append(span.start)
+            sizes.append(len(span))
+        if not prevs:
             return []
-        c, k, p = np.concatenate(costs), np.concatenate(ks), np.concatenate(ps)
+        cost = self.cost
+        prev, nxt = np.concatenate(prevs), np.concatenate(nxts)
+        has = nxt >= 0
+        nx = np.where(has, nxt, 0)
+        c = cost[prev, r] + np.where(has, cost[r, nx] - cost[prev, nx], 0.0)
+        k = np.repeat(ks, sizes)  # each place's team and position in its route
+        p = np.arange(c.size) - np.repeat(np.cumsum(sizes) - sizes - firsts, sizes)
         order = np.lexsort((p, k, c))
         return list(zip(c[order].tolist(), k[order].tolist(), p[order].tolist()))
 
