@@ -174,9 +174,9 @@ class Search:
 
         Why: about 95 % of the exact insertion tries fail at 2,000 requests, most of them after following the
         route five or more visits on; a try now stops at the first visit that starts later than this, which
-        changes no answer (tests/optimize/test_search_latest.py) and makes the search's steps about
-        half as dear (docs/benchmarks.md). Cached per route (the list object: every change makes a new one);
-        a change of slots clears the cache (set_slots)."""
+        changes no answer (tests/optimize/test_search_latest.py) and makes the search's steps 2-3 times cheaper
+        (docs/benchmarks.md). Kept per route (its list object: every change makes a new one) and per state of
+        the slots (_slots_token, renewed by set_slots); apply() carries it over from the unchanged rest."""
         order = self.order[team]
         got = self._latest.get(team)
         if got is not None and got[0] is order and got[1] is self._slots_token:
