@@ -72,7 +72,7 @@ def test_a_drive_to_a_venue_open_on_a_thin_date_pays_less_of_the_driving_price()
     assert search.thin[school] == 1.0
     assert THIN_FLOOR <= search.thin[early] < 1.0
     base = model.n  # the team's start, in Chicago like the school
-    assert search.cost[base, early] == model.km_weight * model.km[base, early] + (
+    assert search.cost[base, early] == search.km_price * model.km[base, early] + (
         search.drive_w * model.minutes[base, early] * search.thin[early])
 
 
@@ -85,7 +85,7 @@ def test_only_the_first_days_driving_to_a_thin_date_venue_is_discounted():
     base, share = model.n, search.thin[early]
     minutes = model.minutes[base, early]
     assert minutes > 60 and THIN_FLOOR <= share < 1.0
-    driving = search.cost[base, early] - model.km_weight * model.km[base, early]
+    driving = search.cost[base, early] - search.km_price * model.km[base, early]
     assert driving == pytest.approx(search.drive_w * (60 * share + (minutes - 60)))
     assert driving > search.drive_w * minutes * share * 1.1  # not the whole drive at the thin share
 
@@ -123,3 +123,11 @@ def test_a_pair_pinned_to_one_team_is_anchored_on_that_team_only():
     anchored = anchor_thin_days(search)
     assert [instance.requests[r].id for r in anchored] == ["early", "late"]
     assert search.order[0] == [] and [instance.requests[r].id for r in search.order[1]] == ["early", "late"]
+
+
+def test_a_km_costs_more_only_in_a_crowded_season():
+    crowded = Search(Model(season(schools=14)), random.Random(1))
+    roomy = Search(Model(season()), random.Random(1))
+    assert crowded.crowding > 1 > roomy.crowding
+    assert crowded.km_price == pytest.approx(1.3 * crowded.model.km_weight)
+    assert roomy.km_price == roomy.model.km_weight == 0.1  # the season's own weight where everyone fits

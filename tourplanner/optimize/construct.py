@@ -208,7 +208,7 @@ def candidates(search: Search, table: SlotTable, team: int, stop: Stop, limit: i
         start = np.where(fits, np.maximum(table.first_lo[idx, d], ready), start)
     ok = start < INF
     idx, start = idx[ok], start[ok]
-    score = (search.value[idx] % BIG_PRIORITY_BONUS) - model.km_weight * km[idx] - search.time_w * (
+    score = (search.value[idx] % BIG_PRIORITY_BONUS) - search.km_price * km[idx] - search.time_w * (
         start + table.duration[idx] - free)
     order = np.lexsort((idx, -score))[:limit]
     return idx[order].tolist()

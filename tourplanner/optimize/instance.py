@@ -13,14 +13,11 @@ from .errors import InstanceError
 # Objective weights (optional season rules). A served request is worth
 #   audience_weight * audience + priority_weight * priority ** 2
 # and every driven km costs km_weight. With the defaults a 100-person event with priority 3 is worth
-# 100 + 50*9 = 550 "points", so the tour drives up to ~4,200 km extra for it (km_weight 0.13): value
+# 100 + 50*9 = 550 "points", so the tour drives up to ~5,500 km extra for it (km_weight 0.1): value
 # decides what is served, driving decides the order and the team. On top, the solver charges the
 # team-time a drive takes when the season has fewer event slots than requests (solve.py). Priority 5
 # and fixed-start pins are always served first when feasible.
-# Why 0.13: on the bench/tour.py seasons (1,000 and 2,000 requests, three solver seeds each, the steps 60 s gives)
-# it serves as many as 0.1 (2,173.6 against 2,173.4 over four seasons) and drives 1-6 % less per event; 0.15 and
-# 0.2 serve fewer (docs/experiments.md, fifth session).
-DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.13}
+DEFAULT_WEIGHTS = {"audience_weight": 1.0, "priority_weight": 50.0, "km_weight": 0.1}
 
 
 def _hhmm(value, what):
