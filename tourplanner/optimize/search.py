@@ -85,8 +85,9 @@ class Search:
         self.crowding = model.crowding()  # requests per event slot: how easily a nearer request replaces a far one
         # A km costs more in a crowded season: a nearer venue can take a far one's place. Measured on the bench
         # seasons (three solver seeds, the steps 60 s gives): x1.3 serves as many as x1 at 1,000 and 2,000
-        # requests (2,173.6 against 2,173.4 over four seasons) and drives 1-6 % less per event; x1.5 and x2 serve
-        # fewer. With room for everyone it would only drop far small venues (300 requests: 299 instead of 300).
+        # requests (2,173.6 against 2,173.4 over four seasons) and drives 1-6 % less per event; x1.5 served fewer
+        # on one 2,000-request season, x2 on both. With room for everyone it would only drop far small venues (300
+        # requests: 299 instead of 300).
         self.km_price = model.km_weight * (CROWDED_KM_FACTOR if self.crowding > 1.0 else 1.0)
         self.thin = self._thinness()
         self.weigh(*(style or SEARCH_STYLE))
