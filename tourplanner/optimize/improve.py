@@ -92,8 +92,7 @@ class Walk:
 
     def best_plan(self):
         """What a meeting compares and passes on: (kept, objective) and the routes of the best plan."""
-        orders, stops, held = self.best[0], self.best[1], self.best[5]
-        return self.best_key, (orders, stops, sorted(held))
+        return self.best_key, (self.best.order, self.best.stops, sorted(self.best.held))
 
     def adopt(self, key, plan):
         """Continue from another walk's better plan (it becomes this walk's current and best)."""

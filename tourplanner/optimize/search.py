@@ -39,6 +39,18 @@ class Stop(NamedTuple):
 by_date = attrgetter("date")  # a Stop's date: the key for bisecting a route by date
 
 
+class Snapshot(NamedTuple):
+    """A plan as it stood (Search.snapshot): what Search.restore goes back to."""
+
+    order: list
+    stops: list
+    team_of: np.ndarray
+    slots: list
+    slot_hi: list
+    held: set
+    slots_token: object
+
+
 class Search:
     """Routes under construction and improvement: per team the request order and its stops.
 
@@ -367,13 +379,13 @@ class Search:
     def snapshot(self):
         """The plan as it stands: what restore() goes back to. A route's lists are shared, not copied: no step
         changes one in place (each change makes new lists), and so the per-route figures stay valid."""
-        return (list(self.order), list(self.stops), self.team_of.copy(), self.slots[:], self.slot_hi[:],
-                set(self.held), self._slots_token)
+        return Snapshot(list(self.order), list(self.stops), self.team_of.copy(), self.slots[:], self.slot_hi[:],
+                        set(self.held), self._slots_token)
 
-    def restore(self, snap):
-        order, stops, team_of, slots, slot_hi, held, self._slots_token = snap
-        self.order, self.stops, self.team_of = list(order), list(stops), team_of.copy()
-        self.slots, self.slot_hi, self.held = slots[:], slot_hi[:], set(held)
+    def restore(self, snap: Snapshot):
+        self.order, self.stops, self.team_of = list(snap.order), list(snap.stops), snap.team_of.copy()
+        self.slots, self.slot_hi, self.held = snap.slots[:], snap.slot_hi[:], set(snap.held)
+        self._slots_token = snap.slots_token
 
     def free_pairs(self, team: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Which of the pairs (first[j], second[j]) the team may still bring in: both unserved, allowed to it
