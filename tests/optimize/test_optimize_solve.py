@@ -8,6 +8,7 @@ import pytest
 from tests.support.instances import CHICAGO, chicago, great_lakes_season, instance_dict, req
 from tourplanner.optimize import Instance, InstanceError, Plan, check, solve
 from tourplanner.optimize import improve as walks
+from tourplanner.optimize.moves import kick, lns_step
 
 
 
@@ -443,7 +444,7 @@ def test_a_walk_that_adopts_a_better_plan_goes_on_from_exactly_that_plan():
     _reqs, instance = great_lakes_season(120)
     ahead, behind = _constructed(instance, 1), _constructed(instance, 1)
     for _ in range(200):
-        ahead.lns_step()
+        lns_step(ahead)
     leader = walks.Walk(ahead, 200, 0.0, 30)
     follower = walks.Walk(behind, 200, 0.0, 30)
     assert leader.best_key > follower.best_key
@@ -459,7 +460,7 @@ def test_a_kick_empties_days_of_one_team_and_never_drops_a_must_keep_request():
     search = _constructed(instance, 1)
     before = [o[:] for o in search.order]
     kept = search.kept()
-    search.kick()
+    kick(search)
     changed = [k for k in range(len(before)) if search.order[k] != before[k]]
     assert len(changed) == 1  # one team's days, refilled from the pool
     gone = set(before[changed[0]]) - set(search.order[changed[0]])

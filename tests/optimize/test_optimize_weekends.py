@@ -14,6 +14,7 @@ from tests.support.instances import chicago, instance_dict, req
 from tourplanner.optimize import Instance, check
 from tourplanner.optimize.construct import anchor_thin_days, construct, place_must_keep, release_anchors
 from tourplanner.optimize.model import Model
+from tourplanner.optimize.moves import fill_short_day
 from tourplanner.optimize.result import build_plan
 from tourplanner.optimize.search import THIN_FLOOR, Search
 
@@ -104,7 +105,7 @@ def test_the_lns_fills_a_short_day_with_a_pair():
         got = search.try_insert(0, pos, ids.index(f"school{pos}"))
         search.insert(0, pos, ids.index(f"school{pos}"), got)
     assert [local(model, s.start)[:3] for s in search.stops[0]] == ["Tue", "Tue", "Wed", "Wed", "Thu", "Thu"]
-    search.fill_short_day()  # Friday has no pair left unserved, so the move takes Saturday's
+    fill_short_day(search)  # Friday has no pair left unserved, so the move takes Saturday's
     served = {instance.requests[r].id: local(model, s.start) for r, s in zip(search.order[0], search.stops[0])}
     assert served["early"] == "Sat 10:30" and served["late"] == "Sat 16:30" and len(served) == 8
     assert check(instance, build_plan(search, {})) == []

@@ -11,6 +11,7 @@ from tests.support.instances import CHICAGO, chicago, instance_dict, req
 from tourplanner.optimize import Instance
 from tourplanner.optimize.construct import construct, place_must_keep
 from tourplanner.optimize.model import Model
+from tourplanner.optimize.moves import lns_step
 from tourplanner.optimize.search import NO_START, Search
 
 CHICAGO_TZ = ZoneInfo("America/Chicago")
@@ -97,7 +98,7 @@ def built(seed=3, steps=150):
     place_must_keep(search)
     construct(search, lambda phase: None)
     for _ in range(steps):
-        search.lns_step()
+        lns_step(search)
     return search
 
 
@@ -199,7 +200,7 @@ def test_the_latest_starts_kept_along_the_search_are_those_of_the_route_as_it_st
     search = built(seed=5, steps=0)
     compared = 0
     for _ in range(120):
-        search.lns_step()
+        lns_step(search)
         for k in range(search.model.nt):
             cached = search._latest.get(k)
             if cached is not None and cached[0] is search.order[k] and cached[1] is search._slots_token:

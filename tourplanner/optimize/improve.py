@@ -19,6 +19,7 @@ import time
 import traceback
 
 from .model import BIG_PRIORITY_BONUS
+from .moves import kick, lns_step
 from .search import Search
 
 log = logging.getLogger(__name__)
@@ -78,14 +79,14 @@ class Walk:
                 left = 1.0 - self.done / max(1, self.steps)
             else:
                 left = max(0.0, 1.0 - (time.perf_counter() - self.start) / max(1e-9, self._limit()))
-            self.improved += bool(search.lns_step(threshold=self.start_threshold * left))
+            self.improved += bool(lns_step(search, threshold=self.start_threshold * left))
             self.done += 1
             key = (search.kept(), search.objective())
             if key > (self.best_key[0], self.best_key[1] + 1e-9):
                 self.best_key, self.best, self.best_step = key, search.snapshot(), self.done
             elif self.kicking and self.done - max(self.best_step, self.kicked_at) > self.kick_steps \
                     and search.unserved_pool().size:
-                search.kick()  # stuck below its best with requests left: shake a week of one team and go on
+                kick(search)  # stuck below its best with requests left: shake a week of one team and go on
                 self.kicks += 1
                 self.kicked_at = self.done
             self.tick()

@@ -1,4 +1,5 @@
-"""The search state (per team a request order and its exact schedule) and the LNS steps that improve it.
+"""The search state: per team a request order and its exact schedule, the prices, and the insertions and
+removals every construction and LNS move is made of (the moves themselves: moves.py).
 
 Every rule lives in the model's forward schedule (model.py): a change to a route is kept only when the
 schedule of the changed stretch can be driven and held, so the search itself only proposes orders.
@@ -20,7 +21,6 @@ SEARCH_STYLE = (1.0, 0.25)
 NO_TIME = -10 ** 7  # "free since ever": a team before its first visit
 NO_START = -10 ** 9  # no start at all: below every minute
 THIN_FLOOR = 1 / 3  # the least share of the driving price a thin date's venue pays (0: 2,000 requests 239 km/event)
-SHORT_DAY_SHARE = 0.15  # of the LNS steps: fill a team's short day with a pair (2,000 requests: +5 served)
 # In a crowded season the search prices a km at this times the season's km_weight (see Search.__init__)
 CROWDED_KM_FACTOR = 1.3
 
@@ -402,7 +402,7 @@ class Search:
             mask[list(self.excluded)] = False
         return np.flatnonzero(mask)
 
-    # ---- improvement ---------------------------------------------------------------------------------
+    # ---- what the LNS moves are made of (moves.py) ------------------------------------------------------
     def nearest_unserved(self, points, count: int) -> list[int]:
         """The `count` unserved requests nearest (road minutes) to any of `points`, ties to the lower index: what a
         repair considers besides the requests it removed."""
@@ -475,153 +475,3 @@ class Search:
             if got is not None:
                 return delta, k, pos, got
         return None
-
-    def repair(self, cands, teams=None):
-        """Greedy re-insertion: candidates by value - km cost of their best place, each re-placed in turn."""
-        ranked = []
-        for r in dict.fromkeys(cands):
-            got = self.targeted_insert(r, teams=teams)
-            if got is not None and self.value[r] - got[0] > 0:
-                ranked.append((-(self.value[r] - got[0]), r))
-        ranked.sort()
-        for _gain, r in ranked:
-            got = self.targeted_insert(r, teams=teams)
-            if got is not None and self.value[r] - got[0] > 0:
-                self.insert(got[1], got[2], r, got[3])
-
-    def make_room(self, r):
-        """Eject a short stretch of a team passing r at the right time, put r in, re-place the rest."""
-        rng = self.rng
-        options = self.insertion_options(r)
-        if not options:
-            return
-        _delta, k, pos = options[rng.randrange(min(3, len(options)))]
-        length = rng.randint(1, 6)
-        order = self.order[k]
-        lo = max(0, pos - (length + 1) // 2)
-        idxs = [i for i in range(lo, min(len(order), lo + length)) if order[i] not in self.locked]
-        if not idxs:
-            return
-        removed = [order[i] for i in idxs]
-        if not self.remove(k, idxs):
-            return
-        for e in removed:  # an earlier visit ejected to make room may come back at another time or team
-            if e in self.held:
-                self.release(e)
-        got = self.targeted_insert(r, teams=[k], tries=32)
-        if got is None:
-            return
-        self.insert(got[1], got[2], r, got[3])
-        self.repair(removed + self.nearest_unserved(r, 8))
-
-    def fill_short_day(self, before=1, after=1, choices=3, nearby=10):
-        """Clear a team's short day (fewer events than allowed) and the days beside it, bring in two unserved
-        requests that fit one team on that date, and re-place what was removed and what is near.
-
-        Why: the other moves insert one request at a time near the route, so a team does not go out of its way
-        for a weekend pair (a Sunday church and an afternoon community centre) that needs its Friday and Sunday
-        elsewhere; bench/tour.py's plans had most of their one-event days on weekends."""
-        model, rng = self.model, self.rng
-        k = rng.randrange(model.nt)
-        stops, order = self.stops[k], self.order[k]
-        pairs = model.day_pairs()
-        if not pairs:
-            return
-        events = {}
-        for s in stops:
-            events[s.date] = events.get(s.date, 0) + 1
-        short = [d for d in pairs if events.get(d, 0) < model.max_events]
-        rng.shuffle(short)
-        for d in short[:4]:  # a few dates at most: most have no free pair for this team
-            first, second = pairs[d]
-            free = self.free_pairs(k, first, second)
-            if free.any():
-                break
-        else:
-            return
-        lo = bisect_left(stops, d - before, key=by_date)
-        hi = bisect_right(stops, d + after, key=by_date)
-        anchors = order[max(0, lo - 1):min(len(order), hi + 1)] or [model.n + k]
-        a_all, b_all = first[free], second[free]
-        far = model.minutes[np.ix_(anchors, a_all)].min(axis=0) + model.minutes[np.ix_(anchors, b_all)].min(axis=0)
-        near = np.argsort(far, kind="stable")[:choices]
-        pick = int(near[rng.randrange(near.size)])
-        a, b = int(a_all[pick]), int(b_all[pick])
-        idxs = list(range(lo, hi))
-        if any(order[i] in self.locked or order[i] in self.held for i in idxs):
-            return
-        removed = [order[i] for i in idxs]
-        if idxs and not self.remove(k, idxs):
-            return
-        for r in (a, b):
-            got = self.targeted_insert(r, teams=[k], tries=32)
-            if got is None:
-                break
-            self.insert(got[1], got[2], r, got[3])
-        self.repair(removed + self.nearest_unserved([a, b], nearby))
-
-    def kick(self):
-        """A perturbation for a walk stuck below its best: empty 4-8 days of one team's route and fill them with
-        the nearby unserved requests (the removed ones wait in the pool for later steps); the walk goes on from
-        there whatever the objective says."""
-        model, rng = self.model, self.rng
-        teams = [k for k in range(model.nt) if self.order[k]]
-        if not teams:
-            return
-        k = rng.choice(teams)
-        stops, order = self.stops[k], self.order[k]
-        first = stops[rng.randrange(len(stops))].date
-        lo = bisect_left(stops, first, key=by_date)
-        hi = bisect_right(stops, first + rng.randint(3, 7), key=by_date)
-        idxs = [i for i in range(lo, hi) if order[i] not in self.locked and order[i] not in self.held]
-        removed = [order[i] for i in idxs]
-        kept = self.kept()
-        snap = self.snapshot()
-        if not idxs or not self.remove(k, idxs):
-            return
-        gone = set(removed)  # they wait in the pool: the kick brings in a different week
-        self.repair([r for r in self.nearest_unserved(removed, 15) if r not in gone])
-        if self.kept() < kept:
-            self.restore(snap)  # never at the price of a must-keep request
-
-    def lns_step(self, threshold=0.0):
-        """One move: ruin a stretch and recreate it, or bring in an unserved request (ejecting if needed).
-
-        Kept when the objective drops by no more than `threshold` (threshold accepting, cooling to 0)."""
-        model, rng = self.model, self.rng
-        before, kept = self.objective(), self.kept()
-        snap = self.snapshot()
-        pool = self.unserved_pool()
-        # the short-day move only in a crowded season: with room for all it only stirs (300 requests: 298 vs 300)
-        if self.crowding > 1.0 and rng.random() < SHORT_DAY_SHARE:
-            self.fill_short_day()
-        elif pool.size and rng.random() < 0.5:
-            picks = [int(pool[rng.randrange(pool.size)]) for _ in range(4)]
-            r = max(picks, key=lambda i: (self.value[i], -i))
-            got = self.targeted_insert(r)
-            if got is not None:
-                _delta, k, pos, g = got
-                self.insert(k, pos, r, g)
-            else:
-                self.make_room(r)
-        else:
-            teams = [k for k in range(model.nt) if self.order[k]]
-            if not teams:
-                return False
-            k = rng.choice(teams)
-            order = self.order[k]
-            length = rng.randint(1, min(8, len(order)))
-            a = rng.randrange(0, len(order) - length + 1)
-            idxs = [i for i in range(a, a + length) if order[i] not in self.locked and order[i] not in self.held]
-            if not idxs:
-                return False
-            removed = [order[i] for i in idxs]
-            if not self.remove(k, idxs):
-                self.restore(snap)
-                return False
-            self.repair(list(dict.fromkeys(removed + self.nearest_unserved(removed, 10))))
-        after = self.objective()
-        if after + 1e-9 >= before - threshold and self.kept() >= kept:
-            return after > before + 1e-9
-        self.restore(snap)
-        return False
