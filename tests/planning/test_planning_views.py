@@ -97,6 +97,9 @@ def test_a_new_season_defaults_to_eleven_weeks_from_a_monday_and_saves_its_rules
     assert dt.date.fromisoformat(start).weekday() == 0
     assert re.search(r'name="weeks"[^>]*value="11"', page)
     assert re.search(rf'name="km_weight"[^>]*value="{planning.objective_defaults()["km_weight"]}"', page)
+    text = " ".join(page.split())
+    assert "justifies up to about 5,500 km of extra driving" in text
+    assert "counts each km 1.3 times" in text  # what the search does in a crowded season (Search.km_price)
 
     response = client.post("/admin/seasons/new", data=season_form())
     assert response.status_code == 302
