@@ -13,6 +13,7 @@ from tourplanner import planning
 from tourplanner.accounts import create_user
 from tourplanner.extensions import db
 from tourplanner.models import Job, Plan, Season, Team, TeamMember
+from tourplanner.optimize.search import CROWDED_KM_FACTOR
 
 PASSWORD = "correct horse battery"
 
@@ -100,6 +101,7 @@ def test_a_new_season_defaults_to_eleven_weeks_from_a_monday_and_saves_its_rules
     text = " ".join(page.split())
     assert "justifies up to about 5,500 km of extra driving" in text
     assert "counts each km 1.3 times" in text  # what the search does in a crowded season (Search.km_price)
+    assert f"counts each km {CROWDED_KM_FACTOR} times" in text  # the page reads it from the search, not a copy
 
     response = client.post("/admin/seasons/new", data=season_form())
     assert response.status_code == 302

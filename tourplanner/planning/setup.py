@@ -13,12 +13,14 @@ from ..conflicts import bump_version, check_version, commit_or_conflict
 from ..extensions import db
 from ..models import Plan, Season, Team, TeamMember, Visit
 from ..optimize.instance import DEFAULT_WEIGHTS
+from ..optimize.search import CROWDED_KM_FACTOR
 from .season_input import PlanningError
 
 
 def objective_defaults() -> dict:
-    """The optimizer's documented objective weights (what an empty season setting means)."""
-    return dict(DEFAULT_WEIGHTS)
+    """The optimizer's documented objective weights (what an empty season setting means), and how many times a km
+    counts in a crowded season (what the season form tells the coordinator)."""
+    return {**DEFAULT_WEIGHTS, "crowded_km_factor": CROWDED_KM_FACTOR}
 
 
 def save_season(season: Season | None, *, name: str, start_date: dt.date, weeks: int, rules: dict,
