@@ -20,7 +20,6 @@ import traceback
 
 from .model import BIG_PRIORITY_BONUS
 from .moves import kick, lns_step
-from .recombine import Pool, install
 from .search import Search
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,6 @@ SYNC_SECONDS = 3.0  # walks meet this often (time limit)
 SYNC_STEPS = 400  # or after this many steps each (step budget)
 KICK_STEPS = 500  # + KICK_PER_REQUEST per request: steps without a better plan of its own before a walk is kicked
 KICK_PER_REQUEST = 2
-RECOMBINE = False  # at each meeting, the best joined-up set of team-weeks from every plan reported (recombine.py)
 MEETING_TIMEOUT_S = 120.0  # a walk that says nothing for this long is left behind (it crashed or hangs)
 
 
@@ -140,9 +138,8 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
         child_end.close()
         links[w] = parent_end
         procs.append(proc)
-    meeting = adopted = recombined = 0
+    meeting = adopted = 0
     figures = {}
-    pool = Pool(search) if RECOMBINE and not search.previous_at else None
     try:
         while True:
             meeting += 1
@@ -162,11 +159,6 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
                 last = last and over
             last = last or main.stop()
             key, plan, winner = max(reports, key=lambda x: (x[0][0], x[0][1], -x[2]))
-            if pool is not None:
-                better = _recombine(pool, main.search, reports, plan)
-                if better is not None and (better[0][0], better[0][1]) > (key[0], key[1] + 1e-9):
-                    key, plan = better
-                    recombined += 1
             # a walk whose best is as good as the best of all goes its own way (a kicked walk keeps its kick)
             behind = {w for (k, _p, w) in reports if (k[0], k[1] + 1e-9) < (key[0], key[1])}
             if 0 in behind:
@@ -186,26 +178,7 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
     main.finish()
     return {"steps": main.done + sum(f[0] for f in figures.values()),
             "improvements": main.improved + sum(f[1] for f in figures.values()), "walks": walks,
-            "meetings": meeting, "adopted": adopted, "recombined": recombined,
-            "kicks": main.kicks + sum(f[2] for f in figures.values())}
-
-
-def _recombine(pool: Pool, search: Search, reports, best_plan):
-    """Pool the reported plans' weeks; the best joined-up set of them as (key, plan) when it beats the best
-    plan, else None. `search` (walk 0's current plan) serves as scratch and is left as it was."""
-    incumbent = None
-    for _key, (orders, stops, _held), _w in reports:
-        weeks = pool.add(orders, stops)
-        if orders is best_plan[0]:
-            incumbent = weeks
-    routes = pool.best(incumbent)
-    if routes is None:
-        return None
-    snap = search.snapshot()
-    install(search, routes)
-    got = (search.kept(), search.objective()), (list(search.order), list(search.stops), [])
-    search.restore(snap)
-    return got
+            "meetings": meeting, "adopted": adopted, "kicks": main.kicks + sum(f[2] for f in figures.values())}
 
 
 def _walk_process(link, inherited, walk: Walk, number: int, seed: int):
