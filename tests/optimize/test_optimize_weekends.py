@@ -12,7 +12,8 @@ import pytest
 
 from tests.support.instances import chicago, instance_dict, req
 from tourplanner.optimize import Instance, check
-from tourplanner.optimize.construct import anchor_thin_days, construct, place_must_keep, release_anchors
+from tourplanner.optimize.construct import (anchor_thin_days, candidates, construct, place_must_keep, release_anchors,
+                                           slot_table)
 from tourplanner.optimize.model import Model
 from tourplanner.optimize.moves import fill_short_day
 from tourplanner.optimize.result import build_plan
@@ -132,3 +133,32 @@ def test_a_km_costs_more_only_in_a_crowded_season():
     assert crowded.crowding > 1 > roomy.crowding
     assert crowded.km_price == pytest.approx(1.3 * crowded.model.km_weight)
     assert roomy.km_price == roomy.model.km_weight == 0.1  # the season's own weight where everyone fits
+
+
+def test_the_construction_ranks_a_far_venue_by_the_crowded_km_price():
+    # Two Saturday venues, one in Chicago where the team starts and one in Minneapolis. The far one is worth more by
+    # 1.15 x km_weight x the extra km: worth the drive at km_weight (room for everyone) and not at 1.3 x km_weight
+    # (a crowded season, where a nearer venue can take its place). The construction's pre-ranking must say so.
+    def saturday_pair(extra_audience, fillers):
+        venues = [chicago("near", ("2027-02-06T10:00", "2027-02-06T16:00"), audience=100),
+                  req("far", 44.9778, -93.2650, "America/Chicago", "US", "MN",
+                      [("2027-02-06T10:00", "2027-02-06T16:00")], audience=100 + extra_audience)]
+        small = [chicago(f"small{i}", *[(f"2027-02-0{d}T08:00", f"2027-02-0{d}T12:00") for d in range(2, 6)],
+                         audience=5) for i in range(fillers)]
+        return Model(Instance.from_dict(instance_dict(venues + small, days=7)))
+
+    probe = saturday_pair(0, 0)
+    extra_km = float(probe.km[probe.n, 1] - probe.km[probe.n, 0])
+    assert extra_km > 400
+    extra_audience = round(1.15 * probe.km_weight * extra_km)
+
+    def ranked(fillers):
+        model = saturday_pair(extra_audience, fillers)
+        search = Search(model, random.Random(1))
+        ranking = candidates(search, slot_table(model), 0, search.start_stop(0), limit=model.n)
+        return search, [model.instance.requests[r].id for r in ranking if r < 2]
+
+    roomy, order = ranked(fillers=8)  # 10 requests, 12 event slots (six working days, two events a day)
+    assert roomy.crowding < 1 and order == ["far", "near"]
+    crowded, order = ranked(fillers=12)
+    assert crowded.crowding > 1 and order == ["near", "far"]
