@@ -14,7 +14,8 @@ SHORT_DAY_SHARE = 0.15  # of the LNS steps: fill a team's short day with a pair 
 
 
 def repair(search: Search, cands, teams=None):
-    """Greedy re-insertion: candidates by value - km cost of their best place, each re-placed in turn."""
+    """Greedy re-insertion: candidates (each once, in their first order) by value - km cost of their best place,
+    each re-placed in turn."""
     ranked = []
     for r in dict.fromkeys(cands):
         got = search.targeted_insert(r, teams=teams)
@@ -160,7 +161,7 @@ def lns_step(search: Search, threshold=0.0):
         if not search.remove(k, idxs):
             search.restore(snap)
             return False
-        repair(search, list(dict.fromkeys(removed + search.nearest_unserved(removed, 10))))
+        repair(search, removed + search.nearest_unserved(removed, 10))
     after = search.objective()
     if after + 1e-9 >= before - threshold and search.kept() >= kept:
         return after > before + 1e-9
