@@ -387,6 +387,25 @@ class Search:
         self.slots, self.slot_hi, self.held = snap.slots[:], snap.slot_hi[:], set(snap.held)
         self._slots_token = snap.slots_token
 
+    # the model and the cost tables are shared (tens of MB at 2,000 requests); the per-route figures are kept
+    # beside them and are worked out again on demand
+    _SHARED = ("model", "cost", "cost_list", "_latest", "_points", "_leg_cost")
+
+    def portable(self) -> dict:
+        """This search without what it shares with the search it is priced like: what a forked construction
+        worker sends back (starts.py)."""
+        return {name: value for name, value in vars(self).items() if name not in self._SHARED}
+
+    @classmethod
+    def from_portable(cls, state: dict, priced_like: "Search") -> "Search":
+        """The search `portable()` gave, on priced_like's model and prices."""
+        search = cls.__new__(cls)
+        vars(search).update(state)
+        search.model = priced_like.model
+        search._latest, search._points, search._leg_cost = {}, {}, {}
+        search.price_like(priced_like)
+        return search
+
     def free_pairs(self, team: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         """Which of the pairs (first[j], second[j]) the team may still bring in: both unserved, allowed to it
         and not excluded."""

@@ -17,7 +17,7 @@ exact forward schedule (model.py); the search only proposes orders:
 4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
    when model and checker agree, which every test asserts; solver["repaired_requests"] names them).
 
-Steps 1-2 are construct.py, step 3 moves.py and improve.py (on search.py's state and exact schedule), the Plan is built
+Steps 1-2 are construct.py (the styles on two cores: starts.py), step 3 moves.py and improve.py (on search.py's state and exact schedule), the Plan is built
 by result.py; this module runs them within the time limit or step budget.
 """
 from __future__ import annotations
@@ -31,20 +31,18 @@ import time
 import numpy as np
 
 from .check import check
-from .construct import (CONSTRUCTION_STYLES, anchor_thin_days, construct, place_must_keep, release_anchors,
-                        start_from_previous)
 from .improve import improve
 from .instance import Instance
 from .model import Model
 from .plan import Plan, Route
 from .result import build_plan, replan_counts
 from .search import Search
+from .starts import best_start
 
 ENGINE = "tourplanner day-aware greedy + LNS"
 log = logging.getLogger(__name__)
 
 WALKS = 2  # most LNS walks by default: measured on a 2-core machine (docs/benchmarks.md)
-CONSTRUCTION_SHARE = 0.2  # of the time limit: no new construction starts after this (all of them with --steps)
 
 
 class Progress:
@@ -83,7 +81,7 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     deadline = clock + max(0.0, float(time_limit_s) - reserve)
     model = Model(instance, matrix=matrix)
     reporter = Progress(progress, instance, time_limit_s, clock)
-    search, first_feasible, styles = _best_start(model, seed, previous, steps, time_limit_s, clock, reporter)
+    search, first_feasible, styles = best_start(model, seed, previous, steps, time_limit_s, clock, reporter, walks)
     reporter.search = search
     reporter.report("constructed", force=True)
     walked = improve(search, steps=steps, deadline=deadline, time_limit_s=time_limit_s, walks=walks, seed=seed,
@@ -126,41 +124,6 @@ def default_walks() -> int:
     except AttributeError:
         cores = os.cpu_count() or 1
     return max(1, min(WALKS, cores))
-
-
-def _best_start(model: Model, seed: int, previous: Plan | None, steps: int | None, time_limit_s: float,
-                clock: float, reporter: Progress) -> tuple[Search, float, int]:
-    """Build the construction styles (all with a step budget, else while CONSTRUCTION_SHARE of the time lasts),
-    each plain and, when the season is crowded and has thin dates, with a pair anchored on each
-    (construct.anchor_thin_days; with room for everyone the anchors only add driving: 300 requests, 337 against
-    305 km per event).
-
-    Returns the best start by (must-keep served, objective in the first style's prices), the seconds to the
-    first one, and how many were built."""
-    search = first = None
-    first_feasible, styles = None, 0
-    thin = bool(model.thin_dates().any()) and model.crowding() > 1.0
-    for style, anchored in [(style, anchored) for style in CONSTRUCTION_STYLES for anchored in (False, True)
-                            if thin or not anchored]:
-        if search is not None and steps is None and (
-                time.perf_counter() - clock > CONSTRUCTION_SHARE * time_limit_s or reporter.stop_asked):
-            break
-        trial = Search(model, random.Random(seed), style)
-        reporter.search = search or trial  # progress shows the best start so far, never a count going back to 0
-        if previous is not None:
-            start_from_previous(trial, previous)
-        place_must_keep(trial)
-        anchors = anchor_thin_days(trial) if anchored else []
-        construct(trial, lambda phase: reporter.report(phase))
-        release_anchors(trial, anchors)
-        if first is None:
-            first, first_feasible = trial, time.perf_counter() - clock
-        else:
-            trial.price_like(first)  # the search and the comparison use one objective: the first style's
-        styles += 1
-        if search is None or (trial.kept(), trial.objective()) > (search.kept(), search.objective() + 1e-9):
-            search = trial
-    return search, first_feasible, styles
 
 
 def _drop_rejected(search: Search, bad: set[str]):

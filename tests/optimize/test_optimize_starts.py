@@ -1,0 +1,86 @@
+"""The construction styles built on two processes (starts.py): the same start as on one, handed over whole."""
+import os
+import pickle
+
+from tests.support.instances import great_lakes_season
+from tourplanner.optimize import check, solve
+from tourplanner.optimize import starts
+from tourplanner.optimize.construct import CONSTRUCTION_STYLES
+from tourplanner.optimize.model import Model
+from tourplanner.optimize.moves import lns_step
+from tourplanner.optimize.search import Search
+
+
+def routes(plan):
+    return [[(v.request, v.start) for v in r.visits] for r in plan.routes]
+
+
+def test_two_processes_choose_the_start_one_process_chooses():
+    _, instance = great_lakes_season(120)
+    one = solve(instance, time_limit_s=30, seed=1, steps=0, walks=1)
+    two = solve(instance, time_limit_s=30, seed=1, steps=0, walks=2)
+    assert one.solver["constructions"] == two.solver["constructions"] == len(CONSTRUCTION_STYLES)
+    assert routes(two) == routes(one) and two.solver["objective"] == one.solver["objective"]
+    assert check(instance, two) == []
+
+
+def test_a_start_the_worker_built_wins_and_goes_on_exactly_as_on_one_process(monkeypatch):
+    # The parent builds only the first start; the worker builds the five others, and one of them is the best
+    # (test_optimize_solve: the first style is not the best on this season).
+    parent, build_rest = os.getpid(), starts._build_rest
+
+    def only_the_worker_builds(model, seed, previous, styles, first, take, may_start, reporter):
+        if os.getpid() == parent:
+            take = lambda: len(styles)  # noqa: E731
+        return build_rest(model, seed, previous, styles, first, take, may_start, reporter)
+
+    monkeypatch.setattr(starts, "_build_rest", only_the_worker_builds)
+    _, instance = great_lakes_season(120)
+    handed = solve(instance, time_limit_s=30, seed=1, steps=0, walks=2)
+    handed_on = solve(instance, time_limit_s=30, seed=1, steps=60, walks=2)
+    monkeypatch.setattr(starts, "_build_rest", build_rest)
+    alone = solve(instance, time_limit_s=30, seed=1, steps=0, walks=1)  # one process builds all six
+    shared = solve(instance, time_limit_s=30, seed=1, steps=60, walks=2)
+    assert handed.solver["constructions"] == len(CONSTRUCTION_STYLES)
+    assert handed.solver["objective"] == alone.solver["objective"] > first_start_objective(instance)
+    assert routes(handed) == routes(alone)
+    assert routes(handed_on) == routes(shared)  # the LNS goes on from it as from a start built at home
+
+
+def first_start_objective(instance):
+    model = Model(instance)
+    return starts.build_start(model, 1, None, CONSTRUCTION_STYLES[0], False, lambda phase: None).objective()
+
+
+def test_a_search_sent_back_is_the_same_search_and_goes_on_the_same_way():
+    _, instance = great_lakes_season(120)
+    model = Model(instance)
+    first = starts.build_start(model, 1, None, CONSTRUCTION_STYLES[0], False, lambda phase: None)
+    other = starts.build_start(model, 1, None, CONSTRUCTION_STYLES[2], False, lambda phase: None)
+    other.price_like(first)
+    sent = pickle.dumps(other.portable())
+    assert len(sent) < 0.2 * other.cost.nbytes  # the cost tables stay behind (shared with the first start)
+    back = Search.from_portable(pickle.loads(sent), first)
+    assert back.order == other.order and back.stops == other.stops and back.objective() == other.objective()
+    for search in (other, back):  # each with its own random stream, in the same state
+        for _ in range(40):
+            lns_step(search, threshold=0.0)
+    assert back.order == other.order and back.objective() == other.objective()
+
+
+def test_progress_is_reported_from_the_solving_process_only():
+    # A job's progress callback writes to the database: a forked worker must never call it.
+    _, instance = great_lakes_season(120)
+    pids = set()
+    solve(instance, time_limit_s=30, seed=1, steps=20, walks=2, progress=lambda info: pids.add(os.getpid()))
+    assert pids == {os.getpid()}
+
+
+def test_a_construction_worker_that_dies_leaves_the_parent_to_build_every_start(monkeypatch, caplog):
+    monkeypatch.setattr(starts, "_worker", lambda *args: os._exit(3))
+    _, instance = great_lakes_season(120)
+    plan = solve(instance, time_limit_s=30, seed=1, steps=0, walks=2)
+    alone = solve(instance, time_limit_s=30, seed=1, steps=0, walks=1)
+    assert "a construction worker stopped answering" in caplog.text
+    assert plan.solver["constructions"] == len(CONSTRUCTION_STYLES)
+    assert routes(plan) == routes(alone)

@@ -1,0 +1,195 @@
+"""The starts the search chooses from: every construction style, built on as many cores as the search may use.
+
+Why on two cores: at 2,000 requests the twelve starts take about 12 s on one core, a fifth of a 60 s solve, while
+the second core waits for the LNS walks (docs/benchmarks.md). A forked worker takes starts from a shared counter
+as the parent does; at the end it reports its best start and, when that one wins, hands its plan over.
+
+Determinism: with a step budget every start is built, each from its own `random.Random(seed)`, and the winner is
+chosen in the order of the starts as in one process (ties go to the earlier start): same instance, seed and steps
+give the same plan on one core or two.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import random
+import time
+import traceback
+
+from .construct import (CONSTRUCTION_STYLES, anchor_thin_days, construct, place_must_keep, release_anchors,
+                        start_from_previous)
+from .model import Model
+from .plan import Plan
+from .search import Search
+
+log = logging.getLogger(__name__)
+
+CONSTRUCTION_SHARE = 0.2  # of the time limit: no new construction starts after this (all of them with --steps)
+HANDOVER_TIMEOUT_S = 120.0  # a worker that says nothing this long after the parent's last start is left behind
+
+
+def best_start(model: Model, seed: int, previous: Plan | None, steps: int | None, time_limit_s: float,
+               clock: float, reporter, workers: int = 1) -> tuple[Search, float, int]:
+    """Build the construction styles (all with a step budget, else while CONSTRUCTION_SHARE of the time lasts),
+    each plain and, when the season is crowded and has thin dates, with a pair anchored on each
+    (construct.anchor_thin_days; with room for everyone the anchors only add driving: 300 requests, 337 against
+    305 km per event), on `workers` processes.
+
+    Returns the best start by (must-keep served, objective in the first style's prices), the seconds to the
+    first one, and how many were built."""
+    thin = bool(model.thin_dates().any()) and model.crowding() > 1.0
+    starts = [(style, anchored) for style in CONSTRUCTION_STYLES for anchored in (False, True) if thin or not anchored]
+    first = build_start(model, seed, previous, *starts[0], reporter.report,
+                        shown=lambda trial: setattr(reporter, "search", trial))  # progress shows it grow
+    first_feasible = time.perf_counter() - clock
+    reporter.search = first
+
+    def may_start() -> bool:
+        return steps is not None or (time.perf_counter() - clock <= CONSTRUCTION_SHARE * time_limit_s
+                                     and not reporter.stop_asked)
+
+    if workers > 1 and len(starts) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        best, built = _on_two_processes(model, seed, previous, starts, first, may_start, reporter)
+    else:
+        counter = iter(range(1, len(starts)))
+        best, built = _build_rest(model, seed, previous, starts, first, lambda: next(counter, len(starts)),
+                                  may_start, reporter)
+    return best[2], first_feasible, built + 1
+
+
+def build_start(model: Model, seed: int, previous: Plan | None, style, anchored: bool, report,
+                shown=lambda trial: None) -> Search:
+    """One start: the earlier plan held (a re-plan), must-keep requests, weekend pairs if `anchored`, then the
+    construction in this style. `shown(trial)` is told the new search before it is built."""
+    trial = Search(model, random.Random(seed), style)
+    shown(trial)
+    if previous is not None:
+        start_from_previous(trial, previous)
+    place_must_keep(trial)
+    anchors = anchor_thin_days(trial) if anchored else []
+    construct(trial, report)
+    release_anchors(trial, anchors)
+    return trial
+
+
+def _better(a, b) -> bool:
+    """Is start a = (index, key, search) better than b, b being the earlier one? (A later start must win by more
+    than rounding.)"""
+    return (a[1][0], a[1][1]) > (b[1][0], b[1][1] + 1e-9)
+
+
+def _winner(a, b):
+    """The better of two starts as one process would choose them: in the order they were built."""
+    earlier, later = sorted((a, b), key=lambda start: start[0])
+    return later if _better(later, earlier) else earlier
+
+
+def _build_rest(model, seed, previous, starts, first, take, may_start, reporter):
+    """Build the starts `take()` hands out (in rising order) until none is left or time is up; returns this
+    process's best (index, key, search), the first start included, and how many it built besides the first."""
+    best, built = (0, (first.kept(), first.objective()), first), 0
+    while may_start():
+        index = take()
+        if index >= len(starts):
+            break
+        trial = build_start(model, seed, previous, *starts[index], reporter.report)
+        trial.price_like(first)  # the search and the comparison use one objective: the first style's
+        built += 1
+        candidate = (index, (trial.kept(), trial.objective()), trial)
+        if _better(candidate, best):
+            best = candidate
+            reporter.search = trial  # progress shows the best start so far
+    return best, built
+
+
+class _Quiet:
+    """The forked worker's reporter: it reports nothing (the caller's callback may write to a database)."""
+
+    search, stop_asked = None, False
+
+    @staticmethod
+    def report(phase, force=False):
+        pass
+
+
+def _on_two_processes(model, seed, previous, starts, first, may_start, reporter):
+    """The parent and one forked worker share the starts after the first; returns the best and how many were
+    built besides the first."""
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("i", 1)
+
+    def take() -> int:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        return index
+
+    parent_end, child_end = ctx.Pipe()
+    proc = ctx.Process(target=_worker, args=(child_end, parent_end, model, seed, previous, starts, first, take,
+                                             may_start), daemon=True)
+    proc.start()
+    child_end.close()
+    try:
+        best, built = _build_rest(model, seed, previous, starts, first, take, may_start, reporter)
+        if not may_start():  # out of time or asked to stop: the worker takes no new start either
+            with counter.get_lock():
+                counter.value = len(starts)
+        got = _receive(parent_end)
+        if got is not None and got[0] == "best":
+            _, index, key, theirs = got
+            built += theirs
+            if index is not None:  # the worker waits for the answer only then
+                theirs_wins = _winner(best, (index, key, None))[2] is None
+                state = _ask(parent_end, theirs_wins)
+                if state is not None:
+                    best = (index, key, Search.from_portable(state, first))
+        elif got is not None:
+            log.warning("a construction worker failed; the starts it took are left out:\n%s", got[1])
+    finally:
+        parent_end.close()
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+    return best, built
+
+
+def _worker(link, inherited, model, seed, previous, starts, first, take, may_start):
+    """The forked worker: builds the starts it takes, reports its best (index and key, None when it built none)
+    and sends that start's plan when the parent asks for it. It closes the parent's end it inherited and ends
+    with os._exit (as improve.py's walks, for the same reasons)."""
+    inherited.close()
+    try:
+        best, built = _build_rest(model, seed, previous, starts, first, take, may_start, _Quiet)
+        mine = best[0] != 0
+        link.send(("best", best[0] if mine else None, best[1] if mine else None, built))
+        if mine and link.recv():
+            link.send(best[2].portable())
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        os._exit(0)
+    except BaseException:  # a bug: say so (the parent goes on with its own starts)
+        try:
+            link.send(("error", traceback.format_exc()))
+        except (OSError, ValueError):
+            pass
+        os._exit(1)
+    os._exit(0)
+
+
+def _ask(link, wanted: bool):
+    """Tell the worker whether its start won; its plan when it did (None when it is gone)."""
+    try:
+        link.send(wanted)
+    except (BrokenPipeError, OSError):
+        return None
+    return _receive(link) if wanted else None
+
+
+def _receive(link):
+    try:
+        if link.poll(HANDOVER_TIMEOUT_S):
+            return link.recv()
+    except (EOFError, OSError):
+        pass
+    log.warning("a construction worker stopped answering; the parent goes on with its own starts")
+    return None
