@@ -73,7 +73,8 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
           matrix=None, steps: int | None = None, walks: int | None = None) -> Plan:
     """Plan the season: which requests, which team, which day and time, where each team sleeps.
 
-    `walks`: LNS walks on as many cores (improve.py); by default one per core, at most WALKS."""
+    `walks`: LNS walks on as many cores (improve.py), and as many processes building the starts (starts.py); by
+    default one per core, at most WALKS."""
     walks = default_walks() if walks is None else walks
     clock = time.perf_counter()
     # leave room for building and checking the plan at the end (about 1 s per 1,000 requests here)
