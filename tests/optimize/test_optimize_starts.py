@@ -84,3 +84,53 @@ def test_a_construction_worker_that_dies_leaves_the_parent_to_build_every_start(
     assert "a construction worker stopped answering" in caplog.text
     assert plan.solver["constructions"] == len(CONSTRUCTION_STYLES)
     assert routes(plan) == routes(alone)
+
+
+def test_a_construction_worker_whose_parent_is_killed_exits():
+    """A job worker killed while it builds the starts (SIGKILL): its construction worker finishes the start in hand
+    (3 s here), takes no new one and exits, rather than building the rest of the season's starts for nobody."""
+    import pathlib
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = (
+        "import os, time\n"
+        "from tests.support.instances import great_lakes_season\n"
+        "from tourplanner.optimize import solve, starts\n"
+        "parent, build, calls = os.getpid(), starts.build_start, []\n"
+        "def slow_after_the_first(*args, **kw):  # each start after the first takes 3 s\n"
+        "    calls.append(1)\n"
+        "    if os.getpid() != parent or len(calls) > 1:\n"
+        "        time.sleep(3)\n"
+        "    return build(*args, **kw)\n"
+        "starts.build_start = slow_after_the_first\n"
+        "_r, instance = great_lakes_season(120)\n"
+        "solve(instance, time_limit_s=120, seed=1, steps=10, walks=2)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=root)
+    children_file = pathlib.Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    children, waited = [], time.monotonic()
+    try:
+        while not children and time.monotonic() - waited < 30:
+            time.sleep(0.05)
+            children = [int(c) for c in children_file.read_text().split()]
+        assert len(children) == 1  # the construction worker, in its first start
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+    def alive(pid):
+        try:
+            return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
+        except FileNotFoundError:
+            return False
+
+    waited = time.monotonic()
+    while alive(children[0]) and time.monotonic() - waited < 8:
+        time.sleep(0.2)
+    still = alive(children[0])
+    if still:
+        os.kill(children[0], signal.SIGKILL)
+    assert not still, "the construction worker outlived its killed parent"

@@ -156,11 +156,13 @@ def _on_two_processes(model, seed, previous, starts, first, may_start, reporter)
 
 def _worker(link, inherited, model, seed, previous, starts, first, take, may_start):
     """The forked worker: builds the starts it takes, reports its best (index and key, None when it built none)
-    and sends that start's plan when the parent asks for it. It closes the parent's end it inherited and ends
-    with os._exit (as improve.py's walks, for the same reasons)."""
+    and sends that start's plan when the parent asks for it. It closes the parent's end it inherited, stops
+    when its parent is gone, and ends with os._exit (as improve.py's walks, for the same reasons)."""
     inherited.close()
-    try:
-        best, built = _build_rest(model, seed, previous, starts, first, take, may_start, _Quiet)
+    parent = os.getppid()
+    try:  # a parent that is gone (a job worker's SIGKILL) wants no more starts
+        best, built = _build_rest(model, seed, previous, starts, first, take,
+                                  lambda: os.getppid() == parent and may_start(), _Quiet)
         mine = best[0] != 0
         link.send(("best", best[0] if mine else None, best[1] if mine else None, built))
         if mine and link.recv():
