@@ -6,6 +6,7 @@ import pathlib
 import pytest
 
 from tests.support.instances import CHICAGO, chicago, great_lakes_season, instance_dict, req
+from tests.support.wait import outlives
 from tourplanner.optimize import Instance, InstanceError, Plan, check, solve
 from tourplanner.optimize import improve as walks
 from tourplanner.optimize.moves import kick, lns_step
@@ -475,7 +476,6 @@ def test_a_walk_whose_parent_is_killed_exits():
     import signal
     import subprocess
     import sys
-    import time
 
     root = pathlib.Path(__file__).resolve().parents[2]
     script = (
@@ -496,16 +496,4 @@ def test_a_walk_whose_parent_is_killed_exits():
         proc.wait(10)
         proc.stdout.close()
 
-    def alive(pid):
-        try:
-            return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
-        except FileNotFoundError:
-            return False
-
-    waited = time.monotonic()
-    while alive(children[0]) and time.monotonic() - waited < 20:
-        time.sleep(0.2)
-    still = alive(children[0])
-    if still:
-        os.kill(children[0], signal.SIGKILL)
-    assert not still, "the walk outlived its killed parent"
+    assert not outlives(children[0], 20), "the walk outlived its killed parent"

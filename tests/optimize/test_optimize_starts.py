@@ -3,6 +3,7 @@ import os
 import pickle
 
 from tests.support.instances import great_lakes_season
+from tests.support.wait import outlives
 from tourplanner.optimize import check, solve
 from tourplanner.optimize import starts
 from tourplanner.optimize.construct import CONSTRUCTION_STYLES
@@ -121,16 +122,24 @@ def test_a_construction_worker_whose_parent_is_killed_exits():
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
 
-    def alive(pid):
-        try:
-            return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"
-        except FileNotFoundError:
-            return False
+    assert not outlives(children[0], 8), "the construction worker outlived its killed parent"
 
-    waited = time.monotonic()
-    while alive(children[0]) and time.monotonic() - waited < 8:
-        time.sleep(0.2)
-    still = alive(children[0])
-    if still:
-        os.kill(children[0], signal.SIGKILL)
-    assert not still, "the construction worker outlived its killed parent"
+
+def test_a_construction_worker_that_fails_is_named_in_the_log_and_its_start_left_out(monkeypatch, caplog):
+    import time
+
+    parent, build = os.getpid(), starts.build_start
+
+    def failing_in_the_worker(*args, **kw):
+        if os.getpid() != parent:
+            raise RuntimeError("a bug in a construction style")
+        time.sleep(0.3)  # the parent is slow enough for the worker to take a start
+        return build(*args, **kw)
+
+    monkeypatch.setattr(starts, "build_start", failing_in_the_worker)
+    _, instance = great_lakes_season(120)
+    plan = solve(instance, time_limit_s=30, seed=1, steps=0, walks=2)
+    assert "a construction worker failed; the starts it took are left out" in caplog.text
+    assert "RuntimeError: a bug in a construction style" in caplog.text
+    assert plan.solver["constructions"] == len(CONSTRUCTION_STYLES) - 1
+    assert check(instance, plan) == []

@@ -149,7 +149,7 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
             last = main.over()
             reports = [(*main.best_plan(), 0)]
             for w, link in list(links.items()):
-                got = _receive(link)
+                got = receive(link)
                 if got is None:
                     del links[w]  # it crashed or hangs: the others go on without it
                     continue
@@ -213,13 +213,16 @@ def _walk_process(link, inherited, walk: Walk, number: int, seed: int):
     os._exit(0)
 
 
-def _receive(link):
+def receive(link, timeout: float = MEETING_TIMEOUT_S,
+            silence: str = "a search walk stopped answering; the others go on without it"):
+    """The next message from a forked process, or None (and `silence` in the log) when it died or said nothing for
+    `timeout` seconds."""
     try:
-        if link.poll(MEETING_TIMEOUT_S):
+        if link.poll(timeout):
             return link.recv()
     except (EOFError, OSError):
         pass
-    log.warning("a search walk stopped answering; the others go on without it")
+    log.warning(silence)
     return None
 
 

@@ -19,6 +19,7 @@ import traceback
 
 from .construct import (CONSTRUCTION_STYLES, anchor_thin_days, construct, place_must_keep, release_anchors,
                         start_from_previous)
+from .improve import receive
 from .model import Model
 from .plan import Plan
 from .search import Search
@@ -178,6 +179,11 @@ def _worker(link, inherited, model, seed, previous, starts, first, take, may_sta
     os._exit(0)
 
 
+def _receive(link):
+    return receive(link, HANDOVER_TIMEOUT_S, "a construction worker stopped answering; the parent goes on with its own"
+                   " starts")
+
+
 def _ask(link, wanted: bool):
     """Tell the worker whether its start won; its plan when it did (None when it is gone)."""
     try:
@@ -185,13 +191,3 @@ def _ask(link, wanted: bool):
     except (BrokenPipeError, OSError):
         return None
     return _receive(link) if wanted else None
-
-
-def _receive(link):
-    try:
-        if link.poll(HANDOVER_TIMEOUT_S):
-            return link.recv()
-    except (EOFError, OSError):
-        pass
-    log.warning("a construction worker stopped answering; the parent goes on with its own starts")
-    return None
