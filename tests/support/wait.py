@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import signal
 import time
 
 
@@ -20,10 +23,6 @@ def wait_for(check, timeout=30.0, what="the condition", interval=0.1):
 def outlives(pid: int, seconds: float) -> bool:
     """Whether process `pid` is still running (a zombie counts as gone) after `seconds`; one that is gets a
     SIGKILL, so that a failing test leaves no process behind."""
-    import os
-    import pathlib
-    import signal
-
     def alive():
         try:
             return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] not in "ZX"

@@ -17,8 +17,9 @@ exact forward schedule (model.py); the search only proposes orders:
 4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
    when model and checker agree, which every test asserts; solver["repaired_requests"] names them).
 
-Steps 1-2 are construct.py (the styles on two cores: starts.py), step 3 moves.py and improve.py (on search.py's state and exact schedule), the Plan is built
-by result.py; this module runs them within the time limit or step budget.
+Steps 1-2 are construct.py (its styles built on two cores by starts.py), step 3 moves.py and improve.py (on
+search.py's state and exact schedule), the Plan is built by result.py; this module runs them within the time limit
+or step budget.
 """
 from __future__ import annotations
 

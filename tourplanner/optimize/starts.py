@@ -141,8 +141,8 @@ def _on_two_processes(model, seed, previous, starts, first, may_start, reporter)
             _, index, key, theirs = got
             built += theirs
             if index is not None:  # the worker waits for the answer only then
-                theirs_wins = _winner(best, (index, key, None))[2] is None
-                state = _ask(parent_end, theirs_wins)
+                theirs = (index, key, None)  # its search stays there unless it wins
+                state = _ask(parent_end, _winner(best, theirs) is theirs)
                 if state is not None:
                     best = (index, key, Search.from_portable(state, first))
         elif got is not None:
