@@ -30,10 +30,10 @@ def test_a_start_the_worker_built_wins_and_goes_on_exactly_as_on_one_process(mon
     # (test_optimize_solve: the first style is not the best on this season).
     parent, build_rest = os.getpid(), starts._build_rest
 
-    def only_the_worker_builds(model, seed, previous, styles, first, take, may_start, reporter):
+    def only_the_worker_builds(model, seed, previous, styles, first, take, may_start, reporter, keep=1):
         if os.getpid() == parent:
             take = lambda: len(styles)  # noqa: E731
-        return build_rest(model, seed, previous, styles, first, take, may_start, reporter)
+        return build_rest(model, seed, previous, styles, first, take, may_start, reporter, keep)
 
     monkeypatch.setattr(starts, "_build_rest", only_the_worker_builds)
     _, instance = great_lakes_season(120)

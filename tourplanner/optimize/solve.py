@@ -38,12 +38,15 @@ from .model import Model
 from .plan import Plan, Route
 from .result import build_plan, replan_counts
 from .search import Search
-from .starts import best_start
+from .recombine import improve_and_recombine
+from .starts import best_starts
 
 ENGINE = "tourplanner day-aware greedy + LNS"
 log = logging.getLogger(__name__)
 
 WALKS = 2  # most LNS walks by default: measured on a 2-core machine (docs/benchmarks.md)
+BASIN_SECONDS = 60.0  # a long solve improves one start per minute of its time limit, less the first minute
+MAX_BASINS = 4
 
 
 class Progress:
@@ -83,11 +86,20 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     deadline = clock + max(0.0, float(time_limit_s) - reserve)
     model = Model(instance, matrix=matrix)
     reporter = Progress(progress, instance, time_limit_s, clock)
-    search, first_feasible, styles = best_start(model, seed, previous, steps, time_limit_s, clock, reporter, walks)
-    reporter.search = search
+    starts, first_feasible, styles = best_starts(model, seed, previous, steps, time_limit_s, clock, reporter, walks,
+                                                 keep=basin_count(model, time_limit_s, previous))
+    search = reporter.search = starts[0]
     reporter.report("constructed", force=True)
-    walked = improve(search, steps=steps, deadline=deadline, time_limit_s=time_limit_s, walks=walks, seed=seed,
-                     stop=lambda: reporter.stop_asked, tick=lambda: reporter.report("improve"))
+    stop, tick = (lambda: reporter.stop_asked), (lambda: reporter.report("improve"))
+    if len(starts) == 1:
+        walked = improve(search, steps=steps, deadline=deadline, time_limit_s=time_limit_s, walks=walks, seed=seed,
+                         stop=stop, tick=tick)
+    else:
+        search, walked = improve_and_recombine(starts, steps=steps, deadline=deadline, time_limit_s=time_limit_s,
+                                               walks=walks, seed=seed, stop=stop, tick=tick,
+                                               shown=lambda best: setattr(reporter, "search", best))
+        reporter.search = search
+        reporter.report("recombine", force=True)
 
     solver = {"time_limit_s": time_limit_s, "seed": seed, "wall_s": 0.0, "engine": ENGINE,
               **walked, "constructions": styles,
@@ -117,6 +129,16 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     solver["wall_s"] = round(time.perf_counter() - clock, 2)
     reporter.report("done", force=True)
     return plan
+
+
+def basin_count(model: Model, time_limit_s: float, previous: Plan | None) -> int:
+    """How many starts the solve improves, one after the other, and recombines (recombine.py): one, unless the
+    season is crowded, the plan is new and the time limit gives each start about a minute of search (a 60 s solve's
+    worth), at most MAX_BASINS. Why: the start decides the basin the search stays in; a longer search of one basin
+    buys objective, not screenings (docs/experiments.md)."""
+    if previous is not None or model.crowding() <= 1.0:
+        return 1
+    return max(1, min(MAX_BASINS, int(time_limit_s // BASIN_SECONDS) - 1))
 
 
 def default_walks() -> int:

@@ -30,15 +30,15 @@ CONSTRUCTION_SHARE = 0.2  # of the time limit: no new construction starts after 
 HANDOVER_TIMEOUT_S = 120.0  # a worker that says nothing this long after the parent's last start is left behind
 
 
-def best_start(model: Model, seed: int, previous: Plan | None, steps: int | None, time_limit_s: float,
-               clock: float, reporter, workers: int = 1) -> tuple[Search, float, int]:
+def best_starts(model: Model, seed: int, previous: Plan | None, steps: int | None, time_limit_s: float,
+                clock: float, reporter, workers: int = 1, keep: int = 1) -> tuple[list[Search], float, int]:
     """Build the construction styles (all with a step budget, else while CONSTRUCTION_SHARE of the time lasts),
     each plain and, when the season is crowded and has thin dates, with a pair anchored on each
     (construct.anchor_thin_days; with room for everyone the anchors only add driving: 300 requests, 337 against
     305 km per event), on `workers` processes.
 
-    Returns the best start by (must-keep served, objective in the first style's prices), the seconds to the
-    first one, and how many were built."""
+    Returns the `keep` best starts, best first, by (must-keep served, objective in the first style's prices), the
+    seconds to the first one, and how many were built."""
     thin = bool(model.thin_dates().any()) and model.crowding() > 1.0
     starts = [(style, anchored) for style in CONSTRUCTION_STYLES for anchored in (False, True) if thin or not anchored]
     first = build_start(model, seed, previous, *starts[0], reporter.report,
@@ -51,12 +51,12 @@ def best_start(model: Model, seed: int, previous: Plan | None, steps: int | None
                                      and not reporter.stop_asked)
 
     if workers > 1 and len(starts) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        best, built = _on_two_processes(model, seed, previous, starts, first, may_start, reporter)
+        ranked, built = _on_two_processes(model, seed, previous, starts, first, may_start, reporter, keep)
     else:
         counter = iter(range(1, len(starts)))
-        best, built = _build_rest(model, seed, previous, starts, first, lambda: next(counter, len(starts)),
-                                  may_start, reporter)
-    return best[2], first_feasible, built + 1
+        ranked, built = _build_rest(model, seed, previous, starts, first, lambda: next(counter, len(starts)),
+                                    may_start, reporter, keep)
+    return [start[2] for start in ranked], first_feasible, built + 1
 
 
 def build_start(model: Model, seed: int, previous: Plan | None, style, anchored: bool, report,
@@ -86,10 +86,21 @@ def _winner(a, b):
     return later if _better(later, earlier) else earlier
 
 
-def _build_rest(model, seed, previous, starts, first, take, may_start, reporter):
+def _ranked(starts, keep: int) -> list:
+    """The `keep` best of these (index, key, search) starts, best first, as one process would rank them: a start
+    goes before every start it beats as _winner chooses."""
+    ranked = []
+    for start in sorted(starts, key=lambda s: s[0]):
+        at = next((j for j, other in enumerate(ranked) if _winner(start, other) is start), len(ranked))
+        ranked.insert(at, start)
+    return ranked[:keep]
+
+
+def _build_rest(model, seed, previous, starts, first, take, may_start, reporter, keep=1):
     """Build the starts `take()` hands out (in rising order) until none is left or time is up; returns this
-    process's best (index, key, search), the first start included, and how many it built besides the first."""
-    best, built = (0, (first.kept(), first.objective()), first), 0
+    process's `keep` best (index, key, search), best first, the first start included, and how many it built
+    besides the first."""
+    ranked, built = [(0, (first.kept(), first.objective()), first)], 0
     while may_start():
         index = take()
         if index >= len(starts):
@@ -97,11 +108,10 @@ def _build_rest(model, seed, previous, starts, first, take, may_start, reporter)
         trial = build_start(model, seed, previous, *starts[index], reporter.report)
         trial.price_like(first)  # the search and the comparison use one objective: the first style's
         built += 1
-        candidate = (index, (trial.kept(), trial.objective()), trial)
-        if _better(candidate, best):
-            best = candidate
+        ranked = _ranked(ranked + [(index, (trial.kept(), trial.objective()), trial)], keep)
+        if ranked[0][2] is trial:
             reporter.search = trial  # progress shows the best start so far
-    return best, built
+    return ranked, built
 
 
 class _Quiet:
@@ -114,9 +124,9 @@ class _Quiet:
         pass
 
 
-def _on_two_processes(model, seed, previous, starts, first, may_start, reporter):
-    """The parent and one forked worker share the starts after the first; returns the best and how many were
-    built besides the first."""
+def _on_two_processes(model, seed, previous, starts, first, may_start, reporter, keep=1):
+    """The parent and one forked worker share the starts after the first; returns the `keep` best, best first, and
+    how many were built besides the first."""
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 1)
 
@@ -128,23 +138,24 @@ def _on_two_processes(model, seed, previous, starts, first, may_start, reporter)
 
     parent_end, child_end = ctx.Pipe()
     proc = ctx.Process(target=_worker, args=(child_end, parent_end, model, seed, previous, starts, first, take,
-                                             may_start), daemon=True)
+                                             may_start, keep), daemon=True)
     proc.start()
     child_end.close()
     try:
-        best, built = _build_rest(model, seed, previous, starts, first, take, may_start, reporter)
+        ranked, built = _build_rest(model, seed, previous, starts, first, take, may_start, reporter, keep)
         if not may_start():  # out of time or asked to stop: the worker takes no new start either
             with counter.get_lock():
                 counter.value = len(starts)
         got = _receive(parent_end)
         if got is not None and got[0] == "best":
-            _, index, key, theirs = got
-            built += theirs
-            if index is not None:  # the worker waits for the answer only then
-                theirs = (index, key, None)  # its search stays there unless it wins
-                state = _ask(parent_end, _winner(best, theirs) is theirs)
-                if state is not None:
-                    best = (index, key, Search.from_portable(state, first))
+            _, theirs, count = got
+            built += count
+            if theirs:  # the worker waits for the answer only then; its searches stay there unless they rank
+                ranked = _ranked(ranked + [(index, key, None) for index, key in theirs], keep)
+                wanted = [start[0] for start in ranked if start[2] is None]
+                states = dict(zip(wanted, _ask(parent_end, wanted) or []))
+                ranked = [start if start[2] is not None else (start[0], start[1], Search.from_portable(
+                    states[start[0]], first)) for start in ranked if start[2] is not None or start[0] in states]
         elif got is not None:
             log.warning("a construction worker failed; the starts it took are left out:\n%s", got[1])
     finally:
@@ -152,22 +163,22 @@ def _on_two_processes(model, seed, previous, starts, first, may_start, reporter)
         proc.join(timeout=5)
         if proc.is_alive():
             proc.kill()
-    return best, built
+    return ranked, built
 
 
-def _worker(link, inherited, model, seed, previous, starts, first, take, may_start):
-    """The forked worker: builds the starts it takes, reports its best (index and key, None when it built none)
-    and sends that start's plan when the parent asks for it. It closes the parent's end it inherited, stops
+def _worker(link, inherited, model, seed, previous, starts, first, take, may_start, keep=1):
+    """The forked worker: builds the starts it takes, reports its `keep` best (index and key; the first start is the
+    parent's) and sends the plans of those the parent asks for. It closes the parent's end it inherited, stops
     when its parent is gone, and ends with os._exit (as improve.py's walks, for the same reasons)."""
     inherited.close()
     parent = os.getppid()
     try:  # a parent that is gone (a job worker's SIGKILL) wants no more starts
-        best, built = _build_rest(model, seed, previous, starts, first, take,
-                                  lambda: os.getppid() == parent and may_start(), _Quiet)
-        mine = best[0] != 0
-        link.send(("best", best[0] if mine else None, best[1] if mine else None, built))
-        if mine and link.recv():
-            link.send(best[2].portable())
+        ranked, built = _build_rest(model, seed, previous, starts, first, take,
+                                    lambda: os.getppid() == parent and may_start(), _Quiet, keep)
+        mine = {index: search for index, _key, search in ranked if index != 0}
+        link.send(("best", [(index, key) for index, key, _s in ranked if index != 0], built))
+        if mine:
+            link.send([mine[index].portable() for index in link.recv()])
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         os._exit(0)
     except BaseException:  # a bug: say so (the parent goes on with its own starts)
@@ -184,10 +195,10 @@ def _receive(link):
                    " starts")
 
 
-def _ask(link, wanted: bool):
-    """Tell the worker whether its start won; its plan when it did (None when it is gone)."""
+def _ask(link, wanted: list[int]):
+    """Tell the worker which of its starts rank; their plans in that order (None when it is gone)."""
     try:
         link.send(wanted)
     except (BrokenPipeError, OSError):
         return None
-    return _receive(link) if wanted else None
+    return _receive(link) if wanted else []

@@ -8,7 +8,7 @@
   // The 202 answer to "Plan season" is this page at the form's address: make reload and back land here.
   if (window.history && window.location.pathname !== jobUrl) { window.history.replaceState(null, "", jobUrl); }
   var STEPS = { queued: "waiting for a worker", construct: "building a first plan", constructed: "first plan built",
-                improve: "improving the plan", done: "done" };
+                improve: "improving the plan", recombine: "combining the best weeks of several plans", done: "done" };
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
   function set(name, text) { var el = field(name); if (el) { el.textContent = text; } }
   function number(value, digits) {
