@@ -1,6 +1,7 @@
 """The construction styles built on two processes (starts.py): the same start as on one, handed over whole."""
 import os
 import pickle
+import time
 
 from tests.support.instances import great_lakes_season
 from tests.support.wait import outlives
@@ -23,6 +24,22 @@ def test_two_processes_choose_the_start_one_process_chooses():
     assert one.solver["constructions"] == two.solver["constructions"] == len(CONSTRUCTION_STYLES)
     assert routes(two) == routes(one) and two.solver["objective"] == one.solver["objective"]
     assert check(instance, two) == []
+
+
+def test_the_best_starts_of_a_long_solve_rank_the_same_on_one_process_and_two():
+    # A long solve (recombine.py) improves the four best starts: the worker's starts among them are handed over,
+    # in the order one process ranks them.
+    _, instance = great_lakes_season(120)
+    model = Model(instance)
+    ranked = {}
+    for workers in (1, 2):
+        got, _first_s, built = starts.best_starts(model, 1, None, 0, 30, time.perf_counter(), starts._Quiet(),
+                                                  workers, keep=4)
+        assert built == len(CONSTRUCTION_STYLES)
+        ranked[workers] = [(s.objective(), s.order) for s in got]
+    assert len(ranked[1]) == 4 and ranked[2] == ranked[1]
+    objectives = [objective for objective, _order in ranked[1]]
+    assert objectives == sorted(objectives, reverse=True)
 
 
 def test_a_start_the_worker_built_wins_and_goes_on_exactly_as_on_one_process(monkeypatch):

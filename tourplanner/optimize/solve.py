@@ -13,7 +13,9 @@ exact forward schedule (model.py); the search only proposes orders:
 3. LNS until the time limit (or --steps; early only once everything is served): remove a stretch of a route,
    re-insert the best of the removed and nearby unserved requests, keep the change when value - km cost (- a
    price per moved earlier visit) does not get worse; one walk per core, meeting every few seconds to go on
-   from the best plan of all (improve.py);
+   from the best plan of all (improve.py). A long solve (3 minutes or more, a crowded season, a new plan) improves
+   several of the best starts in turn and recombines their team-weeks into the set that serves the most
+   (recombine.py);
 4. the plan is checked by check.py; any visit it rejects is dropped and the plan rebuilt (never happens
    when model and checker agree, which every test asserts; solver["repaired_requests"] names them).
 
