@@ -186,3 +186,20 @@ def test_a_recombination_that_never_follows_leaves_the_best_start_and_says_so(mo
     assert not figures["followed"] and got.kpis["served"] == figures["best_start_served"]
     assert "recombination found no plan that follows" in caplog.text
     assert check(instance, got) == []
+
+
+def test_a_long_solve_that_is_cancelled_stops_after_the_start_it_is_improving():
+    # The job page's Cancel: the callback answers False; the solve stops within its current start and does not
+    # go on to the next ones, and the plan it returns keeps every rule.
+    instance = crowded()
+    phases = []
+
+    def cancel_when_improving(info):
+        phases.append(info["phase"])
+        return info["phase"] != "improve"
+
+    got = solve(instance, time_limit_s=300, seed=3, steps=10 ** 6, walks=1, progress=cancel_when_improving)
+    assert got.solver["recombination"]["starts"] == 1
+    assert got.solver["steps"] < 10 ** 6 // MAX_BASINS
+    assert phases[-2:] == ["recombine", "done"]
+    assert check(instance, got) == []
