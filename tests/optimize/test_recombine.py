@@ -5,10 +5,12 @@ two teams at Chicago, venues whose value is their audience. Each test says what 
 """
 import logging
 import random
+import time
 
 from tests.support.instances import CHICAGO, chicago, instance_dict, req
 from tourplanner.optimize import Instance, check, solve
 from tourplanner.optimize import recombine
+from tourplanner.optimize.improve import SYNC_STEPS, improve
 from tourplanner.optimize.model import Model
 from tourplanner.optimize.recombine import Pool, blocks_of, install
 from tourplanner.optimize.search import Search
@@ -203,3 +205,21 @@ def test_a_long_solve_that_is_cancelled_stops_after_the_start_it_is_improving():
     assert got.solver["steps"] < 10 ** 6 // MAX_BASINS
     assert phases[-2:] == ["recombine", "done"]
     assert check(instance, got) == []
+
+
+def test_the_walks_show_every_best_plan_at_each_meeting_to_the_pool():
+    # What a long solve recombines: improve() hands each walk's best plan to `seen` at every meeting (every
+    # SYNC_STEPS with a step budget): two walks, three meetings, six plans, the last of them the plan it returns.
+    instance = crowded()
+    model = Model(instance)
+    search = Search(model, random.Random(3))
+    for r in range(0, model.n, 3):
+        got = search.best_insertion(r)
+        if got is not None:
+            _delta, k, pos, placed = got
+            search.insert(k, pos, r, placed)
+    shown = []
+    improve(search, steps=3 * SYNC_STEPS, deadline=time.perf_counter() + 60, time_limit_s=60, walks=2, seed=3,
+            seen=lambda orders, stops: shown.append([list(o) for o in orders]))
+    assert len(shown) == 6
+    assert [list(o) for o in search.order] in shown[-2:]

@@ -114,10 +114,11 @@ class Walk:
 
 
 def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s: float, walks: int, seed: int,
-            stop=lambda: False, tick=lambda: None) -> dict:
+            stop=lambda: False, tick=lambda: None, seen=lambda orders, stops: None) -> dict:
     """Run the walks until the budget; leaves `search` at the best plan of all. Returns the figures for
     solver[...]: steps and improvements summed over the walks, walks, meetings, and `adopted`: how many times
-    a walk went on from another walk's better plan."""
+    a walk went on from another walk's better plan. `seen(orders, stops)` is shown every walk's best plan at each
+    meeting (what a long solve recombines)."""
     main = Walk(search, steps, deadline, time_limit_s, stop, tick)
     walks = max(1, int(walks))
     if walks > 1 and "fork" not in multiprocessing.get_all_start_methods():
@@ -158,6 +159,8 @@ def improve(search: Search, *, steps: int | None, deadline: float, time_limit_s:
                 reports.append((key, plan, w))
                 last = last and over
             last = last or main.stop()
+            for _key, (orders, stops, _held), _w in reports:
+                seen(orders, stops)
             key, plan, winner = max(reports, key=lambda x: (x[0][0], x[0][1], -x[2]))
             # a walk whose best is as good as the best of all goes its own way (a kicked walk keeps its kick)
             behind = {w for (k, _p, w) in reports if (k[0], k[1] + 1e-9) < (key[0], key[1])}

@@ -2,14 +2,14 @@
 
 Why: the start decides the basin the search stays in (docs/experiments.md, sixth session): plans improved from
 different starts serve different venues, and their weeks often join up (a team ends a week at the same venue in
-two plans). A long solve (solve.py) improves several starts; here each plan is cut into team-weeks (a team's
-visits between two days off, with the place it comes from), and a CP-SAT set-partitioning model picks one week
-per team and block of the season: joined up (a week starts where the team's week before ended), each request at
-most once, every must-keep request of the best plan kept. It serves the most requests (the headline: every
-screening is an audience reached), and of the sets that serve that many, the one worth most by the search's own
-objective (value minus leg costs, a sum over the weeks). The answer is followed with the exact schedule
-(model.py): a week that cannot follow the week chosen before it is cut out with that pair and the model solved
-again.
+two plans). A long solve (solve.py) improves several starts. Here every plan its walks reported at their meetings
+(every few seconds) and every improved plan is cut into team-weeks (a team's visits between two days off, with the
+place it comes from), and a CP-SAT set-partitioning model picks one week per team and block of the season: joined
+up (a week starts where the team's week before ended), each request at most once, every must-keep request of the
+best plan kept. It serves the most requests (the headline: every screening is an audience reached), and of the
+sets that serve that many, the one worth most by the search's own objective (value minus leg costs, a sum over the
+weeks). The answer is followed with the exact schedule (model.py): a week that cannot follow the week chosen
+before it is cut out with that pair and the model solved again.
 
 Every plan given is itself a joined-up set of its weeks, so the answer serves at least as many as the best of
 them. Only plans built from scratch are recombined: in a re-plan, the earlier visits held at their times make a
@@ -193,9 +193,11 @@ def improve_and_recombine(starts: list[Search], *, steps: int | None, deadline: 
                           walks: int, seed: int, stop=lambda: False, tick=lambda: None,
                           shown=lambda search: None) -> tuple[Search, dict]:
     """Improve each start in turn (improve.py) for an equal share of the time left, or of the steps, then recombine
-    their weeks. Returns the search holding the plan and the figures for solver[...]. `shown(search)` is told the
-    best plan so far after each start (what progress reports show)."""
+    the weeks of every plan the walks reported at their meetings and of the improved plans. Returns the search
+    holding the plan and the figures for solver[...]. `shown(search)` is told the best plan so far after each start
+    (what progress reports show)."""
     figures = {"steps": 0, "improvements": 0, "kicks": 0, "walks": walks}
+    pool = Pool(starts[0])  # every start is priced like the first (starts.py)
     done: list[Search] = []
     for i, search in enumerate(starts):
         if done and stop():
@@ -203,24 +205,24 @@ def improve_and_recombine(starts: list[Search], *, steps: int | None, deadline: 
         now = time.perf_counter()
         walked = improve(search, steps=None if steps is None else max(1, steps // len(starts)),
                          deadline=now + max(0.0, deadline - now) / (len(starts) - i), time_limit_s=time_limit_s,
-                         walks=walks, seed=seed, stop=stop, tick=tick)
+                         walks=walks, seed=seed, stop=stop, tick=tick, seen=pool.add)
         for name in ("steps", "improvements", "kicks"):
             figures[name] += walked[name]
         done.append(search)
         shown(_most_served(done))
     best = _most_served(done)
-    pool = Pool(best)
     for search in done:
         pool.add(search.order, search.stops)
-    single = best.served()
-    routes = pool.best(pool.weeks(best.order, best.stops))
+    single, clock = best.served(), time.perf_counter()
+    routes = pool.best(pool.add(best.order, best.stops))
     if routes is None:
         log.warning("recombination found no plan that follows (CP-SAT or the exact schedule): the plan is the best"
                     " of the %d improved starts", len(done))
     else:
         install(best, routes)
     figures["recombination"] = {"starts": len(done), "weeks": len(pool.gain), "best_start_served": single,
-                                "served": best.served(), "followed": routes is not None}
+                                "served": best.served(), "followed": routes is not None,
+                                "seconds": round(time.perf_counter() - clock, 2)}
     return best, figures
 
 
