@@ -10,6 +10,7 @@ import time
 from tests.support.instances import CHICAGO, chicago, instance_dict, req
 from tourplanner.optimize import Instance, check, solve
 from tourplanner.optimize import recombine
+from tourplanner.optimize.__main__ import _summary
 from tourplanner.optimize.improve import SYNC_STEPS, improve
 from tourplanner.optimize.model import Model
 from tourplanner.optimize.recombine import Pool, blocks_of, install
@@ -168,6 +169,8 @@ def test_a_long_solve_improves_several_starts_and_serves_at_least_the_best_of_th
     assert first.kpis["served"] == figures["served"] >= figures["best_start_served"]
     assert visits(first) == visits(again)  # the same steps give the same plan
     assert check(instance, first) == []
+    assert (f"long solve: 4 starts improved, the best served {figures['best_start_served']}; their weeks recombined "
+            f"serve {figures['served']} ({figures['weeks']} weeks") in _summary(first)
 
 
 def test_a_short_solve_or_a_replan_improves_one_start():
@@ -187,6 +190,7 @@ def test_a_recombination_that_never_follows_leaves_the_best_start_and_says_so(mo
     figures = got.solver["recombination"]
     assert not figures["followed"] and got.kpis["served"] == figures["best_start_served"]
     assert "recombination found no plan that follows" in caplog.text
+    assert "no recombination followed, so the plan is that start's" in _summary(got)
     assert check(instance, got) == []
 
 

@@ -32,6 +32,11 @@ def _summary(plan: Plan) -> str:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     for reason, count in sorted(reasons.items()):
         lines.append(f"  unserved {reason}: {count}")
+    got = plan.solver.get("recombination")
+    if got:
+        lines.append(f"  long solve: {got['starts']} starts improved, the best served {got['best_start_served']}; "
+                     + (f"their weeks recombined serve {got['served']} ({got['weeks']} weeks, {got['seconds']} s)"
+                        if got["followed"] else "no recombination followed, so the plan is that start's"))
     if "kept" in plan.solver:
         s = plan.solver
         lines.append(f"  re-plan: {s['kept']} earlier visits kept, {s['moved']} moved, {s['dropped']} dropped, "
