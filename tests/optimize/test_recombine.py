@@ -7,6 +7,8 @@ import logging
 import random
 import time
 
+import pytest
+
 from tests.support.instances import CHICAGO, chicago, instance_dict, req
 from tourplanner.optimize import Instance, check, solve
 from tourplanner.optimize import recombine
@@ -119,13 +121,17 @@ def test_a_must_keep_request_served_is_never_dropped():
 MINNEAPOLIS = (44.9778, -93.2650, "America/Chicago", "US", "MN")
 
 
-def test_a_week_that_cannot_follow_the_week_before_is_cut_out():
+@pytest.mark.parametrize("timing", ["states", "cuts only"])
+def test_a_week_that_cannot_follow_the_week_before_is_cut_out(timing, monkeypatch):
     # x is open Monday 1st from 09:00 and Saturday 6th from 19:00. Plan A holds v first on Monday, so x waits until
     # Saturday night; plan B holds x on Monday. Both first weeks end at x. Plan B's second week is y in
     # Minneapolis on Monday 8th from 09:00, reached from Chicago during the week. The weeks that serve most (A's
     # first: v and x, B's second: y) join up at x, but from x on Saturday night, with Sunday off, Minneapolis
-    # cannot be reached by Monday morning. The exact schedule says so; the answer serves two, and of the two
+    # cannot be reached by Monday morning. The states the weeks were entered and left in say so
+    # (recombine._in_time), and without them the exact schedule does (a cut); the answer serves two, and of the two
     # plans that do, B is worth more.
+    if timing == "cuts only":
+        monkeypatch.setattr(recombine, "_in_time", lambda leaving, entering: True)
     model = season([chicago("v", ("2027-02-01T09:00", "2027-02-01T11:30"), audience=100),
                     chicago("x", ("2027-02-01T09:00", "2027-02-01T11:30"), ("2027-02-06T19:00", "2027-02-06T21:30"),
                             audience=100),
