@@ -162,8 +162,10 @@ def visits(plan_):
     return [[(v.request, v.start) for v in r.visits] for r in plan_.routes]
 
 
-def test_a_long_solve_improves_several_starts_and_serves_at_least_the_best_of_them():
+def test_a_long_solve_improves_several_starts_and_serves_at_least_the_best_of_them(monkeypatch):
     instance = crowded()
+    added, add = [], Pool.add
+    monkeypatch.setattr(Pool, "add", lambda self, orders, stops: added.append(1) or add(self, orders, stops))
     model = Model(instance)
     assert model.crowding() > 1.0
     assert basin_count(model, 60, None) == 1 and basin_count(model, 180, None) == 2
@@ -174,6 +176,9 @@ def test_a_long_solve_improves_several_starts_and_serves_at_least_the_best_of_th
     assert figures["starts"] == MAX_BASINS and figures["followed"]
     assert first.kpis["served"] == figures["served"] >= figures["best_start_served"]
     assert visits(first) == visits(again)  # the same steps give the same plan
+    # pooled: both walks' best plans at each start's meeting (400 steps each), then the four improved plans and the
+    # incumbent; twice, one solve after the other
+    assert len(added) == 2 * (MAX_BASINS * 2 + MAX_BASINS + 1)
     assert check(instance, first) == []
     assert (f"long solve: 4 starts improved, the best served {figures['best_start_served']}; their weeks recombined "
             f"serve {figures['served']} ({figures['weeks']} weeks") in _summary(first)

@@ -8,8 +8,8 @@ place it comes from), and a CP-SAT set-partitioning model picks one week per tea
 up (a week starts where the team's week before ended, in time: `_in_time`), each request at most once, every
 must-keep request of the best plan kept. It serves the most requests (the headline: every screening is an audience
 reached), and of the sets that serve that many, the one worth most by the search's own objective (value minus leg
-costs, a sum over the weeks). The answer is followed with the exact schedule (model.py): a week that cannot follow the week chosen
-before it is cut out with that pair and the model solved again.
+costs, a sum over the weeks). The answer is followed with the exact schedule (model.py): a week that cannot follow
+the week chosen before it is cut out with that pair and the model solved again.
 
 Every plan given is itself a joined-up set of its weeks, so the answer serves at least as many as the best of
 them. Only plans built from scratch are recombined: in a re-plan, the earlier visits held at their times make a
@@ -216,11 +216,12 @@ def install(search: Search, routes: list[list[int]]):
 
 def improve_and_recombine(starts: list[Search], *, steps: int | None, deadline: float, time_limit_s: float,
                           walks: int, seed: int, stop=lambda: False, tick=lambda: None,
-                          shown=lambda search: None) -> tuple[Search, dict]:
+                          shown=lambda search, phase: None) -> tuple[Search, dict]:
     """Improve each start in turn (improve.py) for an equal share of the time left (less RECOMBINE_SECONDS, at most
     5 % of the time limit) or of the steps, then recombine the weeks of every plan the walks reported at their
     meetings and of the improved plans. Returns the search holding the plan and the figures for solver[...].
-    `shown(search)` is told the best plan so far after each start (what progress reports show)."""
+    `shown(search, phase)` is told the best plan so far after each start ("improve") and before the recombination
+    ("recombine"): what progress reports show."""
     figures = {"steps": 0, "improvements": 0, "kicks": 0, "walks": walks}
     until = None if steps is not None else deadline  # with a step budget the plan must not depend on the clock
     deadline -= 0.0 if steps is not None else min(RECOMBINE_SECONDS, 0.05 * time_limit_s)
@@ -236,8 +237,9 @@ def improve_and_recombine(starts: list[Search], *, steps: int | None, deadline: 
         for name in ("steps", "improvements", "kicks"):
             figures[name] += walked[name]
         done.append(search)
-        shown(_most_served(done))
+        shown(_most_served(done), "improve")
     best = _most_served(done)
+    shown(best, "recombine")
     for search in done:
         pool.add(search.order, search.stops)
     single, clock = best.served(), time.perf_counter()
@@ -254,5 +256,5 @@ def improve_and_recombine(starts: list[Search], *, steps: int | None, deadline: 
 
 
 def _most_served(searches: list[Search]) -> Search:
-    """The plan that keeps the most must-keep requests, then serves the most, then is worth most (the first on a tie)."""
+    """The plan that keeps the most must-keep requests, then serves the most, then is worth most (first on a tie)."""
     return max(searches, key=lambda s: (s.kept(), s.served(), s.objective()))

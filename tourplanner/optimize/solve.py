@@ -60,6 +60,11 @@ class Progress:
         self.stop_asked = False
         self.search: Search | None = None  # the best start so far, then the search: what a report shows
 
+    def show(self, search: Search, phase: str):
+        """Report `search` as the plan so far, now (a long solve's best improved start, recombine.py)."""
+        self.search = search
+        self.report(phase, force=True)
+
     def report(self, phase: str, force: bool = False):
         now = time.perf_counter()
         if self.callback is None or (not force and now - self.last < 0.5):
@@ -99,9 +104,8 @@ def solve(instance: Instance, *, time_limit_s: float, seed: int, progress=None, 
     else:
         search, walked = improve_and_recombine(starts, steps=steps, deadline=deadline, time_limit_s=time_limit_s,
                                                walks=walks, seed=seed, stop=stop, tick=tick,
-                                               shown=lambda best: setattr(reporter, "search", best))
+                                               shown=lambda best, phase: reporter.show(best, phase))
         reporter.search = search
-        reporter.report("recombine", force=True)
 
     solver = {"time_limit_s": time_limit_s, "seed": seed, "wall_s": 0.0, "engine": ENGINE,
               **walked, "constructions": styles,
